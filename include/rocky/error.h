@@ -1,0 +1,67 @@
+/*
+ * rocky/error.h — the one error convention of rocky and its plugins.
+ *
+ * Every function in rocky's public and internal APIs returns 0 on success
+ * and a negative ROCKY_E* code on failure. There is no errno side channel:
+ * when a function can say more than its code, it takes an explicit error
+ * buffer argument.
+ *
+ * The codes are generated from one X-macro list (ROCKY_ERRNO_MAP) so that the
+ * enum, rocky_strerror() and rocky_err_name() cannot drift apart. New codes
+ * are only ever appended with a new, more negative value: plugins compiled
+ * against an older header see an unknown negative number, which they must
+ * treat as a generic failure.
+ *
+ * The numeric values are part of the plugin ABI (plugins return them from
+ * their callbacks), so they never change once released.
+ */
+#ifndef ROCKY_ERROR_H
+#define ROCKY_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(NAME, value, "human message") */
+#define ROCKY_ERRNO_MAP(X)                                                     \
+    X(EINVAL, -1, "invalid argument")                                          \
+    X(ENOMEM, -2, "out of memory")                                             \
+    X(EIO, -3, "input/output error")                                           \
+    X(ENOTFOUND, -4, "not found")                                              \
+    X(EVERSION, -5, "incompatible version")                                    \
+    X(ECORRUPT, -6, "corrupt or unrecognised data")                            \
+    X(ETIMEDOUT, -7, "deadline exceeded")                                      \
+    X(EAGAIN, -8, "resource temporarily unavailable (queue full)")             \
+    X(ESHUTDOWN, -9, "already shut down")                                      \
+    X(EREFUSED, -10, "refused")                                                \
+    X(EINTERRUPTED, -11, "interrupted")                                        \
+    X(EINTERNAL, -12, "internal error")                                        \
+    X(EEXIST, -13, "already exists")                                           \
+    X(ECYCLE, -14, "dependency cycle")
+
+enum rocky_errno {
+    ROCKY_OK = 0,
+#define ROCKY_ERRNO_ENUM_(name, value, msg) ROCKY_##name = (value),
+    ROCKY_ERRNO_MAP(ROCKY_ERRNO_ENUM_)
+#undef ROCKY_ERRNO_ENUM_
+};
+
+/*
+ * rocky_strerror — a static, human-readable message for an error code.
+ * Never returns NULL; unknown codes map to "unknown error". Thread-safe.
+ * Lives in the rocky common library (not available to plugins that only
+ * include the headers; they can copy the message list via ROCKY_ERRNO_MAP).
+ */
+const char *rocky_strerror(int code);
+
+/*
+ * rocky_err_name — the code's symbolic name without the ROCKY_ prefix
+ * ("EINVAL"), or "UNKNOWN". Never returns NULL. Thread-safe.
+ */
+const char *rocky_err_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROCKY_ERROR_H */
