@@ -241,8 +241,12 @@ struct rocky_plugin {
 typedef const struct rocky_plugin *(*rocky_plugin_entry_fn)(
     const struct rocky_host_api *host);
 
+/* The entry point every plugin defines (and hosts resolve with dlsym). */
+ROCKY_PLUGIN_EXPORT const struct rocky_plugin *
+rocky_plugin_entry(const struct rocky_host_api *host);
+
 #if defined(__LP64__) || defined(_LP64)
-_Static_assert(sizeof(struct rocky_host_api) == 48, "ABI: append only");
+_Static_assert(sizeof(struct rocky_host_api) == 40, "ABI: append only");
 _Static_assert(sizeof(struct rocky_event) == 48, "ABI: append only");
 _Static_assert(sizeof(struct rocky_delivery_report) == 40, "ABI: append only");
 _Static_assert(sizeof(struct rocky_plugin) == 64, "ABI: append only");

@@ -19,7 +19,9 @@
  *    "flags":0,"thread":12345}
  * `span_id` is the model's span for model events and the run's otherwise.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* gettid */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
