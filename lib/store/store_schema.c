@@ -1,0 +1,212 @@
+/* store_schema.c — the on-disk schema and its forward migrations.
+ *
+ * PRAGMA user_version holds the schema version. Step N takes a version N-1
+ * file to version N inside the same IMMEDIATE transaction that bumps
+ * user_version, so a migration is all-or-nothing and two runners opening an
+ * old file at once migrate it exactly once (the second sees the new
+ * version after taking the write lock).
+ *
+ * Version history:
+ *   1  runs + model_execs; ids as lowercase hex text.
+ *   2  runs.delivery_confirmed, runs.trace_state, runs.owner_start_ticks;
+ *      index on model_execs(run_id).
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rocky/error.h"
+
+static const char *const steps[ROCKY_STORE_SCHEMA_VERSION] = {
+    /* 0 -> 1 */
+    "CREATE TABLE runs("
+    " run_id TEXT PRIMARY KEY,"
+    " status INTEGER NOT NULL,"
+    " project TEXT NOT NULL,"
+    " trigger TEXT NOT NULL,"
+    " config_hash TEXT, hostname TEXT, rocky_version TEXT,"
+    " started_wall_ns INTEGER NOT NULL,"
+    " finished_wall_ns INTEGER NOT NULL DEFAULT 0,"
+    " models_total INTEGER NOT NULL DEFAULT 0,"
+    " models_succeeded INTEGER NOT NULL DEFAULT 0,"
+    " models_failed INTEGER NOT NULL DEFAULT 0,"
+    " models_skipped INTEGER NOT NULL DEFAULT 0,"
+    " trace_id TEXT, span_id TEXT, parent_span_id TEXT,"
+    " trace_flags INTEGER NOT NULL DEFAULT 0,"
+    " owner_pid INTEGER NOT NULL DEFAULT 0, owner_host TEXT);"
+    "CREATE TABLE model_execs("
+    " run_id TEXT NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " model_name TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " sql_hash TEXT, error TEXT,"
+    " started_wall_ns INTEGER NOT NULL DEFAULT 0,"
+    " finished_wall_ns INTEGER NOT NULL DEFAULT 0,"
+    " rows_affected INTEGER NOT NULL DEFAULT -1,"
+    " bytes_written INTEGER NOT NULL DEFAULT -1,"
+    " attempt INTEGER NOT NULL DEFAULT 1,"
+    " dependencies TEXT NOT NULL DEFAULT '',"
+    " span_id TEXT,"
+    " PRIMARY KEY(run_id, seq));",
+    /* 1 -> 2 */
+    "ALTER TABLE runs ADD COLUMN delivery_confirmed INTEGER NOT NULL "
+    "DEFAULT -1;"
+    "ALTER TABLE runs ADD COLUMN trace_state TEXT;"
+    "ALTER TABLE runs ADD COLUMN owner_start_ticks INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "CREATE INDEX model_execs_by_model ON model_execs(run_id, model_name);",
+};
+
+static int read_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *version = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A version-0 file that already has tables belongs to something else. */
+static int count_tables(sqlite3 *db, int *count)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db, "SELECT count(*) FROM sqlite_master WHERE type='table'", -1, &st,
+        NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *count = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sqlite_failure(struct rocky_store *s, int rc, const char *what,
+                          char *err, size_t err_size)
+{
+    int code = rocky_store_map_rc(rc);
+    if (code == ROCKY_ECORRUPT)
+        rocky_store_errf(err, err_size,
+                         "state store %s is not a rocky state store or is "
+                         "corrupt (%s); move it aside and rerun to start a "
+                         "fresh store",
+                         s->path, sqlite3_errstr(rc));
+    else
+        rocky_store_errf(err, err_size, "state store %s: %s: %s", s->path, what,
+                         sqlite3_errmsg(s->db));
+    return code;
+}
+
+static int check_version(struct rocky_store *s, int version, char *err,
+                         size_t err_size)
+{
+    if (version > ROCKY_STORE_SCHEMA_VERSION) {
+        rocky_store_errf(err, err_size,
+                         "state store %s has schema version %d, newer than "
+                         "the version %d this rocky understands; upgrade "
+                         "rocky or use another --state file",
+                         s->path, version, ROCKY_STORE_SCHEMA_VERSION);
+        return ROCKY_EVERSION;
+    }
+    if (version < 0) {
+        rocky_store_errf(err, err_size,
+                         "state store %s has invalid schema version %d",
+                         s->path, version);
+        return ROCKY_ECORRUPT;
+    }
+    return 0;
+}
+
+static int foreign_file(struct rocky_store *s, char *err, size_t err_size)
+{
+    rocky_store_errf(err, err_size,
+                     "%s is a SQLite database but not a rocky state store "
+                     "(it has tables and no rocky schema version); pass "
+                     "another --state path",
+                     s->path);
+    return ROCKY_ECORRUPT;
+}
+
+static int migrate(struct rocky_store *s, char *err, size_t err_size)
+{
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_failure(s, rc, "locking for migration", err, err_size);
+    int version = 0;
+    rc = read_version(s->db, &version);
+    if (rc != SQLITE_OK)
+        goto fail_sqlite;
+    int code = check_version(s, version, err, err_size);
+    if (code != 0)
+        goto fail_code;
+    if (version == 0) {
+        int tables = 0;
+        rc = count_tables(s->db, &tables);
+        if (rc != SQLITE_OK)
+            goto fail_sqlite;
+        if (tables > 0) {
+            code = foreign_file(s, err, err_size);
+            goto fail_code;
+        }
+    }
+    for (int v = version; v < ROCKY_STORE_SCHEMA_VERSION; v++) {
+        rc = sqlite3_exec(s->db, steps[v], NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            goto fail_sqlite;
+    }
+    if (version < ROCKY_STORE_SCHEMA_VERSION) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d",
+                 ROCKY_STORE_SCHEMA_VERSION);
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            goto fail_sqlite;
+    }
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        goto fail_sqlite;
+    s->version = ROCKY_STORE_SCHEMA_VERSION;
+    return 0;
+
+fail_sqlite:
+    code = sqlite_failure(s, rc, "migrating the schema", err, err_size);
+fail_code:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return code;
+}
+
+int rocky_store_schema_prepare(struct rocky_store *s, char *err,
+                               size_t err_size)
+{
+    int version = 0;
+    int rc = read_version(s->db, &version);
+    if (rc != SQLITE_OK)
+        return sqlite_failure(s, rc, "reading the schema version", err,
+                              err_size);
+    int code = check_version(s, version, err, err_size);
+    if (code != 0)
+        return code;
+    if (s->writable)
+        return migrate(s, err, err_size);
+    if (version == 0) {
+        int tables = 0;
+        rc = count_tables(s->db, &tables);
+        if (rc != SQLITE_OK)
+            return sqlite_failure(s, rc, "reading the schema", err, err_size);
+        if (tables > 0)
+            return foreign_file(s, err, err_size);
+    }
+    /* Read-only on an older schema: readers adapt their queries to it. */
+    s->version = version;
+    return 0;
+}
