@@ -1,0 +1,410 @@
+/*
+ * test_plugin_host.c — the host's plugin loader against real shared objects:
+ * every way loading can fail, version negotiation, fan-out, concurrency and
+ * shutdown. Fixture plugins come from tests/fixtures/.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "log.h"
+#include "plugin_host.h"
+
+/* ---- captured log lines ------------------------------------------------ */
+
+#define MAX_LINES 64
+static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *lines[MAX_LINES];
+static int line_count;
+
+static void capture(void *ctx, int level, const char *line)
+{
+    pthread_mutex_lock(&lines_lock);
+    if (line_count < MAX_LINES)
+        lines[line_count++] = strdup(line);
+    pthread_mutex_unlock(&lines_lock);
+}
+
+static void clear_lines(void)
+{
+    for (int i = 0; i < line_count; i++)
+        free(lines[i]);
+    line_count = 0;
+}
+
+/* Number of captured lines containing every one of the NULL-terminated
+ * needles. */
+static int lines_matching(const char *needle, ...)
+{
+    int matches = 0;
+    for (int i = 0; i < line_count; i++) {
+        va_list ap;
+        va_start(ap, needle);
+        int all = 1;
+        for (const char *n = needle; n != NULL; n = va_arg(ap, const char *))
+            if (strstr(lines[i], n) == NULL)
+                all = 0;
+        va_end(ap);
+        matches += all;
+    }
+    return matches;
+}
+
+static void dump_lines(void)
+{
+    for (int i = 0; i < line_count; i++)
+        print_message("  log: %s\n", lines[i]);
+}
+
+static int setup(void **state)
+{
+    rocky_log_set_sink(capture, NULL);
+    rocky_log_set_level(ROCKY_LOG_DEBUG);
+    struct rocky_plugin_set *set = NULL;
+    assert_int_equal(rocky_plugin_set_new("9.9.9-test", &set), 0);
+    *state = set;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    rocky_plugin_set_free(*state);
+    clear_lines();
+    rocky_log_set_sink(NULL, NULL);
+    return 0;
+}
+
+static char fixture_path[1024];
+static const char *fixture(const char *name)
+{
+    snprintf(fixture_path, sizeof fixture_path, "%s/%s.so", ROCKY_FIXTURE_DIR,
+             name);
+    return fixture_path;
+}
+
+/* ---- a small run to emit ----------------------------------------------- */
+
+static struct rocky_run test_run(void)
+{
+    struct rocky_run run = {.struct_size = sizeof run};
+    run.run_id = "20261125T060000.000Z-test";
+    run.project = "unit";
+    run.trigger = "manual";
+    run.models_total = 1;
+    run.trace_id[0] = 1;
+    run.span_id[0] = 2;
+    return run;
+}
+
+static void emit(struct rocky_plugin_set *set, const struct rocky_run *run,
+                 const struct rocky_model_exec *model, uint32_t type)
+{
+    struct rocky_event ev = {.struct_size = sizeof ev, .type = type};
+    ev.wall_ns = rocky_clock_wall_ns();
+    ev.mono_ns = rocky_clock_mono_ns();
+    ev.run = run;
+    ev.model = model;
+    rocky_plugin_set_emit(set, &ev);
+}
+
+static void emit_one_model_run(struct rocky_plugin_set *set)
+{
+    struct rocky_run run = test_run();
+    struct rocky_model_exec m = {.struct_size = sizeof m};
+    m.model_name = "orders";
+    m.attempt = 1;
+    m.span_id[0] = 3;
+    emit(set, &run, NULL, ROCKY_EVENT_RUN_START);
+    emit(set, &run, &m, ROCKY_EVENT_MODEL_START);
+    m.status = ROCKY_MODEL_SUCCESS;
+    emit(set, &run, &m, ROCKY_EVENT_MODEL_END);
+    run.status = ROCKY_RUN_SUCCESS;
+    emit(set, &run, NULL, ROCKY_EVENT_RUN_END);
+}
+
+/* ---- each load failure: one line, file and reason named --------------- */
+
+static void test_missing_file_is_reported_with_its_path(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, "/nonexistent/dir/missing.so");
+    assert_int_equal(rc, ROCKY_ENOTFOUND);
+    assert_int_equal(line_count, 1);
+    assert_int_equal(lines_matching("plugin /nonexistent/dir/missing.so",
+                                    "file not found", "continuing without it",
+                                    NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_count(*state), 0);
+}
+
+static void test_text_file_is_not_a_shared_object(void **state)
+{
+    char path[] = "/tmp/rocky-test-notso-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "hello\n", 6), 6);
+    close(fd);
+    int rc = rocky_plugin_set_load(*state, path);
+    unlink(path);
+    assert_int_equal(rc, ROCKY_ECORRUPT);
+    assert_int_equal(line_count, 1);
+    assert_int_equal(lines_matching(path, "not a loadable shared object", NULL),
+                     1);
+}
+
+static void test_missing_entry_symbol_is_named(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, fixture("no_entry"));
+    assert_int_equal(rc, ROCKY_ECORRUPT);
+    assert_int_equal(lines_matching("no_entry.so", "no entry symbol",
+                                    "'rocky_plugin_entry'", NULL),
+                     1);
+}
+
+static void test_abi_too_old_names_both_versions(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, fixture("abi_old"));
+    assert_int_equal(rc, ROCKY_EVERSION);
+    if (lines_matching("abi_old.so", "plugin ABI 0.9", "too old",
+                       "(plugin ABI 1.0)", NULL) != 1)
+        dump_lines();
+    assert_int_equal(lines_matching("abi_old.so", "plugin ABI 0.9", "too old",
+                                    "(plugin ABI 1.0)", NULL),
+                     1);
+}
+
+static void test_abi_too_new_names_both_versions(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, fixture("abi_new"));
+    assert_int_equal(rc, ROCKY_EVERSION);
+    assert_int_equal(lines_matching("abi_new.so", "plugin ABI 2.0", "too new",
+                                    "(plugin ABI 1.0)", NULL),
+                     1);
+}
+
+static void test_entry_returning_null_is_refused(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, fixture("entry_null"));
+    assert_int_equal(rc, ROCKY_ECORRUPT);
+    assert_int_equal(lines_matching("entry_null.so", "returned NULL", NULL), 1);
+}
+
+static void test_init_refusal_prints_the_plugins_reason(void **state)
+{
+    int rc = rocky_plugin_set_load(*state, fixture("init_fail"));
+    assert_int_equal(rc, ROCKY_EREFUSED);
+    assert_int_equal(lines_matching("plugin ", "init_fail.so",
+                                    "init failed (EREFUSED)",
+                                    "database credentials missing", NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_count(*state), 0);
+}
+
+static void test_same_file_twice_is_refused(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")),
+                     ROCKY_EEXIST);
+    assert_int_equal(rocky_plugin_set_count(*state), 1);
+    assert_int_equal(lines_matching("counter.so", "already loaded", NULL), 1);
+}
+
+/* ---- negotiation: structs that grew or are short ---------------------- */
+
+static void test_descriptor_from_newer_minor_is_accepted(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("grown")), 0);
+    assert_string_equal(rocky_plugin_set_name(*state, 0), "grown");
+    emit_one_model_run(*state);
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, NULL), 0);
+    assert_int_equal(lines_matching("plugin grown: counter: run_start=1",
+                                    "model_end=1", "run_end=1", NULL),
+                     1);
+}
+
+static void
+test_short_descriptor_callbacks_beyond_size_are_not_called(void **state)
+{
+    /* The fixture's flush/shutdown abort(): reaching them fails the test. */
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("small")), 0);
+    emit_one_model_run(*state);
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_flush(*state, INT64_MAX, &r), 0);
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &r), 0);
+    assert_int_equal(r.pending, 0);
+}
+
+/* ---- fan-out, errors, delivery reports -------------------------------- */
+
+static void test_events_reach_every_loaded_plugin(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter_b")), 0);
+    assert_int_equal(rocky_plugin_set_count(*state), 2);
+    emit_one_model_run(*state);
+    emit_one_model_run(*state);
+    struct rocky_delivery_report total;
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &total), 0);
+    const char *expect = "run_start=2 model_start=2 model_end=2 run_end=2";
+    assert_int_equal(lines_matching("plugin counter: ", expect, NULL), 1);
+    assert_int_equal(lines_matching("plugin counter_b: ", expect, NULL), 1);
+    assert_int_equal(total.accepted, 16);
+    assert_int_equal(total.delivered, 16);
+}
+
+static void test_callback_error_is_reported_once(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("event_fail")), 0);
+    for (int i = 0; i < 50; i++)
+        emit_one_model_run(*state);
+    assert_int_equal(
+        lines_matching("plugin event_fail: on_event failed", "EIO", NULL), 1);
+}
+
+static void test_flush_and_shutdown_report_pending_and_dropped(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("pending")), 0);
+    emit_one_model_run(*state);
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_flush(*state, INT64_MAX, &r),
+                     ROCKY_ETIMEDOUT);
+    assert_int_equal(r.accepted, 4);
+    assert_int_equal(r.pending, 1);
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &r),
+                     ROCKY_EIO);
+    assert_int_equal(r.dropped, 1);
+    assert_int_equal(r.delivered, 3);
+}
+
+static void
+test_shutdown_twice_calls_plugin_once_and_repeats_result(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    emit_one_model_run(*state);
+    struct rocky_delivery_report first, second;
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &first), 0);
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &second), 0);
+    assert_memory_equal(&first, &second, sizeof first);
+    assert_int_equal(lines_matching("shutdown=1", NULL), 1);
+    assert_int_equal(lines_matching("shutdown=2", NULL), 0);
+}
+
+static void test_events_after_shutdown_are_not_delivered(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    emit_one_model_run(*state);
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, NULL), 0);
+    emit_one_model_run(*state); /* must not reach the plugin */
+    assert_int_equal(lines_matching("run_start=1 ", NULL), 1);
+}
+
+/* ---- 8 threads at once (run under TSan too) --------------------------- */
+
+#define THREADS         8
+#define RUNS_PER_THREAD 2000
+
+static void *emitter(void *arg)
+{
+    for (int i = 0; i < RUNS_PER_THREAD; i++)
+        emit_one_model_run(arg);
+    return NULL;
+}
+
+static void
+test_eight_threads_emit_concurrently_and_nothing_is_lost(void **state)
+{
+    char path[] = "/tmp/rocky-test-jsonl-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    setenv("ROCKY_EVENTS_JSONL", path, 1);
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*state, ROCKY_EVENTS_JSONL_PLUGIN),
+                     0);
+
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, emitter, *state), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+
+    struct rocky_delivery_report total;
+    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &total), 0);
+    const int runs = THREADS * RUNS_PER_THREAD;
+    char expect[160];
+    snprintf(expect, sizeof expect,
+             "run_start=%d model_start=%d model_end=%d run_end=%d", runs, runs,
+             runs, runs);
+    assert_int_equal(lines_matching(expect, NULL), 1);
+    assert_int_equal(total.accepted, 2 * 4 * (uint64_t)runs);
+    assert_int_equal(total.dropped, 0);
+
+    /* Every line the JSONL plugin wrote is whole: count them and check each
+     * starts and ends as one object (no interleaving across threads). */
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[4096];
+    int count = 0, whole = 0;
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        count++;
+        size_t n = strlen(buf);
+        whole +=
+            buf[0] == '{' && n >= 2 && buf[n - 2] == '}' && buf[n - 1] == '\n';
+    }
+    fclose(f);
+    unlink(path);
+    unsetenv("ROCKY_EVENTS_JSONL");
+    assert_int_equal(count, 4 * runs);
+    assert_int_equal(whole, count);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_missing_file_is_reported_with_its_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_file_is_not_a_shared_object,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_entry_symbol_is_named,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abi_too_old_names_both_versions,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abi_too_new_names_both_versions,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_returning_null_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_init_refusal_prints_the_plugins_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_file_twice_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_descriptor_from_newer_minor_is_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_short_descriptor_callbacks_beyond_size_are_not_called, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_events_reach_every_loaded_plugin,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callback_error_is_reported_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_flush_and_shutdown_report_pending_and_dropped, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shutdown_twice_calls_plugin_once_and_repeats_result, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_events_after_shutdown_are_not_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eight_threads_emit_concurrently_and_nothing_is_lost, setup,
+            teardown),
+    };
+    return cmocka_run_group_tests_name("plugin_host", tests, NULL, NULL);
+}
