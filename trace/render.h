@@ -1,0 +1,61 @@
+/*
+ * render.h — the renderers of a run's timeline (struct rocky_trace).
+ *
+ * Each writes one complete document to `out` and returns 0, ROCKY_EIO when
+ * writing failed (disk full, closed pipe) or ROCKY_ENOMEM. None keeps a
+ * reference to the trace. Thread-safe as long as each call has its own trace
+ * and stream.
+ *
+ *   text    the terminal view: header, one Gantt row per model, summary
+ *   json    TraceOutput (upstream rocky's field names plus ours), validated
+ *           by trace/schema/trace-output.schema.json
+ *   chrome  Chrome trace-event JSON (Perfetto, chrome://tracing)
+ *   html    one self-contained page: SVG Gantt chart, no network fetches
+ */
+#ifndef ROCKY_TRACE_RENDER_H
+#define ROCKY_TRACE_RENDER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "trace.h"
+
+/* The schema version written as TraceOutput's `version`. Bump the major on
+ * any incompatible change; fields are only ever added. */
+#define ROCKY_TRACE_SCHEMA_VERSION "1.0.0"
+
+/* Smallest useful terminal width; narrower requests are raised to it. */
+#define ROCKY_TRACE_MIN_WIDTH 40
+
+/*
+ * Column layout of the text rows. Every row's fixed part — marker, name,
+ * bar, duration, status — is exactly `width` characters when width >= 44
+ * (below that the bar keeps its minimum of 10 columns); counters (rows=,
+ * bytes=) follow it.
+ */
+struct rocky_trace_layout {
+    size_t width;
+    size_t name_cols; /* names are truncated/padded to this */
+    size_t bar_cols;  /* characters between the brackets */
+};
+
+/* Compute the layout for `trace` at terminal width `width`. */
+void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
+                            struct rocky_trace_layout *layout);
+
+/* The text view's parts (the live view prints them separately). */
+int rocky_trace_render_text_header(FILE *out, const struct rocky_trace *trace);
+int rocky_trace_render_text_row(FILE *out, const struct rocky_trace *trace,
+                                const struct rocky_trace_entry *entry,
+                                const struct rocky_trace_layout *layout);
+int rocky_trace_render_text_summary(FILE *out, const struct rocky_trace *trace);
+
+/* The whole text view: header, column titles, every row, summary. */
+int rocky_trace_render_text(FILE *out, const struct rocky_trace *trace,
+                            size_t width);
+
+int rocky_trace_render_json(FILE *out, const struct rocky_trace *trace);
+int rocky_trace_render_chrome(FILE *out, const struct rocky_trace *trace);
+int rocky_trace_render_html(FILE *out, const struct rocky_trace *trace);
+
+#endif
