@@ -453,6 +453,7 @@ class Receiver {
 
 module.exports = {
   startReceiver,
+  grpc,
   loadProtos,
   timeScale,
   scaleMs,
