@@ -1,0 +1,306 @@
+/* test_render.c — the text, JSON, Chrome and HTML renderers
+ * (trace/render_*.c, trace/format.c) on in-memory runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "format.h"
+#include "render.h"
+#include "trace.h"
+
+typedef int (*renderer)(FILE *, const struct rocky_trace *);
+
+/* Render into a heap string. */
+static char *render_to_string(const struct rocky_run_record *rec, renderer fn,
+                              size_t width)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    struct rocky_trace t;
+    assert_int_equal(rocky_trace_build(rec, NULL, 0, &t, NULL, 0), 0);
+    if (fn != NULL)
+        assert_int_equal(fn(f, &t), 0);
+    else
+        assert_int_equal(rocky_trace_render_text(f, &t, width), 0);
+    rocky_trace_release(&t);
+    fclose(f);
+    return buf;
+}
+
+/* The line of `text` whose model column holds `name`, copied. */
+static char *row_of(const char *text, const char *name)
+{
+    const char *line = text;
+    while (line && *line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 2 && strncmp(line + 2, name, strlen(name)) == 0 &&
+            memchr(line, '[', len) != NULL) {
+            char *copy = malloc(len + 1);
+            memcpy(copy, line, len);
+            copy[len] = '\0';
+            return copy;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static struct rocky_run_record *sample(void)
+{
+    static const char *const on_a[] = {"alpha", NULL};
+    struct rocky_run_record *rec =
+        fx_record("run-1", 2000, ROCKY_RUN_PARTIAL_FAILURE);
+    fx_model(rec, "alpha", 0, 1000, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "beta", 1000, 2000, ROCKY_MODEL_FAILED, on_a);
+    fx_model(rec, "instant", 500, 500, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "gamma", -1, -1, ROCKY_MODEL_SKIPPED, on_a);
+    return rec;
+}
+
+static void test_text_fixed_part_of_row_fills_requested_width(void **state)
+{
+    size_t widths[] = {60, 100, 137};
+    struct rocky_run_record *rec = sample();
+    for (size_t k = 0; k < 3; k++) {
+        char *text = render_to_string(rec, NULL, widths[k]);
+        char *row = row_of(text, "alpha");
+        assert_non_null(row);
+        /* Counters start right after the fixed part. */
+        const char *rows = strstr(row, "  rows=");
+        assert_non_null(rows);
+        assert_int_equal((size_t)(rows - row), widths[k]);
+        /* The bar is half filled: alpha ran for the first half. */
+        const char *open = strchr(row, '['), *close = strchr(row, ']');
+        size_t cols = (size_t)(close - open - 1);
+        size_t filled = 0;
+        for (const char *c = open + 1; c < close; c++)
+            filled += *c == '#';
+        assert_true(filled >= cols / 2 - 1 && filled <= cols / 2 + 1);
+        assert_int_equal(open[1], '#');
+        free(row);
+        free(text);
+    }
+    rocky_run_record_free(rec);
+}
+
+static void test_text_marks_failures_and_prints_error(void **state)
+{
+    struct rocky_run_record *rec = sample();
+    char *text = render_to_string(rec, NULL, 100);
+    char *row = row_of(text, "beta");
+    assert_non_null(row);
+    assert_int_equal(row[0], '!');
+    assert_non_null(strchr(row, 'X'));
+    assert_null(strchr(row, '#'));
+    assert_non_null(strstr(row, "failed"));
+    assert_non_null(strstr(text, "error: boom: relation missing"));
+    free(row);
+    row = row_of(text, "alpha");
+    assert_int_equal(row[0], ' ');
+    free(row);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_text_zero_length_model_still_visible(void **state)
+{
+    struct rocky_run_record *rec = sample();
+    char *text = render_to_string(rec, NULL, 100);
+    char *row = row_of(text, "instant");
+    assert_non_null(row);
+    const char *open = strchr(row, '[');
+    size_t filled = 0;
+    for (const char *c = open + 1; *c != ']'; c++)
+        filled += *c == '#';
+    assert_int_equal(filled, 1);
+    assert_non_null(strstr(row, "   0.00s"));
+    free(row);
+    /* Never-started: empty bar, no duration. */
+    row = row_of(text, "gamma");
+    assert_non_null(row);
+    assert_null(strchr(row, '#'));
+    assert_non_null(strstr(row, "-s  skipped"));
+    free(row);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_text_header_and_summary(void **state)
+{
+    struct rocky_run_record *rec = sample();
+    char *text = render_to_string(rec, NULL, 100);
+    assert_non_null(strstr(text, "run:      run-1\n"));
+    assert_non_null(strstr(text, "status:   partial_failure   trigger: manual"
+                                 "   duration: 2.00s"));
+    assert_non_null(strstr(text, "started:  2025-11-25T06:00:00.000Z"));
+    assert_non_null(strstr(text, "finished: 2025-11-25T06:00:02.000Z"));
+    assert_non_null(strstr(text, "trace id: a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"));
+    /* instant overlaps alpha: busy 2.00s over 2 lanes x 2.00s */
+    assert_non_null(strstr(text, "4 models (2 succeeded, 1 failed, 1 skipped)"
+                                 ", 2 lanes, busy 2.00s, parallelism 0.50"));
+    assert_non_null(strstr(text, "slowest:  alpha 1.00s, beta 1.00s"));
+    assert_non_null(strstr(text, "critical path: 2.00s  alpha → beta\n"));
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_text_truncates_names_on_utf8_boundaries(void **state)
+{
+    /* 40 characters, most of them 2-3 bytes long. */
+    const char *name = "évènement_données_clients_日本語テーブル_ü_final";
+    struct rocky_run_record *rec = fx_record("u", 100, ROCKY_RUN_SUCCESS);
+    fx_model(rec, name, 0, 100, ROCKY_MODEL_SUCCESS, NULL);
+    char *text = render_to_string(rec, NULL, 100);
+    char *row = row_of(text, "évènement");
+    assert_non_null(row);
+    /* 28 characters then padding: the kept prefix ends with an ellipsis and
+     * is valid UTF-8 (re-measuring gives exactly 28 characters). */
+    const char *ell = strstr(row, "…");
+    assert_non_null(ell);
+    char prefix[256];
+    size_t len = (size_t)(ell - row) + strlen("…") - 2;
+    memcpy(prefix, row + 2, len);
+    prefix[len] = '\0';
+    assert_int_equal(rocky_utf8_width(prefix), 28);
+    assert_int_equal(strncmp(prefix, name, len - strlen("…")), 0);
+    free(row);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_utf8_truncate_never_splits_or_passes_controls(void **state)
+{
+    char out[64];
+    /* "aé€😀" = 1 + 2 + 3 + 4 bytes; cut to 3 chars keeps "aé" + "…". */
+    assert_int_equal(rocky_utf8_truncate("aé€😀", 3, out, sizeof out), 3);
+    assert_string_equal(out, "aé…");
+    assert_int_equal(rocky_utf8_truncate("aé€😀", 4, out, sizeof out), 4);
+    assert_string_equal(out, "aé€😀");
+    /* Escape sequences and invalid bytes become '?'. */
+    assert_int_equal(rocky_utf8_truncate("x\x1b[2Jy\xff", 10, out, sizeof out),
+                     7);
+    assert_string_equal(out, "x?[2Jy?");
+    /* A truncated multi-byte sequence at the end is invalid, not copied. */
+    assert_int_equal(rocky_utf8_truncate("ab\xe2\x82", 10, out, sizeof out), 4);
+    assert_string_equal(out, "ab??");
+    /* A small output buffer never receives half a character. */
+    char tiny[4];
+    rocky_utf8_truncate("€€", 2, tiny, sizeof tiny);
+    assert_string_equal(tiny, "€");
+}
+
+static void test_json_has_upstream_fields_and_ours(void **state)
+{
+    struct rocky_run_record *rec = sample();
+    char *text = render_to_string(rec, rocky_trace_render_json, 0);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetObjectItem(doc, "command")->valuestring,
+                        "trace");
+    assert_string_equal(cJSON_GetObjectItem(doc, "run_id")->valuestring,
+                        "run-1");
+    assert_int_equal(cJSON_GetObjectItem(doc, "run_duration_ms")->valuedouble,
+                     2000);
+    assert_int_equal(cJSON_GetObjectItem(doc, "lane_count")->valuedouble, 2);
+    assert_string_equal(cJSON_GetObjectItem(doc, "trace_id")->valuestring,
+                        "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    cJSON *models = cJSON_GetObjectItem(doc, "models");
+    assert_int_equal(cJSON_GetArraySize(models), 4);
+    cJSON *beta = cJSON_GetArrayItem(models, 2);
+    assert_string_equal(cJSON_GetObjectItem(beta, "model_name")->valuestring,
+                        "beta");
+    assert_int_equal(cJSON_GetObjectItem(beta, "start_offset_ms")->valuedouble,
+                     1000);
+    assert_string_equal(cJSON_GetObjectItem(beta, "error")->valuestring,
+                        "boom: relation missing");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(beta, "bytes_scanned")));
+    cJSON *path = cJSON_GetObjectItem(doc, "critical_path");
+    assert_int_equal(cJSON_GetArraySize(path), 2);
+    cJSON_Delete(doc);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_chrome_has_one_complete_event_per_started_model(void **st)
+{
+    struct rocky_run_record *rec = sample();
+    char *text = render_to_string(rec, rocky_trace_render_chrome, 0);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    cJSON *events = cJSON_GetObjectItem(doc, "traceEvents");
+    int models = 0;
+    cJSON *e;
+    cJSON_ArrayForEach(e, events)
+    {
+        cJSON *cat = cJSON_GetObjectItem(e, "cat");
+        if (cat && strcmp(cat->valuestring, "model") == 0) {
+            models++;
+            assert_string_equal(cJSON_GetObjectItem(e, "ph")->valuestring, "X");
+            if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, "beta") ==
+                0) {
+                assert_int_equal(cJSON_GetObjectItem(e, "ts")->valuedouble,
+                                 1000000);
+                assert_int_equal(cJSON_GetObjectItem(e, "dur")->valuedouble,
+                                 1000000);
+            }
+        }
+    }
+    assert_int_equal(models, 3); /* gamma never ran */
+    cJSON_Delete(doc);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
+static void test_html_escapes_every_name(void **state)
+{
+    const char *evil = "<script>alert(\"x\")</script>&'";
+    struct rocky_run_record *rec =
+        fx_record("<b>run</b>", 100, ROCKY_RUN_FAILURE);
+    fx_model(rec, evil, 0, 100, ROCKY_MODEL_FAILED, NULL);
+    rec->models[0].error = strdup("bad <img src=x onerror=alert(1)>");
+    char *html = render_to_string(rec, rocky_trace_render_html, 0);
+    assert_null(strstr(html, "<script>alert"));
+    assert_null(strstr(html, "<img"));
+    assert_null(strstr(html, "<b>run"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/"
+                                 "script&gt;&amp;&#39;"));
+    assert_non_null(strstr(html, "bad &lt;img src=x onerror=alert(1)&gt;"));
+    /* Exactly one bar, on the critical path, coloured as failed. */
+    size_t bars = 0;
+    for (const char *p = html; (p = strstr(p, "<rect class=\"bar ")); p++)
+        bars++;
+    assert_int_equal(bars, 1);
+    assert_non_null(strstr(html, "class=\"bar failed crit\""));
+    /* Self-contained: nothing fetched from anywhere. */
+    assert_null(strstr(html, "src=\"http"));
+    assert_null(strstr(html, "href=\"http"));
+    free(html);
+    rocky_run_record_free(rec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_fixed_part_of_row_fills_requested_width),
+        cmocka_unit_test(test_text_marks_failures_and_prints_error),
+        cmocka_unit_test(test_text_zero_length_model_still_visible),
+        cmocka_unit_test(test_text_header_and_summary),
+        cmocka_unit_test(test_text_truncates_names_on_utf8_boundaries),
+        cmocka_unit_test(test_utf8_truncate_never_splits_or_passes_controls),
+        cmocka_unit_test(test_json_has_upstream_fields_and_ours),
+        cmocka_unit_test(test_chrome_has_one_complete_event_per_started_model),
+        cmocka_unit_test(test_html_escapes_every_name),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
