@@ -1,0 +1,41 @@
+/*
+ * output.h — what `rocky run` prints: a line per model as it finishes and a
+ * summary, or (with --json) one result document at the end.
+ *
+ * Colour only when stdout is a terminal and NO_COLOR is unset (any value,
+ * per no-color.org). Lines from several workers never interleave.
+ */
+#ifndef ROCKY_HOST_OUTPUT_H
+#define ROCKY_HOST_OUTPUT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "rocky/run_model.h"
+
+struct rocky_output {
+    FILE *out;
+    int color;
+    int json; /* print nothing per model; one document at the end */
+    size_t total;
+    size_t finished;
+    pthread_mutex_t mu;
+};
+
+void rocky_output_init(struct rocky_output *o, FILE *out, int json,
+                       size_t total);
+void rocky_output_destroy(struct rocky_output *o);
+
+/* One line for a model that reached a final status. Thread-safe. */
+void rocky_output_model(struct rocky_output *o,
+                        const struct rocky_model_exec *m);
+
+/* The end of the run: a summary, or the JSON document. `models` are all
+ * selected models in plan order. */
+void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
+                         const struct rocky_model_exec *models, size_t count,
+                         int threads, const char *state_path,
+                         const char *target_path);
+
+#endif

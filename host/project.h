@@ -1,0 +1,81 @@
+/*
+ * project.h — a rocky project on disk and its dependency graph.
+ *
+ * Layout:
+ *   <dir>/models/<name>.sql   one SELECT per file; materialized as table
+ *                             <name> (letters, digits, '_'; not starting
+ *                             with a digit; unique ignoring case)
+ *   <dir>/rocky.json          optional:
+ *       "name":    project name (default: the directory's name)
+ *       "threads": default worker count (default: the CPU count)
+ *       "state":   state store path (default .rocky/state.db)
+ *       "target":  the SQLite database models are built in
+ *                  (default .rocky/warehouse.db)
+ *       "plugins": [paths of plugins to load]
+ *       "sources": [tables that exist in the target but are no model]
+ *   Relative paths in rocky.json are relative to <dir>.
+ *
+ * Dependencies are inferred from FROM/JOIN references to other models plus
+ * optional `-- depends_on: a, b` comments (see sqlscan.h). A reference to a
+ * name that is neither a model, a CTE, a table-valued function, a
+ * sqlite_ table nor a declared source is an error naming file and line.
+ */
+#ifndef ROCKY_HOST_PROJECT_H
+#define ROCKY_HOST_PROJECT_H
+
+#include <stddef.h>
+
+struct rocky_model_def {
+    char *name; /* table name = file stem */
+    char *file; /* "models/<name>.sql" (for messages) */
+    char *sql;  /* file contents */
+    char sql_hash[65];
+    size_t *deps; /* indices of the models it depends on */
+    size_t ndeps;
+    const char **dep_names; /* names of deps (borrowed from models) */
+    size_t *rdeps;          /* indices of models depending on it */
+    size_t nrdeps;
+    int selected; /* part of this run */
+};
+
+struct rocky_project {
+    char *dir;
+    char *name;
+    char *state_path; /* NULL when rocky.json has none */
+    char *target_path;
+    int threads; /* 0 when unset */
+    char **plugins;
+    size_t nplugins;
+    char **sources;
+    size_t nsources;
+    char config_hash[65]; /* SHA-256 of rocky.json + every model's SQL */
+    struct rocky_model_def *models; /* sorted by name */
+    size_t nmodels;
+    size_t *order; /* a topological order of all models (deps first) */
+};
+
+/* Load the project at `dir` and plan its graph. Errors (with a message in
+ * err): ROCKY_ENOTFOUND (no dir / models dir / no models), ROCKY_EIO
+ * (unreadable file), ROCKY_EINVAL (bad rocky.json, bad model name, unknown
+ * reference: "models/x.sql:3: ..."), ROCKY_ECYCLE ("a -> b -> a"). */
+int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
+                       size_t err_size);
+
+/* Resolve references, build reverse edges and the topological order of an
+ * already loaded project (called by rocky_project_load; exposed for tests).
+ * Same errors as rocky_project_load. */
+int rocky_project_plan(struct rocky_project *p, char *err, size_t err_size);
+
+/* Mark the models named in `names` and everything upstream of them as
+ * selected (all models when count is 0). ROCKY_ENOTFOUND names an unknown
+ * model. Returns the number selected in *selected. */
+int rocky_project_select(struct rocky_project *p, char *const *names,
+                         size_t count, size_t *selected, char *err,
+                         size_t err_size);
+
+/* Index of the model called `name` (case-insensitive) or -1. */
+long rocky_project_find(const struct rocky_project *p, const char *name);
+
+void rocky_project_free(struct rocky_project *p);
+
+#endif

@@ -1,0 +1,225 @@
+/* project_graph.c — resolving references, finding cycles, ordering and
+ * selecting models (see project.h). */
+#include "project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rocky/error.h"
+#include "sqlscan.h"
+
+long rocky_project_find(const struct rocky_project *p, const char *name)
+{
+    /* models are sorted case-insensitively: binary search */
+    size_t lo = 0, hi = p->nmodels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcasecmp(p->models[mid].name, name);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int is_source(const struct rocky_project *p, const char *name)
+{
+    if (strncasecmp(name, "sqlite_", 7) == 0 ||
+        strncasecmp(name, "pragma_", 7) == 0)
+        return 1;
+    for (size_t i = 0; i < p->nsources; i++)
+        if (strcasecmp(p->sources[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int add_dep(struct rocky_model_def *m, size_t dep)
+{
+    for (size_t i = 0; i < m->ndeps; i++)
+        if (m->deps[i] == dep)
+            return 0;
+    size_t *d = realloc(m->deps, (m->ndeps + 1) * sizeof *d);
+    if (d == NULL)
+        return ROCKY_ENOMEM;
+    m->deps = d;
+    m->deps[m->ndeps++] = dep;
+    return 0;
+}
+
+static int resolve(struct rocky_project *p, size_t idx, char *err,
+                   size_t err_size)
+{
+    struct rocky_model_def *m = &p->models[idx];
+    struct rocky_sql_refs refs;
+    if (rocky_sql_scan(m->sql, &refs) != 0)
+        return ROCKY_ENOMEM;
+    int code = 0;
+    for (size_t i = 0; i < refs.count && code == 0; i++) {
+        const struct rocky_sql_ref *r = &refs.refs[i];
+        long dep = rocky_project_find(p, r->name);
+        if (dep >= 0) {
+            code = add_dep(m, (size_t)dep);
+            continue;
+        }
+        if (r->kind == ROCKY_SQL_REF_READ &&
+            (r->is_function || is_source(p, r->name)))
+            continue;
+        snprintf(err, err_size,
+                 "%s:%d: unknown %s '%s': there is no models/%s.sql%s", m->file,
+                 r->line,
+                 r->kind == ROCKY_SQL_REF_DECLARED ? "dependency"
+                                                   : "model or source",
+                 r->name, r->name,
+                 r->kind == ROCKY_SQL_REF_DECLARED
+                     ? ""
+                     : " (list external tables in rocky.json \"sources\")");
+        code = ROCKY_EINVAL;
+    }
+    rocky_sql_refs_free(&refs);
+    if (code != 0)
+        return code;
+    m->dep_names = calloc(m->ndeps ? m->ndeps : 1, sizeof *m->dep_names);
+    if (m->dep_names == NULL)
+        return ROCKY_ENOMEM;
+    for (size_t i = 0; i < m->ndeps; i++)
+        m->dep_names[i] = p->models[m->deps[i]].name;
+    return 0;
+}
+
+/* Write "a -> b -> ... -> a" for a cycle among the models not yet ordered
+ * (done[i] == 0): follow unordered deps until a model repeats. */
+static void describe_cycle(const struct rocky_project *p, const char *done,
+                           char *err, size_t err_size)
+{
+    size_t n = p->nmodels;
+    long *seen_at = malloc(n * sizeof *seen_at);
+    size_t *path = malloc((n + 1) * sizeof *path);
+    if (seen_at == NULL || path == NULL) {
+        snprintf(err, err_size, "dependency cycle");
+        free(seen_at);
+        free(path);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        seen_at[i] = -1;
+    size_t cur = 0;
+    while (done[cur])
+        cur++;
+    size_t len = 0;
+    while (seen_at[cur] < 0) {
+        seen_at[cur] = (long)len;
+        path[len++] = cur;
+        const struct rocky_model_def *m = &p->models[cur];
+        for (size_t d = 0; d < m->ndeps; d++)
+            if (!done[m->deps[d]]) {
+                cur = m->deps[d];
+                break;
+            }
+    }
+    /* path[seen_at[cur]..] is the cycle, in "depends on" direction; print
+     * it in build direction (upstream first). */
+    size_t used = (size_t)snprintf(err, err_size, "dependency cycle: %s",
+                                   p->models[cur].name);
+    for (long i = (long)len - 1; i >= seen_at[cur] && used < err_size; i--)
+        used += (size_t)snprintf(err + used, err_size - used, " -> %s",
+                                 p->models[path[i]].name);
+    if (used < err_size)
+        snprintf(err + used, err_size - used,
+                 " (break it by removing one of these references)");
+    free(seen_at);
+    free(path);
+}
+
+static int order_models(struct rocky_project *p, char *err, size_t err_size)
+{
+    size_t n = p->nmodels;
+    size_t *indeg = calloc(n, sizeof *indeg);
+    char *done = calloc(n, 1);
+    p->order = malloc(n * sizeof *p->order);
+    if (indeg == NULL || done == NULL || p->order == NULL) {
+        free(indeg);
+        free(done);
+        return ROCKY_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        indeg[i] = p->models[i].ndeps;
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < n; i++)
+        if (indeg[i] == 0)
+            p->order[tail++] = i;
+    while (head < tail) {
+        size_t cur = p->order[head++];
+        done[cur] = 1;
+        const struct rocky_model_def *m = &p->models[cur];
+        for (size_t r = 0; r < m->nrdeps; r++)
+            if (--indeg[m->rdeps[r]] == 0)
+                p->order[tail++] = m->rdeps[r];
+    }
+    int code = 0;
+    if (tail < n) {
+        describe_cycle(p, done, err, err_size);
+        code = ROCKY_ECYCLE;
+    }
+    free(indeg);
+    free(done);
+    return code;
+}
+
+int rocky_project_plan(struct rocky_project *p, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < p->nmodels; i++) {
+        int code = resolve(p, i, err, err_size);
+        if (code != 0)
+            return code;
+    }
+    for (size_t i = 0; i < p->nmodels; i++) {
+        const struct rocky_model_def *m = &p->models[i];
+        for (size_t d = 0; d < m->ndeps; d++) {
+            struct rocky_model_def *up = &p->models[m->deps[d]];
+            size_t *r = realloc(up->rdeps, (up->nrdeps + 1) * sizeof *r);
+            if (r == NULL)
+                return ROCKY_ENOMEM;
+            up->rdeps = r;
+            up->rdeps[up->nrdeps++] = i;
+        }
+    }
+    return order_models(p, err, err_size);
+}
+
+static void mark_upstream(struct rocky_project *p, size_t idx)
+{
+    struct rocky_model_def *m = &p->models[idx];
+    if (m->selected)
+        return;
+    m->selected = 1;
+    for (size_t d = 0; d < m->ndeps; d++)
+        mark_upstream(p, m->deps[d]);
+}
+
+int rocky_project_select(struct rocky_project *p, char *const *names,
+                         size_t count, size_t *selected, char *err,
+                         size_t err_size)
+{
+    for (size_t i = 0; i < p->nmodels; i++)
+        p->models[i].selected = count == 0;
+    for (size_t i = 0; i < count; i++) {
+        long idx = rocky_project_find(p, names[i]);
+        if (idx < 0) {
+            snprintf(err, err_size,
+                     "--select %s: no model of that name in %s/models",
+                     names[i], p->dir);
+            return ROCKY_ENOTFOUND;
+        }
+        mark_upstream(p, (size_t)idx);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nmodels; i++)
+        n += p->models[i].selected != 0;
+    *selected = n;
+    return 0;
+}

@@ -1,0 +1,417 @@
+/* project_load.c — reading a project directory and rocky.json (see
+ * project.h). */
+#include "project.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "rocky/error.h"
+#include "sha256.h"
+
+/* Whole file into a NUL-terminated heap buffer. */
+static int slurp(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -errno;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        cap *= 2;
+        char *b = realloc(buf, cap);
+        if (b == NULL) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = b;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (buf == NULL)
+        return -ENOMEM;
+    if (failed) {
+        free(buf);
+        return -EIO;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static char *join_path(const char *dir, const char *rel)
+{
+    if (rel[0] == '/')
+        return strdup(rel);
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *out = malloc(n);
+    if (out != NULL)
+        snprintf(out, n, "%s/%s", dir, rel);
+    return out;
+}
+
+static int valid_name(const char *s, size_t len)
+{
+    if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') ||
+                      (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return strncasecmp(s, "sqlite_", 7) != 0 &&
+           strncasecmp(s, "rocky_", 6) != 0;
+}
+
+static int cmp_models(const void *a, const void *b)
+{
+    const struct rocky_model_def *x = a, *y = b;
+    return strcasecmp(x->name, y->name);
+}
+
+static int json_line(const char *text, const char *at)
+{
+    int line = 1;
+    for (const char *p = text; p < at && *p; p++)
+        line += *p == '\n';
+    return line;
+}
+
+static int string_list(cJSON *root, const char *key, const char *dir,
+                       int resolve, char ***out, size_t *count, char *err,
+                       size_t err_size)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (arr == NULL)
+        return 0;
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, err_size,
+                 "rocky.json: \"%s\" must be an array of "
+                 "strings",
+                 key);
+        return ROCKY_EINVAL;
+    }
+    int n = cJSON_GetArraySize(arr);
+    *out = calloc((size_t)n + 1, sizeof **out);
+    if (*out == NULL)
+        return ROCKY_ENOMEM;
+    cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+            snprintf(err, err_size,
+                     "rocky.json: \"%s\" must hold non-empty strings", key);
+            return ROCKY_EINVAL;
+        }
+        char *v = resolve ? join_path(dir, item->valuestring)
+                          : strdup(item->valuestring);
+        if (v == NULL)
+            return ROCKY_ENOMEM;
+        (*out)[(*count)++] = v;
+    }
+    return 0;
+}
+
+static int path_opt(cJSON *root, const char *key, const char *dir, char **out,
+                    char *err, size_t err_size)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+        snprintf(err, err_size,
+                 "rocky.json: \"%s\" must be a non-empty "
+                 "string (a path)",
+                 key);
+        return ROCKY_EINVAL;
+    }
+    *out = join_path(dir, v->valuestring);
+    return *out ? 0 : ROCKY_ENOMEM;
+}
+
+static int load_config(struct rocky_project *p, const char *text, char *err,
+                       size_t err_size)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (root == NULL) {
+        snprintf(err, err_size,
+                 "%s/rocky.json:%d: invalid JSON; fix the file or remove it",
+                 p->dir, json_line(text, cJSON_GetErrorPtr()));
+        return ROCKY_EINVAL;
+    }
+    int code = 0;
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_size, "%s/rocky.json: must be a JSON object", p->dir);
+        code = ROCKY_EINVAL;
+        goto out;
+    }
+    cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    if (name != NULL) {
+        if (!cJSON_IsString(name) || name->valuestring[0] == '\0') {
+            snprintf(err, err_size,
+                     "rocky.json: \"name\" must be a non-empty string");
+            code = ROCKY_EINVAL;
+            goto out;
+        }
+        free(p->name);
+        p->name = strdup(name->valuestring);
+    }
+    cJSON *threads = cJSON_GetObjectItemCaseSensitive(root, "threads");
+    if (threads != NULL) {
+        if (!cJSON_IsNumber(threads) || threads->valuedouble < 1 ||
+            threads->valuedouble > 256 ||
+            threads->valuedouble != (double)threads->valueint) {
+            snprintf(err, err_size,
+                     "rocky.json: \"threads\" must be an "
+                     "integer from 1 to 256");
+            code = ROCKY_EINVAL;
+            goto out;
+        }
+        p->threads = threads->valueint;
+    }
+    code = path_opt(root, "state", p->dir, &p->state_path, err, err_size);
+    if (code == 0) {
+        char *target = NULL;
+        code = path_opt(root, "target", p->dir, &target, err, err_size);
+        if (target != NULL) {
+            free(p->target_path);
+            p->target_path = target;
+        }
+    }
+    if (code == 0)
+        code = string_list(root, "plugins", p->dir, 1, &p->plugins,
+                           &p->nplugins, err, err_size);
+    if (code == 0)
+        code = string_list(root, "sources", p->dir, 0, &p->sources,
+                           &p->nsources, err, err_size);
+out:
+    cJSON_Delete(root);
+    return code;
+}
+
+static int add_model(struct rocky_project *p, const char *models_dir,
+                     const char *fname, size_t *cap, char *err, size_t err_size)
+{
+    size_t len = strlen(fname);
+    size_t stem = len - 4;
+    if (!valid_name(fname, stem)) {
+        snprintf(err, err_size,
+                 "models/%s: a model file name must be a table name "
+                 "(letters, digits, '_', not starting with a digit, "
+                 "'sqlite_' or 'rocky_'); rename it",
+                 fname);
+        return ROCKY_EINVAL;
+    }
+    if (p->nmodels == *cap) {
+        *cap = *cap ? *cap * 2 : 32;
+        struct rocky_model_def *m = realloc(p->models, *cap * sizeof *m);
+        if (m == NULL)
+            return ROCKY_ENOMEM;
+        p->models = m;
+    }
+    struct rocky_model_def *m = &p->models[p->nmodels];
+    memset(m, 0, sizeof *m);
+    p->nmodels++;
+    m->name = strndup(fname, stem);
+    m->file = malloc(len + 8);
+    char *path = join_path(models_dir, fname);
+    if (m->name == NULL || m->file == NULL || path == NULL) {
+        free(path);
+        return ROCKY_ENOMEM;
+    }
+    snprintf(m->file, len + 8, "models/%s", fname);
+    size_t n = 0;
+    int rc = slurp(path, &m->sql, &n);
+    free(path);
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot read %s/%s: %s", p->dir, m->file,
+                 strerror(-rc));
+        return ROCKY_EIO;
+    }
+    if (strlen(m->sql) != n) {
+        snprintf(err, err_size,
+                 "%s/%s: contains a NUL byte; a model is SQL "
+                 "text",
+                 p->dir, m->file);
+        return ROCKY_EINVAL;
+    }
+    rocky_sha256_hex(m->sql, n, m->sql_hash);
+    return 0;
+}
+
+static int load_models(struct rocky_project *p, char *err, size_t err_size)
+{
+    char *models_dir = join_path(p->dir, "models");
+    if (models_dir == NULL)
+        return ROCKY_ENOMEM;
+    DIR *d = opendir(models_dir);
+    if (d == NULL) {
+        snprintf(err, err_size,
+                 "%s has no readable models/ directory (%s); a project is a "
+                 "directory with models/<name>.sql files",
+                 p->dir, strerror(errno));
+        free(models_dir);
+        return ROCKY_ENOTFOUND;
+    }
+    size_t cap = 0;
+    int code = 0;
+    struct dirent *e;
+    while (code == 0 && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 4 || strcmp(e->d_name + len - 4, ".sql") != 0 ||
+            e->d_name[0] == '.')
+            continue;
+        code = add_model(p, models_dir, e->d_name, &cap, err, err_size);
+    }
+    closedir(d);
+    free(models_dir);
+    if (code != 0)
+        return code;
+    if (p->nmodels == 0) {
+        snprintf(err, err_size,
+                 "no models in %s/models: add a <name>.sql file holding one "
+                 "SELECT",
+                 p->dir);
+        return ROCKY_ENOTFOUND;
+    }
+    qsort(p->models, p->nmodels, sizeof *p->models, cmp_models);
+    for (size_t i = 1; i < p->nmodels; i++)
+        if (strcasecmp(p->models[i - 1].name, p->models[i].name) == 0) {
+            snprintf(err, err_size,
+                     "%s and %s name the same table (SQLite ignores case); "
+                     "rename one",
+                     p->models[i - 1].file, p->models[i].file);
+            return ROCKY_EINVAL;
+        }
+    return 0;
+}
+
+static void hash_config(struct rocky_project *p, const char *config, size_t len)
+{
+    struct rocky_sha256 h;
+    rocky_sha256_init(&h);
+    rocky_sha256_update(&h, config ? config : "", config ? len : 0);
+    for (size_t i = 0; i < p->nmodels; i++) {
+        rocky_sha256_update(&h, p->models[i].name,
+                            strlen(p->models[i].name) + 1);
+        rocky_sha256_update(&h, p->models[i].sql_hash, 64);
+    }
+    uint8_t digest[32];
+    rocky_sha256_final(&h, digest);
+    for (int i = 0; i < 32; i++)
+        snprintf(p->config_hash + 2 * i, 3, "%02x", digest[i]);
+}
+
+static char *base_name(const char *dir)
+{
+    char *copy = strdup(dir);
+    if (copy == NULL)
+        return NULL;
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    const char *slash = strrchr(copy, '/');
+    char *out = strdup(slash && slash[1] ? slash + 1 : copy);
+    free(copy);
+    if (out != NULL && (strcmp(out, ".") == 0 || strcmp(out, "..") == 0)) {
+        char cwd[4096];
+        char *real = realpath(dir, cwd);
+        if (real != NULL) {
+            const char *s = strrchr(real, '/');
+            free(out);
+            out = strdup(s && s[1] ? s + 1 : real);
+        }
+    }
+    return out;
+}
+
+int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
+                       size_t err_size)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, err_size,
+                 "project directory %s does not exist or is not a directory",
+                 dir);
+        return ROCKY_ENOTFOUND;
+    }
+    struct rocky_project *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return ROCKY_ENOMEM;
+    p->dir = strdup(dir);
+    p->name = base_name(dir);
+    p->target_path = join_path(dir, ".rocky/warehouse.db");
+    if (p->dir == NULL || p->name == NULL || p->target_path == NULL) {
+        rocky_project_free(p);
+        return ROCKY_ENOMEM;
+    }
+    char *cfg_path = join_path(dir, "rocky.json");
+    char *config = NULL;
+    size_t config_len = 0;
+    int code = cfg_path ? 0 : ROCKY_ENOMEM;
+    if (code == 0) {
+        int rc = slurp(cfg_path, &config, &config_len);
+        if (rc == 0)
+            code = load_config(p, config, err, err_size);
+        else if (rc != -ENOENT) {
+            snprintf(err, err_size, "cannot read %s: %s", cfg_path,
+                     strerror(-rc));
+            code = ROCKY_EIO;
+        }
+    }
+    free(cfg_path);
+    if (code == 0)
+        code = load_models(p, err, err_size);
+    if (code == 0) {
+        hash_config(p, config, config_len);
+        code = rocky_project_plan(p, err, err_size);
+    }
+    free(config);
+    if (code != 0) {
+        rocky_project_free(p);
+        return code;
+    }
+    *out = p;
+    return 0;
+}
+
+void rocky_project_free(struct rocky_project *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nmodels; i++) {
+        struct rocky_model_def *m = &p->models[i];
+        free(m->name);
+        free(m->file);
+        free(m->sql);
+        free(m->deps);
+        free(m->rdeps);
+        free((void *)m->dep_names);
+    }
+    free(p->models);
+    for (size_t i = 0; i < p->nplugins; i++)
+        free(p->plugins[i]);
+    free(p->plugins);
+    for (size_t i = 0; i < p->nsources; i++)
+        free(p->sources[i]);
+    free(p->sources);
+    free(p->order);
+    free(p->dir);
+    free(p->name);
+    free(p->state_path);
+    free(p->target_path);
+    free(p);
+}

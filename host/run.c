@@ -1,0 +1,614 @@
+/* run.c — the scheduler and the life of one run (see run.h).
+ *
+ * One mutex (`mu`) guards the plan state: the ready queue, per-model
+ * status and the run counters. It is never held across SQL, store writes
+ * or plugin calls. The state store connection has its own lock (`store_mu`)
+ * because records are written from every worker the moment a model ends.
+ * Plugins get snapshots of the run taken under `mu`, so a MODEL_END carries
+ * the counters as of that model's end.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ids.h"
+#include "log.h"
+#include "materialize.h"
+#include "output.h"
+#include "plugin_host.h"
+#include "project.h"
+#include "rocky/error.h"
+#include "run_id.h"
+#include "signals.h"
+#include "store.h"
+
+#ifndef ROCKY_VERSION
+#define ROCKY_VERSION "0.0.0"
+#endif
+
+/* How long plugins get to deliver at exit; their own guard
+ * (ROCKY_OTEL_EXIT_TIMEOUT_MS) is normally shorter. */
+#define PLUGIN_SHUTDOWN_MS 15000
+
+enum plan_state { WAITING, QUEUED, RUNNING, DONE };
+
+struct runner {
+    struct rocky_project *p;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t *queue; /* ring of ready model indices */
+    size_t qhead, qlen;
+    size_t *missing;                /* per model: deps not yet succeeded */
+    int *state;                     /* enum plan_state */
+    struct rocky_model_exec *execs; /* per model */
+    char **errors;                  /* per model, owned */
+    size_t remaining;               /* selected models not DONE */
+    struct rocky_run run;           /* counters guarded by mu */
+    atomic_int stop;                /* signal number once stopping */
+
+    struct rocky_store *store;
+    pthread_mutex_t store_mu;
+    int store_failed;
+    struct rocky_plugin_set *plugins;
+    struct rocky_output out;
+    sqlite3 **conns;
+    int nthreads;
+};
+
+static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
+                 const struct rocky_model_exec *m, int64_t wall, int64_t mono)
+{
+    struct rocky_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.type = type;
+    ev.wall_ns = wall;
+    ev.mono_ns = mono;
+    ev.run = run;
+    ev.model = m;
+    rocky_plugin_set_emit(r->plugins, &ev);
+}
+
+/* Record one model in the store; a failing store is reported once and the
+ * run goes on (the exit status then says so). */
+static void record(struct runner *r, const struct rocky_model_exec *m)
+{
+    char err[512] = "";
+    pthread_mutex_lock(&r->store_mu);
+    int rc =
+        rocky_store_model_record(r->store, r->run.run_id, m, err, sizeof err);
+    if (rc != 0 && !r->store_failed) {
+        r->store_failed = 1;
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+    }
+    pthread_mutex_unlock(&r->store_mu);
+}
+
+static void enqueue(struct runner *r, size_t idx)
+{
+    size_t n = r->p->nmodels;
+    r->queue[(r->qhead + r->qlen) % n] = idx;
+    r->qlen++;
+    r->state[idx] = QUEUED;
+}
+
+/* Mark everything downstream of `idx` skipped (under mu). Returns how many
+ * it marked; their indices are appended to `out`. */
+static size_t skip_downstream(struct runner *r, size_t idx, size_t *out,
+                              size_t nout)
+{
+    const struct rocky_model_def *m = &r->p->models[idx];
+    for (size_t i = 0; i < m->nrdeps; i++) {
+        size_t d = m->rdeps[i];
+        if (!r->p->models[d].selected || r->state[d] == DONE)
+            continue;
+        r->state[d] = DONE;
+        r->remaining--;
+        r->run.models_skipped++;
+        struct rocky_model_exec *e = &r->execs[d];
+        e->status = ROCKY_MODEL_SKIPPED;
+        free(r->errors[d]);
+        if (asprintf(&r->errors[d], "upstream %s did not succeed", m->name) < 0)
+            r->errors[d] = NULL;
+        e->error = r->errors[d];
+        out[nout++] = d;
+        nout = skip_downstream(r, d, out, nout);
+    }
+    return nout;
+}
+
+static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
+{
+    struct rocky_model_exec *e = &r->execs[idx];
+    const struct rocky_model_def *def = &r->p->models[idx];
+    struct rocky_run snap;
+
+    pthread_mutex_lock(&r->mu);
+    e->status = ROCKY_MODEL_RUNNING;
+    e->started_wall_ns = rocky_clock_wall_ns();
+    e->started_mono_ns = rocky_clock_mono_ns();
+    snap = r->run;
+    struct rocky_model_exec start = *e;
+    pthread_mutex_unlock(&r->mu);
+    emit(r, ROCKY_EVENT_MODEL_START, &snap, &start, start.started_wall_ns,
+         start.started_mono_ns);
+
+    struct rocky_materialize_result res;
+    int rc = rocky_materialize(db, def, &r->stop, &res);
+
+    pthread_mutex_lock(&r->mu);
+    e->finished_wall_ns = rocky_clock_wall_ns();
+    e->finished_mono_ns = rocky_clock_mono_ns();
+    e->rows_affected = res.rows;
+    e->bytes_written = res.bytes;
+    free(r->errors[idx]);
+    r->errors[idx] = res.error;
+    e->error = rc == 0 ? NULL : res.error;
+    size_t nskipped = 0;
+    if (rc == 0) {
+        e->status = ROCKY_MODEL_SUCCESS;
+        r->run.models_succeeded++;
+    } else {
+        e->status = rc == ROCKY_EINTERRUPTED ? ROCKY_MODEL_INTERRUPTED
+                                             : ROCKY_MODEL_FAILED;
+        r->run.models_failed += rc != ROCKY_EINTERRUPTED;
+        nskipped = skip_downstream(r, idx, skipped, 0);
+    }
+    struct rocky_model_exec end = *e;
+    snap = r->run;
+    pthread_mutex_unlock(&r->mu);
+
+    /* Durable, announced and printed before any dependent starts: a kill
+     * after the record loses nothing about this model, and every consumer
+     * sees an upstream end before its downstream starts. */
+    record(r, &end);
+    for (size_t i = 0; i < nskipped; i++)
+        record(r, &r->execs[skipped[i]]);
+    emit(r, ROCKY_EVENT_MODEL_END, &snap, &end, end.finished_wall_ns,
+         end.finished_mono_ns);
+    rocky_output_model(&r->out, &end);
+    for (size_t i = 0; i < nskipped; i++)
+        rocky_output_model(&r->out, &r->execs[skipped[i]]);
+
+    pthread_mutex_lock(&r->mu);
+    if (rc == 0) {
+        for (size_t i = 0; i < def->nrdeps; i++) {
+            size_t d = def->rdeps[i];
+            if (r->p->models[d].selected && r->state[d] == WAITING &&
+                --r->missing[d] == 0)
+                enqueue(r, d);
+        }
+    }
+    r->state[idx] = DONE;
+    r->remaining--;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+struct worker {
+    struct runner *r;
+    sqlite3 *db;
+    pthread_t thread;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct runner *r = w->r;
+    size_t *skipped = malloc(r->p->nmodels * sizeof *skipped);
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->qlen == 0 && r->remaining > 0 && !atomic_load(&r->stop))
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->qlen == 0 || atomic_load(&r->stop) || skipped == NULL)
+            break;
+        size_t idx = r->queue[r->qhead];
+        r->qhead = (r->qhead + 1) % r->p->nmodels;
+        r->qlen--;
+        r->state[idx] = RUNNING;
+        pthread_mutex_unlock(&r->mu);
+        run_one(r, idx, w->db, skipped);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    free(skipped);
+    return NULL;
+}
+
+/* Watcher: turns a signal into "stop scheduling, interrupt statements". */
+static void *watcher_main(void *arg)
+{
+    struct runner *r = arg;
+    struct pollfd pfd = {.fd = rocky_signals_fd(), .events = POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        char buf[16];
+        ssize_t got = read(pfd.fd, buf, sizeof buf);
+        int quit = 0;
+        for (ssize_t i = 0; i < got; i++)
+            quit |= buf[i] == 'w';
+        int signo = rocky_signals_received();
+        if (signo != 0 && atomic_load(&r->stop) == 0) {
+            atomic_store(&r->stop, signo);
+            pthread_mutex_lock(&r->mu);
+            pthread_cond_broadcast(&r->cv);
+            pthread_mutex_unlock(&r->mu);
+            /* Connections stay open until this thread is joined. */
+            for (int i = 0; i < r->nthreads; i++)
+                sqlite3_interrupt(r->conns[i]);
+        }
+        if (quit)
+            return NULL;
+    }
+}
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static char *state_path_for(const struct rocky_run_options *opt,
+                            const struct rocky_project *p)
+{
+    const char *env = getenv("ROCKY_STATE");
+    char *out = NULL;
+    if (opt->state_path != NULL)
+        out = strdup(opt->state_path);
+    else if (env != NULL && env[0] != '\0')
+        out = strdup(env);
+    else if (p->state_path != NULL)
+        out = strdup(p->state_path);
+    else if (asprintf(&out, "%s/%s", p->dir, ROCKY_STORE_DEFAULT_FILE) < 0)
+        out = NULL;
+    return out;
+}
+
+static void load_plugins(struct runner *r, const struct rocky_run_options *o)
+{
+    for (size_t i = 0; i < o->nplugins; i++)
+        rocky_plugin_set_load(r->plugins, o->plugins[i]);
+    const char *env = getenv("ROCKY_PLUGINS");
+    if (env != NULL && env[0] != '\0') {
+        char *copy = strdup(env);
+        char *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
+             t = strtok_r(NULL, ":", &save))
+            rocky_plugin_set_load(r->plugins, t);
+        free(copy);
+    }
+    for (size_t i = 0; i < r->p->nplugins; i++)
+        rocky_plugin_set_load(r->plugins, r->p->plugins[i]);
+}
+
+static void init_trace(struct rocky_run *run)
+{
+    struct rocky_traceparent tp;
+    const char *env = getenv("TRACEPARENT");
+    if (env != NULL && rocky_traceparent_parse(env, &tp) == 0) {
+        memcpy(run->trace_id, tp.trace_id, sizeof run->trace_id);
+        memcpy(run->parent_span_id, tp.parent_span_id,
+               sizeof run->parent_span_id);
+        run->trace_flags = tp.trace_flags;
+        const char *ts = getenv("TRACESTATE");
+        run->trace_state = ts && ts[0] ? ts : NULL;
+    } else {
+        if (env != NULL && env[0] != '\0')
+            rocky_log(ROCKY_LOG_WARN,
+                      "ignoring invalid TRACEPARENT '%s'; starting a new "
+                      "trace",
+                      env);
+        rocky_random_id(run->trace_id, sizeof run->trace_id);
+        run->trace_flags = 1;
+    }
+    rocky_random_id(run->span_id, sizeof run->span_id);
+}
+
+static uint32_t final_status(const struct rocky_run *run, int stop)
+{
+    if (stop)
+        return ROCKY_RUN_INTERRUPTED;
+    if (run->models_succeeded == run->models_total)
+        return ROCKY_RUN_SUCCESS;
+    return run->models_succeeded > 0 ? ROCKY_RUN_PARTIAL_FAILURE
+                                     : ROCKY_RUN_FAILURE;
+}
+
+/* After the workers: anything selected and never started is recorded as
+ * skipped, so the store accounts for every planned model. */
+static void record_unstarted(struct runner *r)
+{
+    for (size_t k = 0; k < r->p->nmodels; k++) {
+        size_t i = r->p->order[k];
+        if (!r->p->models[i].selected || r->state[i] == DONE)
+            continue;
+        r->state[i] = DONE;
+        r->run.models_skipped++;
+        struct rocky_model_exec *e = &r->execs[i];
+        e->status = ROCKY_MODEL_SKIPPED;
+        e->error = "not started: the run was interrupted";
+        record(r, e);
+        rocky_output_model(&r->out, e);
+    }
+}
+
+static int setup(struct runner *r, const struct rocky_run_options *opt,
+                 size_t nselected, char *err, size_t err_size)
+{
+    size_t n = r->p->nmodels;
+    r->queue = calloc(n, sizeof *r->queue);
+    r->missing = calloc(n, sizeof *r->missing);
+    r->state = calloc(n, sizeof *r->state);
+    r->execs = calloc(n, sizeof *r->execs);
+    r->errors = calloc(n, sizeof *r->errors);
+    r->conns = calloc((size_t)r->nthreads, sizeof *r->conns);
+    if (!r->queue || !r->missing || !r->state || !r->execs || !r->errors ||
+        !r->conns)
+        return ROCKY_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const struct rocky_model_def *m = &r->p->models[i];
+        struct rocky_model_exec *e = &r->execs[i];
+        e->struct_size = sizeof *e;
+        e->model_name = m->name;
+        e->sql_hash = m->sql_hash;
+        e->dependencies = m->dep_names;
+        e->dependency_count = (uint32_t)m->ndeps;
+        e->attempt = 1;
+        e->rows_affected = -1;
+        e->bytes_written = -1;
+        rocky_random_id(e->span_id, sizeof e->span_id);
+        r->missing[i] = m->ndeps;
+    }
+    r->remaining = nselected;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = r->p->order[k];
+        if (r->p->models[i].selected && r->missing[i] == 0)
+            enqueue(r, i);
+    }
+    (void)opt;
+    char *dir = NULL;
+    if (asprintf(&dir, "%s", r->p->target_path) >= 0) {
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL && slash != dir) {
+            *slash = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, err_size, "cannot create %s: %s", dir,
+                         strerror(errno));
+                free(dir);
+                return ROCKY_EIO;
+            }
+        }
+        free(dir);
+    }
+    for (int i = 0; i < r->nthreads; i++) {
+        int rc =
+            rocky_target_open(r->p->target_path, &r->conns[i], err, err_size);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void teardown(struct runner *r)
+{
+    if (r->conns != NULL)
+        for (int i = 0; i < r->nthreads; i++)
+            sqlite3_close_v2(r->conns[i]);
+    if (r->errors != NULL)
+        for (size_t i = 0; i < r->p->nmodels; i++)
+            free(r->errors[i]);
+    free(r->conns);
+    free(r->errors);
+    free(r->execs);
+    free(r->state);
+    free(r->missing);
+    free(r->queue);
+}
+
+static int execute(struct runner *r)
+{
+    struct worker *w = calloc((size_t)r->nthreads, sizeof *w);
+    if (w == NULL)
+        return ROCKY_ENOMEM;
+    int started = 0;
+    for (int i = 0; i < r->nthreads; i++) {
+        w[i].r = r;
+        w[i].db = r->conns[i];
+        if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
+            break;
+        started++;
+    }
+    if (started == 0) {
+        free(w);
+        return ROCKY_EIO;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(w[i].thread, NULL);
+    free(w);
+    return 0;
+}
+
+static int exit_code(const struct rocky_run *run, int stop)
+{
+    if (stop == SIGINT)
+        return 130;
+    if (stop == SIGTERM)
+        return 143;
+    return run->status == ROCKY_RUN_SUCCESS ? 0 : 1;
+}
+
+/* Everything from "the project is planned" to "the run is recorded". */
+static int run_planned_inner(struct runner *r,
+                             const struct rocky_run_options *opt,
+                             size_t nselected, const char *state_path)
+{
+    char err[1024] = "";
+    /* Handlers first: a signal from here on is recorded, not fatal. */
+    int have_signals = rocky_signals_install() == 0;
+    int code = setup(r, opt, nselected, err, sizeof err);
+    if (code != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err[0] ? err : rocky_strerror(code));
+        return 1;
+    }
+    char run_id[ROCKY_RUN_ID_SIZE];
+    char hostname[256] = "";
+    gethostname(hostname, sizeof hostname - 1);
+    struct rocky_run *run = &r->run;
+    run->struct_size = sizeof *run;
+    run->status = ROCKY_RUN_RUNNING;
+    run->started_wall_ns = rocky_clock_wall_ns();
+    run->started_mono_ns = rocky_clock_mono_ns();
+    rocky_run_id_make(run->started_wall_ns, run_id);
+    run->run_id = run_id;
+    run->project = r->p->name;
+    run->trigger = opt->trigger ? opt->trigger : "manual";
+    run->config_hash = r->p->config_hash;
+    run->hostname = hostname;
+    run->rocky_version = ROCKY_VERSION;
+    run->models_total = (uint32_t)nselected;
+    init_trace(run);
+
+    if (rocky_store_run_begin(r->store, run, err, sizeof err) != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        return 1;
+    }
+    struct rocky_run snap = *run;
+    emit(r, ROCKY_EVENT_RUN_START, &snap, NULL, run->started_wall_ns,
+         run->started_mono_ns);
+
+    pthread_t watcher;
+    int have_watcher =
+        have_signals && pthread_create(&watcher, NULL, watcher_main, r) == 0;
+    if (!have_watcher)
+        rocky_log(ROCKY_LOG_WARN, "cannot watch for SIGINT/SIGTERM; Ctrl-C "
+                                  "will kill the run without recording it");
+    code = execute(r);
+    int stop = atomic_load(&r->stop);
+    if (have_watcher) {
+        rocky_signals_wake();
+        pthread_join(watcher, NULL);
+        stop = atomic_load(&r->stop);
+    }
+    if (code != 0)
+        rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
+    record_unstarted(r);
+
+    run->finished_wall_ns = rocky_clock_wall_ns();
+    run->finished_mono_ns = rocky_clock_mono_ns();
+    run->status = code != 0 ? ROCKY_RUN_FAILURE : final_status(run, stop);
+    if (rocky_store_run_finish(r->store, run, err, sizeof err) != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        r->store_failed = 1;
+    }
+    snap = *run;
+    emit(r, ROCKY_EVENT_RUN_END, &snap, NULL, run->finished_wall_ns,
+         run->finished_mono_ns);
+
+    /* Plugins: shutdown waits for in-flight emits, then delivers. Only a
+     * run that had plugins gets a delivery verdict. */
+    if (rocky_plugin_set_count(r->plugins) > 0) {
+        int rc = rocky_plugin_set_shutdown(
+            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), NULL);
+        if (rocky_store_set_delivery(r->store, run_id, rc == 0, err,
+                                     sizeof err) != 0)
+            rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        if (rc != 0)
+            rocky_log(ROCKY_LOG_WARN,
+                      "plugins did not confirm delivery of run %s (%s)", run_id,
+                      rocky_strerror(rc));
+    }
+
+    /* Report in plan order. */
+    struct rocky_model_exec *ordered =
+        calloc(nselected ? nselected : 1, sizeof *ordered);
+    size_t k = 0;
+    for (size_t j = 0; ordered && j < r->p->nmodels; j++) {
+        size_t i = r->p->order[j];
+        if (r->p->models[i].selected)
+            ordered[k++] = r->execs[i];
+    }
+    rocky_output_finish(&r->out, run, ordered ? ordered : r->execs, k,
+                        r->nthreads, state_path, r->p->target_path);
+    free(ordered);
+    int status = exit_code(run, stop);
+    if (status == 0 && r->store_failed)
+        status = 1;
+    run->run_id = NULL;
+    return status;
+}
+
+static int run_planned(struct runner *r, const struct rocky_run_options *opt,
+                       size_t nselected, const char *state_path)
+{
+    int status = run_planned_inner(r, opt, nselected, state_path);
+    rocky_signals_uninstall();
+    return status;
+}
+
+int rocky_run_main(const struct rocky_run_options *opt)
+{
+    char err[1024] = "";
+    struct rocky_project *p = NULL;
+    const char *dir = opt->project_dir ? opt->project_dir : ".";
+    int code = rocky_project_load(dir, &p, err, sizeof err);
+    if (code != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        return 1;
+    }
+    size_t nselected = 0;
+    code = rocky_project_select(p, opt->select, opt->nselect, &nselected, err,
+                                sizeof err);
+    if (code != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        rocky_project_free(p);
+        return 2;
+    }
+    char *state_path = state_path_for(opt, p);
+    struct runner r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    r.nthreads = opt->threads > 0 ? opt->threads
+                 : p->threads > 0 ? p->threads
+                                  : cpu_count();
+    if ((size_t)r.nthreads > nselected)
+        r.nthreads = (int)nselected; /* idle workers would only cost */
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    pthread_mutex_init(&r.store_mu, NULL);
+    int status = 1;
+    if (state_path == NULL) {
+        rocky_log(ROCKY_LOG_ERROR, "out of memory");
+    } else if (rocky_store_open(state_path, ROCKY_STORE_READWRITE, &r.store,
+                                err, sizeof err) != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+    } else if (rocky_plugin_set_new(ROCKY_VERSION, &r.plugins) != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "out of memory");
+    } else {
+        load_plugins(&r, opt);
+        rocky_output_init(&r.out, stdout, opt->json, nselected);
+        status = run_planned(&r, opt, nselected, state_path);
+        rocky_output_destroy(&r.out);
+    }
+    rocky_plugin_set_free(r.plugins);
+    teardown(&r);
+    rocky_store_close(r.store);
+    pthread_mutex_destroy(&r.store_mu);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    free(state_path);
+    rocky_project_free(p);
+    return status;
+}

@@ -1,0 +1,34 @@
+/*
+ * run.h — `rocky run`: plan a project, execute it on worker threads, record
+ * it in the state store and tell the plugins.
+ *
+ * Shutdown order (in rocky_run_main, one step each):
+ *   1. workers drain (or stop on SIGINT/SIGTERM, statements interrupted),
+ *   2. never-started models are recorded, the run is finished in the store,
+ *   3. RUN_END is emitted, then the plugin set is shut down (which waits
+ *      for in-flight emits) and the delivery outcome recorded,
+ *   4. output, exit status.
+ */
+#ifndef ROCKY_HOST_RUN_H
+#define ROCKY_HOST_RUN_H
+
+#include <stddef.h>
+
+struct rocky_run_options {
+    const char *project_dir; /* default "." */
+    int threads;             /* 0: rocky.json, else the CPU count */
+    const char **plugins;    /* --plugin paths, in order */
+    size_t nplugins;
+    const char *state_path; /* --state; NULL: ROCKY_STATE, rocky.json,
+                               <project>/.rocky/state.db */
+    char **select;          /* --select names (with upstream deps) */
+    size_t nselect;
+    const char *trigger; /* default "manual" */
+    int json;
+};
+
+/* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or
+ * a project that cannot be planned), 130 after SIGINT, 143 after SIGTERM. */
+int rocky_run_main(const struct rocky_run_options *opt);
+
+#endif
