@@ -125,7 +125,7 @@ int rocky_trace_render_text_row(FILE *out, const struct rocky_trace *trace,
     if (entry->started)
         fprintf(out, "%7.2fs", secs(entry->duration_ns));
     else
-        fputs("      -s", out);
+        fputs("       -", out);
     int counters = m->rows_affected >= 0 || m->bytes_written >= 0;
     fprintf(out, "  %-*s", counters ? STATUS_COLS : 0,
             rocky_model_status_name(m->status));

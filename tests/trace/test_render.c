@@ -130,7 +130,7 @@ static void test_text_zero_length_model_still_visible(void **state)
     row = row_of(text, "gamma");
     assert_non_null(row);
     assert_null(strchr(row, '#'));
-    assert_non_null(strstr(row, "-s  skipped"));
+    assert_non_null(strstr(row, "       -  skipped"));
     free(row);
     free(text);
     rocky_run_record_free(rec);

@@ -1,0 +1,104 @@
+/*
+ * make_store.c — write a state store for the trace tests (node and C) through
+ * lib/store.h, the path the runner writes with.
+ *
+ *   trace_make_store PATH sample   two runs; the latest is a DAG with a
+ *                                  failure, a skip and names that need
+ *                                  escaping (HTML, UTF-8)
+ *   trace_make_store PATH empty    a valid store holding no runs
+ *   trace_make_store PATH newer    `sample`, then a schema version from the
+ *                                  future
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "rocky/error.h"
+#include "store.h"
+
+#define OLD_RUN "20251125T055000.000Z-0ld0"
+#define NEW_RUN "20251125T060000.000Z-5a3f"
+
+static int sample(const char *path)
+{
+    struct rocky_run_record *old = fx_record(OLD_RUN, 300, ROCKY_RUN_SUCCESS);
+    fx_model(old, "raw_orders", 0, 300, ROCKY_MODEL_SUCCESS, NULL);
+    /* Older: started ten minutes before the new one. */
+    old->run.started_wall_ns -= 600 * INT64_C(1000000000);
+    old->run.finished_wall_ns -= 600 * INT64_C(1000000000);
+    old->models[0].started_wall_ns -= 600 * INT64_C(1000000000);
+    old->models[0].finished_wall_ns -= 600 * INT64_C(1000000000);
+
+    static const char *const on_raw[] = {"raw_orders", NULL};
+    static const char *const on_cust[] = {"raw_customers", NULL};
+    static const char *const on_stg[] = {"stg_orders", "stg_customers", NULL};
+    static const char *const on_fct[] = {"fct_orders", NULL};
+    struct rocky_run_record *rec =
+        fx_record(NEW_RUN, 2400, ROCKY_RUN_PARTIAL_FAILURE);
+    fx_model(rec, "raw_orders", 0, 400, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "raw_customers", 0, 700, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "stg_orders", 400, 900, ROCKY_MODEL_SUCCESS, on_raw);
+    fx_model(rec, "stg_customers", 700, 1000, ROCKY_MODEL_SUCCESS, on_cust);
+    fx_model(rec, "<b>\"quoted\" & 'odd'</b>", 700, 720, ROCKY_MODEL_SUCCESS,
+             on_cust);
+    fx_model(rec, "fct_orders", 1000, 1800, ROCKY_MODEL_SUCCESS, on_stg);
+    fx_model(rec, "données_clients_日本語_très_long_nom_de_modèle", 1000, 1300,
+             ROCKY_MODEL_FAILED, on_stg);
+    fx_model(rec, "rpt_revenue", 1800, 2400, ROCKY_MODEL_SUCCESS, on_fct);
+    fx_model(rec, "rpt_churn", -1, -1, ROCKY_MODEL_SKIPPED, on_stg);
+    int rc = fx_write_store(path, old);
+    if (rc == 0)
+        rc = fx_write_store(path, rec);
+    rocky_run_record_free(old);
+    rocky_run_record_free(rec);
+    return rc;
+}
+
+static int empty(const char *path)
+{
+    struct rocky_store *store = NULL;
+    char err[512] = "";
+    int rc =
+        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "trace_make_store: %s\n", err);
+    rocky_store_close(store);
+    return rc;
+}
+
+static int newer(const char *path)
+{
+    int rc = sample(path);
+    if (rc != 0)
+        return rc;
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        fprintf(stderr, "trace_make_store: %s\n", sqlite3_errmsg(db));
+        rc = ROCKY_EIO;
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PATH sample|empty|newer\n", argv[0]);
+        return 2;
+    }
+    int rc;
+    if (strcmp(argv[2], "sample") == 0)
+        rc = sample(argv[1]);
+    else if (strcmp(argv[2], "empty") == 0)
+        rc = empty(argv[1]);
+    else if (strcmp(argv[2], "newer") == 0)
+        rc = newer(argv[1]);
+    else {
+        fprintf(stderr, "trace_make_store: unknown scenario '%s'\n", argv[2]);
+        return 2;
+    }
+    return rc == 0 ? 0 : 1;
+}
