@@ -1,0 +1,44 @@
+/*
+ * encode_trace.h — spans -> one serialized ExportTraceServiceRequest.
+ *
+ * Span names and attributes (see README.md in this folder):
+ *   pipeline.run       rocky.run.id, rocky.project, rocky.run.trigger,
+ *                      rocky.run.status, rocky.run.models_total,
+ *                      rocky.run.models_succeeded, rocky.run.models_failed,
+ *                      rocky.run.models_skipped, rocky.version
+ *   materialize.table  rocky.model.name, rocky.model.status,
+ *                      rocky.model.rows_affected, rocky.model.bytes_written,
+ *                      rocky.model.sql_hash, rocky.model.attempt,
+ *                      rocky.run.id
+ * Status ERROR (message = error text, or the run status) for failed and
+ * interrupted models and for runs that did not succeed; UNSET otherwise.
+ */
+#ifndef ROCKY_OTEL_ENCODE_TRACE_H
+#define ROCKY_OTEL_ENCODE_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resource.h"
+#include "span_build.h"
+
+/* The largest request a default collector accepts (gRPC's default max
+ * receive size); batches are split to stay under it. */
+#define ROCKY_OTEL_MAX_REQUEST_BYTES (4u * 1024u * 1024u)
+
+/* An upper bound of the bytes `span` adds to a request: cheap, so batches
+ * can be cut before encoding. */
+size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
+
+/*
+ * Encode `n` spans (pointers, any mix of kinds) with the shared resource
+ * and scope into a new buffer (*out, *out_len; free() it). `limit` is
+ * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1: none). Returns 0 or ROCKY_ENOMEM.
+ * Single-threaded per call; reentrant.
+ */
+int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
+                             const struct rocky_otel_span *const *spans,
+                             size_t n, int64_t limit, uint8_t **out,
+                             size_t *out_len);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+ * exporter.c — the background thread: batching, size splitting, retries,
+ * metric intervals, flush and shutdown handshakes.
+ *
+ * State ownership: everything under `mu` is the handshake between the
+ * host's thread (flush/shutdown) and the exporter thread; the counters are
+ * atomics any thread may read; transports, encoders and the metric
+ * "previous snapshot" belong to the exporter thread alone.
+ */
+#include "exporter.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "encode_metrics.h"
+#include "encode_trace.h"
+#include "grpc_transport.h"
+#include "queue.h"
+#include "resource.h"
+
+#define RUN_BATCH 64
+/* Room left under the 4 MiB cap for the resource, scope and framing. */
+#define REQUEST_BUDGET (ROCKY_OTEL_MAX_REQUEST_BYTES - 64 * 1024)
+
+struct rocky_otel_exporter {
+    struct rocky_otel_config cfg;
+    rocky_otel_log_fn log;
+    void *log_ctx;
+    struct rocky_otel_queue *queue;
+    struct rocky_otel_metrics *metrics;
+    struct rocky_otel_resource resource;
+    struct rocky_otel_transport *traces, *metrics_tx;
+    int64_t start_wall_ns;
+
+    /* Counters (any thread). */
+    _Atomic uint64_t accepted, delivered, exports_failed, requests_sent;
+    _Atomic uint64_t metric_exports;
+    _Atomic uint64_t dropped[ROCKY_OTEL_DROP_REASONS]; /* queue_full: queue */
+    _Atomic int wake_pending; /* a batch-full wakeup already signalled */
+    _Atomic int forked;       /* we are a fork child: the thread is gone */
+    /* A shutdown deadline an in-flight call must not outlive; 0 = none. */
+    _Atomic int64_t abort_at;
+
+    /* Handshake, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* to the exporter thread */
+    pthread_cond_t done; /* to flush/shutdown waiters */
+    uint64_t flush_req, flush_done;
+    int64_t flush_deadline;
+    int flush_metrics;
+    int stop;
+    int64_t stop_deadline;
+    int stopped; /* thread finished its final drain */
+
+    pthread_t thread;
+    int thread_started;
+    int shut;
+    int shutdown_rc;
+    struct rocky_delivery_report last_report;
+
+    /* Exporter thread only. */
+    struct rocky_otel_metrics_snap prev; /* last exported (delta base) */
+    int64_t prev_wall_ns;
+    int warned_export_failure, warned_partial;
+    unsigned rng;
+    struct rocky_otel_span runs[RUN_BATCH];
+};
+
+static void logf_(struct rocky_otel_exporter *e, int level, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+#include <stdarg.h>
+static void logf_(struct rocky_otel_exporter *e, int level, const char *fmt,
+                  ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (e->log)
+        e->log(e->log_ctx, level, line);
+}
+
+#define LOAD(x)   atomic_load_explicit(&(x), memory_order_relaxed)
+#define ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
+
+static uint64_t dropped_total(struct rocky_otel_exporter *e, uint64_t *by)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < ROCKY_OTEL_DROP_REASONS; i++) {
+        uint64_t v = i == ROCKY_OTEL_DROP_QUEUE_FULL
+                         ? rocky_otel_queue_dropped(e->queue)
+                         : LOAD(e->dropped[i]);
+        if (by)
+            by[i] = v;
+        total += v;
+    }
+    return total;
+}
+
+void rocky_otel_exporter_stats(struct rocky_otel_exporter *e,
+                               struct rocky_otel_exporter_stats *o)
+{
+    memset(o, 0, sizeof *o);
+    o->accepted = LOAD(e->accepted);
+    o->delivered = LOAD(e->delivered);
+    dropped_total(e, o->dropped);
+    o->exports_failed = LOAD(e->exports_failed);
+    o->requests_sent = LOAD(e->requests_sent);
+    o->metric_exports = LOAD(e->metric_exports);
+}
+
+static void fill_report(struct rocky_otel_exporter *e,
+                        struct rocky_delivery_report *r)
+{
+    if (!r)
+        return;
+    uint32_t size = r->struct_size;
+    r->accepted = LOAD(e->accepted);
+    r->delivered = LOAD(e->delivered);
+    r->dropped = dropped_total(e, NULL);
+    uint64_t done = r->delivered + r->dropped;
+    r->pending = r->accepted > done ? r->accepted - done : 0;
+    r->struct_size = size;
+}
+
+/* ---- the exporter thread ------------------------------------------- */
+
+static int64_t backoff_ms(struct rocky_otel_exporter *e, int attempt)
+{
+    int64_t base = 100LL << (attempt < 6 ? attempt : 6); /* cap 6.4 s */
+    if (base > 5000)
+        base = 5000;
+    /* Full jitter in [base/2, base]. */
+    return base / 2 + (int64_t)(rand_r(&e->rng) % (unsigned)(base / 2 + 1));
+}
+
+/* Wait until `until` (mono ns) unless a stop with an earlier deadline
+ * arrives. Exporter thread. */
+static void nap_until(struct rocky_otel_exporter *e, int64_t until)
+{
+    pthread_mutex_lock(&e->mu);
+    while (rocky_clock_mono_ns() < until) {
+        if (e->stop && e->stop_deadline <= until)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t now = rocky_clock_mono_ns(), left = until - now;
+        if (left <= 0)
+            break;
+        if (left > 50000000)
+            left = 50000000;
+        ts.tv_sec += left / 1000000000;
+        ts.tv_nsec += left % 1000000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&e->wake, &e->mu, &ts);
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* The deadline the current work must respect. */
+static int64_t work_deadline(struct rocky_otel_exporter *e, int64_t dflt)
+{
+    int64_t d = dflt;
+    pthread_mutex_lock(&e->mu);
+    if (e->stop && e->stop_deadline < d)
+        d = e->stop_deadline;
+    pthread_mutex_unlock(&e->mu);
+    return d;
+}
+
+/* One request with retries (exponential backoff with jitter, RetryInfo
+ * honoured, never past `deadline`). Returns 0 when delivered; fills res. */
+static int send_with_retry(struct rocky_otel_exporter *e,
+                           struct rocky_otel_transport *t, const uint8_t *buf,
+                           size_t len, int64_t deadline,
+                           struct rocky_otel_call_result *res)
+{
+    for (int attempt = 0;; attempt++) {
+        deadline = work_deadline(e, deadline);
+        ADD(e->requests_sent, 1);
+        rocky_otel_transport_send(t, buf, len, deadline, &e->abort_at, res);
+        if (res->status == ROCKY_GRPC_OK)
+            return 0;
+        if (!rocky_otel_status_retryable(res))
+            return -1;
+        int64_t wait = res->retry_delay_ms >= 0 ? res->retry_delay_ms
+                                                : backoff_ms(e, attempt);
+        int64_t next = rocky_clock_mono_ns() + wait * 1000000;
+        if (next >= work_deadline(e, deadline))
+            return -1;
+        nap_until(e, next);
+    }
+}
+
+static const char *status_text(int code)
+{
+    static const char *names[] = {"OK",
+                                  "CANCELLED",
+                                  "UNKNOWN",
+                                  "INVALID_ARGUMENT",
+                                  "DEADLINE_EXCEEDED",
+                                  "NOT_FOUND",
+                                  "ALREADY_EXISTS",
+                                  "PERMISSION_DENIED",
+                                  "RESOURCE_EXHAUSTED",
+                                  "FAILED_PRECONDITION",
+                                  "ABORTED",
+                                  "OUT_OF_RANGE",
+                                  "UNIMPLEMENTED",
+                                  "INTERNAL",
+                                  "UNAVAILABLE",
+                                  "DATA_LOSS",
+                                  "UNAUTHENTICATED"};
+    return code >= 0 && code <= 16 ? names[code] : "UNKNOWN";
+}
+
+/* Encode and send `n` spans, splitting in halves if a request would be
+ * over the 4 MiB limit anyway. Counts the outcome. */
+static void send_spans(struct rocky_otel_exporter *e,
+                       const struct rocky_otel_span *const *spans, size_t n,
+                       int64_t deadline)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (rocky_otel_encode_traces(&e->resource, spans, n,
+                                 e->cfg.attr_value_length_limit, &buf,
+                                 &len) != 0) {
+        ADD(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
+        ADD(e->exports_failed, 1);
+        logf_(e, ROCKY_LOG_WARN, "out of memory encoding %zu spans; dropped",
+              n);
+        return;
+    }
+    if (len > ROCKY_OTEL_MAX_REQUEST_BYTES && n > 1) {
+        free(buf);
+        send_spans(e, spans, n / 2, deadline);
+        send_spans(e, spans + n / 2, n - n / 2, deadline);
+        return;
+    }
+    struct rocky_otel_call_result res;
+    int rc = send_with_retry(e, e->traces, buf, len, deadline, &res);
+    free(buf);
+    if (rc == 0) {
+        e->warned_export_failure = 0;
+        uint64_t rejected = res.rejected > 0 ? (uint64_t)res.rejected : 0;
+        if (rejected > n)
+            rejected = n;
+        ADD(e->delivered, n - rejected);
+        if (rejected) {
+            ADD(e->dropped[ROCKY_OTEL_DROP_REJECTED], rejected);
+            if (!e->warned_partial++)
+                logf_(e, ROCKY_LOG_WARN,
+                      "collector rejected %llu of %zu spans: %s",
+                      (unsigned long long)rejected, n,
+                      res.partial_message[0] ? res.partial_message
+                                             : "(no message)");
+        }
+        return;
+    }
+    ADD(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
+    ADD(e->exports_failed, 1);
+    /* One warning per failure streak, not one per batch. */
+    if (!e->warned_export_failure) {
+        e->warned_export_failure = 1;
+        logf_(e, ROCKY_LOG_WARN,
+              "exporting %zu spans to %s failed: %s%s%s; counting them as "
+              "dropped",
+              n, e->cfg.traces.target, status_text(res.status),
+              res.message[0] ? ": " : "", res.message);
+    }
+}
+
+/* Send every span queued now (runs first: children are only useful with
+ * their root). Returns when the queue is empty or the deadline passed. */
+static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
+{
+    const struct rocky_otel_span **batch = NULL;
+    size_t max = e->cfg.bsp_max_export_batch;
+    batch = malloc((max + RUN_BATCH) * sizeof *batch);
+    if (!batch)
+        return;
+    for (;;) {
+        if (rocky_clock_mono_ns() >= work_deadline(e, deadline))
+            break;
+        size_t runs = rocky_otel_queue_take_runs(e->queue, e->runs, RUN_BATCH);
+        size_t n = 0, bytes = 0;
+        for (size_t i = 0; i < runs; i++) {
+            batch[n++] = &e->runs[i];
+            bytes += rocky_otel_span_size_bound(&e->runs[i]);
+        }
+        size_t models = 0;
+        const struct rocky_otel_span *s;
+        while (models < max && (s = rocky_otel_queue_peek(e->queue, models))) {
+            size_t b = rocky_otel_span_size_bound(s);
+            if (n > 0 && bytes + b > REQUEST_BUDGET)
+                break;
+            batch[n++] = s;
+            bytes += b;
+            models++;
+        }
+        if (n == 0)
+            break;
+        send_spans(e, batch, n, deadline);
+        rocky_otel_queue_release(e->queue, models);
+    }
+    free(batch);
+}
+
+static void export_metrics(struct rocky_otel_exporter *e, int64_t deadline)
+{
+    if (!e->metrics_tx)
+        return;
+    struct rocky_otel_metrics_snap cur, del;
+    rocky_otel_metrics_snapshot(e->metrics, &cur);
+    cur.spans_queued = LOAD(e->accepted);
+    cur.spans_exported = LOAD(e->delivered);
+    dropped_total(e, cur.spans_dropped);
+    cur.exports_failed = LOAD(e->exports_failed);
+    rocky_otel_metrics_delta(&cur, &e->prev, &del);
+    int64_t now = rocky_clock_wall_ns();
+    struct rocky_otel_metrics_encode_opts o = {
+        .delta_sums = e->cfg.temporality != ROCKY_OTEL_CUMULATIVE,
+        .delta_updown = e->cfg.temporality == ROCKY_OTEL_DELTA,
+        .cumulative_start_wall_ns = e->start_wall_ns,
+        .delta_start_wall_ns = e->prev_wall_ns,
+        .now_wall_ns = now > e->prev_wall_ns ? now : e->prev_wall_ns + 1};
+    uint8_t *buf;
+    size_t len;
+    if (rocky_otel_encode_metrics(&e->resource, &cur, &del, &o, &buf, &len))
+        return;
+    struct rocky_otel_call_result res;
+    int rc = send_with_retry(e, e->metrics_tx, buf, len, deadline, &res);
+    free(buf);
+    if (rc == 0) {
+        /* The delta base moves only when the collector has the data, so a
+         * failed export's counts are carried into the next delta. */
+        e->prev = cur;
+        e->prev_wall_ns = o.now_wall_ns;
+        ADD(e->metric_exports, 1);
+    } else {
+        ADD(e->exports_failed, 1);
+        logf_(e, ROCKY_LOG_WARN, "exporting metrics to %s failed: %s%s%s",
+              e->cfg.metrics.target, status_text(res.status),
+              res.message[0] ? ": " : "", res.message);
+    }
+}
+
+static void timespec_at(int64_t mono_ns, struct timespec *ts)
+{
+    ts->tv_sec = mono_ns / 1000000000;
+    ts->tv_nsec = mono_ns % 1000000000;
+}
+
+static void *run(void *arg)
+{
+    struct rocky_otel_exporter *e = arg;
+    int64_t now = rocky_clock_mono_ns();
+    int64_t next_batch = now + e->cfg.bsp_schedule_delay_ms * 1000000;
+    int64_t next_metrics = now + e->cfg.metric_export_interval_ms * 1000000;
+
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        int64_t wake_at = next_batch < next_metrics ? next_batch : next_metrics;
+        while (!e->stop && e->flush_req == e->flush_done &&
+               !atomic_load(&e->wake_pending) &&
+               rocky_clock_mono_ns() < wake_at) {
+            struct timespec ts;
+            timespec_at(wake_at, &ts);
+            pthread_cond_timedwait(&e->wake, &e->mu, &ts);
+        }
+        int stop = e->stop;
+        uint64_t target = e->flush_req;
+        int flushing = target != e->flush_done;
+        int64_t deadline = flushing
+                               ? e->flush_deadline
+                               : rocky_clock_mono_ns() +
+                                     e->cfg.bsp_export_timeout_ms * 1000000;
+        int with_metrics = flushing && e->flush_metrics;
+        if (stop)
+            deadline = e->stop_deadline;
+        pthread_mutex_unlock(&e->mu);
+        atomic_store(&e->wake_pending, 0);
+
+        now = rocky_clock_mono_ns();
+        if (e->traces)
+            export_spans(e, deadline);
+        if (now >= next_batch)
+            next_batch = now + e->cfg.bsp_schedule_delay_ms * 1000000;
+        if (stop || with_metrics || now >= next_metrics) {
+            export_metrics(e, stop ? deadline
+                                   : now + e->cfg.metric_export_timeout_ms *
+                                               1000000);
+            next_metrics = rocky_clock_mono_ns() +
+                           e->cfg.metric_export_interval_ms * 1000000;
+        }
+
+        pthread_mutex_lock(&e->mu);
+        if (flushing)
+            e->flush_done = target;
+        pthread_cond_broadcast(&e->done);
+        if (stop)
+            break;
+    }
+    e->stopped = 1;
+    pthread_cond_broadcast(&e->done);
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* ---- the host's side ----------------------------------------------- */
+
+int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
+                            const char *service_version, rocky_otel_log_fn log,
+                            void *log_ctx, struct rocky_otel_exporter **out,
+                            char *err, size_t err_size)
+{
+    struct rocky_otel_exporter *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, err_size, "out of memory");
+        return ROCKY_ENOMEM;
+    }
+    /* Only what the thread needs after init: transports copy headers. */
+    e->cfg = *cfg;
+    e->cfg.resource_attr_count = 0;
+    e->cfg.traces.header_count = e->cfg.metrics.header_count = 0;
+    e->log = log;
+    e->log_ctx = log_ctx;
+    e->start_wall_ns = rocky_clock_wall_ns();
+    e->prev_wall_ns = e->start_wall_ns;
+    e->rng = (unsigned)rocky_clock_mono_ns();
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&e->wake, &ca);
+    pthread_cond_init(&e->done, &ca);
+    pthread_condattr_destroy(&ca);
+
+    int rc = rocky_otel_queue_new(cfg->bsp_max_queue_size, &e->queue);
+    if (!rc)
+        rc = rocky_otel_metrics_new(&e->metrics);
+    if (!rc)
+        rc = rocky_otel_resource_init(&e->resource, cfg, service_version);
+    if (rc) {
+        snprintf(err, err_size, "out of memory");
+        rocky_otel_exporter_free(e);
+        return rc;
+    }
+    rocky_otel_grpc_acquire();
+    if (cfg->traces.enabled)
+        rc = rocky_otel_transport_new(&cfg->traces, ROCKY_OTEL_TRACE_METHOD,
+                                      &e->traces, err, err_size);
+    if (!rc && cfg->metrics.enabled)
+        rc = rocky_otel_transport_new(&cfg->metrics, ROCKY_OTEL_METRICS_METHOD,
+                                      &e->metrics_tx, err, err_size);
+    if (!rc && pthread_create(&e->thread, NULL, run, e) != 0) {
+        snprintf(err, err_size, "cannot start the exporter thread");
+        rc = ROCKY_EINTERNAL;
+    }
+    if (rc) {
+        rocky_otel_transport_free(e->traces);
+        rocky_otel_transport_free(e->metrics_tx);
+        e->traces = e->metrics_tx = NULL;
+        rocky_otel_grpc_release();
+        rocky_otel_exporter_free(e);
+        return rc;
+    }
+    e->thread_started = 1;
+    *out = e;
+    return 0;
+}
+
+int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
+                                 const struct rocky_event *ev)
+{
+    if (atomic_load_explicit(&e->forked, memory_order_relaxed))
+        return 0;
+    rocky_otel_metrics_record(e->metrics, ev);
+    if (!e->traces)
+        return 0;
+    if (ev->type != ROCKY_EVENT_MODEL_END && ev->type != ROCKY_EVENT_RUN_END)
+        return 0;
+    ADD(e->accepted, 1);
+    int rc = rocky_otel_queue_push_event(e->queue, ev);
+    if (rc == ROCKY_EINVAL) { /* malformed event: not ours to count */
+        atomic_fetch_sub_explicit(&e->accepted, 1, memory_order_relaxed);
+        return rc;
+    }
+    /* Wake the thread once per full batch, not per span: a signal costs a
+     * syscall. A missed wakeup only delays sending to the schedule. */
+    if (rocky_otel_queue_size(e->queue) >= e->cfg.bsp_max_export_batch &&
+        !atomic_exchange(&e->wake_pending, 1))
+        pthread_cond_signal(&e->wake);
+    return rc;
+}
+
+void rocky_otel_exporter_after_fork_child(void *ctx)
+{
+    struct rocky_otel_exporter *e = ctx;
+    atomic_store(&e->forked, 1);
+}
+
+int rocky_otel_exporter_flush(struct rocky_otel_exporter *e,
+                              int64_t deadline_mono_ns, int with_metrics,
+                              struct rocky_delivery_report *report)
+{
+    if (atomic_load(&e->forked)) { /* the parent delivers these */
+        if (report)
+            memset(&report->accepted, 0, sizeof *report - 8);
+        return 0;
+    }
+    pthread_mutex_lock(&e->mu);
+    if (e->stopped) {
+        pthread_mutex_unlock(&e->mu);
+        fill_report(e, report);
+        return report && report->pending ? ROCKY_ETIMEDOUT : 0;
+    }
+    uint64_t mine = ++e->flush_req;
+    e->flush_deadline = deadline_mono_ns;
+    e->flush_metrics = with_metrics;
+    pthread_cond_signal(&e->wake);
+    struct timespec ts;
+    timespec_at(deadline_mono_ns, &ts);
+    while (e->flush_done < mine && !e->stopped &&
+           rocky_clock_mono_ns() < deadline_mono_ns)
+        pthread_cond_timedwait(&e->done, &e->mu, &ts);
+    pthread_mutex_unlock(&e->mu);
+    struct rocky_delivery_report r = {.struct_size = sizeof r};
+    fill_report(e, &r);
+    if (report) {
+        uint32_t size = report->struct_size;
+        *report = r;
+        report->struct_size = size;
+    }
+    return r.pending ? ROCKY_ETIMEDOUT : 0;
+}
+
+void rocky_otel_exporter_drain(void *ctx, int64_t deadline_mono_ns)
+{
+    rocky_otel_exporter_flush(ctx, deadline_mono_ns, 1, NULL);
+}
+
+int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
+                                 int64_t deadline_mono_ns,
+                                 struct rocky_delivery_report *report)
+{
+    if (e->shut) {
+        if (report) {
+            uint32_t size = report->struct_size;
+            *report = e->last_report;
+            report->struct_size = size;
+        }
+        return e->shutdown_rc;
+    }
+    e->shut = 1;
+    if (atomic_load(&e->forked)) {
+        /* A fork child: the thread and gRPC's state belong to the parent.
+         * Touch nothing (joining or freeing would deadlock or double-send). */
+        memset(&e->last_report.accepted, 0, sizeof e->last_report - 8);
+        e->thread_started = 0;
+        e->shutdown_rc = 0;
+        return rocky_otel_exporter_shutdown(e, deadline_mono_ns, report);
+    }
+    pthread_mutex_lock(&e->mu);
+    e->stop = 1;
+    e->stop_deadline = deadline_mono_ns;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->mu);
+    atomic_store(&e->abort_at, deadline_mono_ns);
+    if (e->thread_started)
+        pthread_join(e->thread, NULL);
+    e->thread_started = 0;
+
+    /* What is still queued missed the deadline: dropped, reason shutdown. */
+    struct rocky_delivery_report r = {.struct_size = sizeof r};
+    fill_report(e, &r);
+    if (r.pending) {
+        ADD(e->dropped[ROCKY_OTEL_DROP_SHUTDOWN], r.pending);
+        fill_report(e, &r);
+    }
+    uint64_t by[ROCKY_OTEL_DROP_REASONS];
+    uint64_t dropped = dropped_total(e, by);
+    if (dropped)
+        logf_(e, ROCKY_LOG_WARN,
+              "spans: %llu delivered, %llu dropped (queue_full %llu, "
+              "export_failed %llu, rejected %llu, shutdown %llu)",
+              (unsigned long long)r.delivered, (unsigned long long)dropped,
+              (unsigned long long)by[0], (unsigned long long)by[1],
+              (unsigned long long)by[2], (unsigned long long)by[3]);
+    else
+        logf_(e, ROCKY_LOG_DEBUG, "spans: %llu delivered, none dropped",
+              (unsigned long long)r.delivered);
+
+    rocky_otel_transport_free(e->traces);
+    rocky_otel_transport_free(e->metrics_tx);
+    e->traces = e->metrics_tx = NULL;
+    rocky_otel_grpc_release();
+
+    e->last_report = r;
+    /* ABI: 0 when nothing is pending; what missed the deadline was
+     * counted as dropped above, so say so with ETIMEDOUT. */
+    e->shutdown_rc = by[ROCKY_OTEL_DROP_SHUTDOWN] ? ROCKY_ETIMEDOUT : 0;
+    if (report) {
+        uint32_t size = report->struct_size;
+        *report = r;
+        report->struct_size = size;
+    }
+    return e->shutdown_rc;
+}
+
+void rocky_otel_exporter_free(struct rocky_otel_exporter *e)
+{
+    if (!e)
+        return;
+    if (e->thread_started)
+        rocky_otel_exporter_shutdown(e, rocky_clock_mono_ns(), NULL);
+    rocky_otel_queue_free(e->queue);
+    rocky_otel_metrics_free(e->metrics);
+    rocky_otel_resource_free(&e->resource);
+    pthread_cond_destroy(&e->wake);
+    pthread_cond_destroy(&e->done);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}

@@ -1,0 +1,91 @@
+/*
+ * grpc_transport.h — one OTLP/gRPC unary call at a time over gRPC C core.
+ *
+ * A transport owns one channel (plaintext or TLS, gzip or not, metadata
+ * headers) and a pluck completion queue. gRPC's own retries are off (the
+ * exporter retries itself, honouring RetryInfo and the shutdown deadline);
+ * its reconnect backoff is capped at 2 s so a collector that starts late is
+ * reached soon.
+ *
+ * Threads: a transport is used by one thread at a time (the exporter's).
+ * rocky_otel_grpc_acquire/release wrap grpc_init/grpc_shutdown.
+ */
+#ifndef ROCKY_OTEL_GRPC_TRANSPORT_H
+#define ROCKY_OTEL_GRPC_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otel_config.h"
+
+#define ROCKY_OTEL_TRACE_METHOD                                                \
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+#define ROCKY_OTEL_METRICS_METHOD                                              \
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+
+/* gRPC status codes we act on (same values as grpc_status_code). */
+enum {
+    ROCKY_GRPC_OK = 0,
+    ROCKY_GRPC_CANCELLED = 1,
+    ROCKY_GRPC_DEADLINE_EXCEEDED = 4,
+    ROCKY_GRPC_RESOURCE_EXHAUSTED = 8,
+    ROCKY_GRPC_ABORTED = 10,
+    ROCKY_GRPC_OUT_OF_RANGE = 11,
+    ROCKY_GRPC_UNAVAILABLE = 14,
+    ROCKY_GRPC_DATA_LOSS = 15
+};
+
+/* The outcome of one call. */
+struct rocky_otel_call_result {
+    int status;             /* gRPC status code; 0 = OK                  */
+    char message[256];      /* status details, sanitized                 */
+    int64_t retry_delay_ms; /* server's google.rpc.RetryInfo, or -1      */
+    int64_t rejected;       /* partial_success: rejected items (0: none) */
+    char partial_message[256];
+};
+
+struct rocky_otel_transport; /* opaque */
+
+/* Route gRPC's log lines to `fn` (severity: 0 debug, 1 info, 2 error).
+ * Process-global (gRPC has one log hook); pass NULL to restore stderr. */
+void rocky_otel_grpc_set_log(void (*fn)(void *ctx, int severity,
+                                        const char *message),
+                             void *ctx);
+
+/* grpc_init / grpc_shutdown, counted. */
+void rocky_otel_grpc_acquire(void);
+void rocky_otel_grpc_release(void);
+
+/*
+ * Create a channel to `sig->target` for `method` (a static string, e.g.
+ * ROCKY_OTEL_TRACE_METHOD). On failure writes one line into `err` and
+ * returns ROCKY_EINVAL / ROCKY_ENOMEM / ROCKY_EIO. Needs acquire() first.
+ */
+int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
+                             const char *method,
+                             struct rocky_otel_transport **out, char *err,
+                             size_t err_size);
+
+/*
+ * Send one serialized request and wait for the answer, at most until
+ * `deadline_mono_ns` (CLOCK_MONOTONIC; also capped by the signal's
+ * timeout). `abort_at_mono_ns` (may be NULL) is watched while waiting: when
+ * another thread sets it to a non-zero time that passes, the call is
+ * cancelled (a shutdown deadline arriving mid-call). Fills `res`. Returns 0
+ * when the call completed (look at res->status) or ROCKY_EINTERNAL when gRPC
+ * refused to start it.
+ */
+int rocky_otel_transport_send(struct rocky_otel_transport *t,
+                              const uint8_t *buf, size_t len,
+                              int64_t deadline_mono_ns,
+                              const _Atomic int64_t *abort_at_mono_ns,
+                              struct rocky_otel_call_result *res);
+
+/* True for the codes the OTLP spec calls retryable (RESOURCE_EXHAUSTED
+ * only with RetryInfo). */
+int rocky_otel_status_retryable(const struct rocky_otel_call_result *res);
+
+/* Close the channel and free. NULL ok. */
+void rocky_otel_transport_free(struct rocky_otel_transport *t);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * queue.h — the bounded span queue between the runner's threads and the
+ * exporter thread.
+ *
+ * Model spans go into a fixed ring of preallocated slots (Vyukov's bounded
+ * queue: one CAS per push, no lock, no allocation). When the ring is full
+ * the span is dropped and counted, and the caller returns ROCKY_EAGAIN.
+ * Run spans never go through the ring: they take a separate, unbounded
+ * list (one per run, rare), so a full queue never drops the root span that
+ * every model span of the run points to.
+ *
+ * Threads: push_* from any number of threads; peek/release from exactly
+ * one consumer thread (the exporter's).
+ */
+#ifndef ROCKY_OTEL_QUEUE_H
+#define ROCKY_OTEL_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span_build.h"
+
+struct rocky_otel_queue; /* opaque */
+
+/* Allocate a queue of exactly `capacity` model-span slots (>= 1).
+ * Returns 0 or ROCKY_ENOMEM / ROCKY_EINVAL. */
+int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out);
+
+/* Free the queue and any run spans still listed. NULL ok. No thread may
+ * use the queue any more. */
+void rocky_otel_queue_free(struct rocky_otel_queue *q);
+
+/*
+ * Copy the span of a MODEL_END or RUN_END event into the queue. Returns 0,
+ * ROCKY_EAGAIN when the ring is full (model spans only; the span is counted
+ * as dropped), ROCKY_ENOMEM (run span, out of memory; counted) or
+ * ROCKY_EINVAL (not an end event; nothing counted). Thread-safe, lock-free
+ * for model spans.
+ */
+int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
+                                const struct rocky_event *ev);
+
+/*
+ * Consumer side. take_runs moves every listed run span into `out`
+ * (capacity `max`), returns how many. peek returns the i-th committed,
+ * unreleased model span counted from the head (NULL when there are fewer
+ * than i+1), so a batch can be encoded straight from the slots; release
+ * frees the first `n` of them for producers.
+ */
+size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
+                                  struct rocky_otel_span *out, size_t max);
+const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
+                                                    size_t i);
+void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
+
+/* Approximate number of spans waiting (ring + run list). Any thread. */
+size_t rocky_otel_queue_size(const struct rocky_otel_queue *q);
+
+/* Spans dropped because the ring was full (or memory ran out), since
+ * creation. Any thread. */
+uint64_t rocky_otel_queue_dropped(const struct rocky_otel_queue *q);
+
+/* Capacity passed to new. */
+uint32_t rocky_otel_queue_capacity(const struct rocky_otel_queue *q);
+
+#endif

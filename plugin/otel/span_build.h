@@ -1,0 +1,54 @@
+/*
+ * span_build.h — a finished span, as the hot path copies it out of an
+ * event: fixed size, no pointers, so the queue never allocates and the
+ * event's strings (valid only during on_event) are not kept.
+ *
+ * Strings are copied already sanitized to UTF-8 and truncated at a
+ * character boundary to their field's size.
+ */
+#ifndef ROCKY_OTEL_SPAN_BUILD_H
+#define ROCKY_OTEL_SPAN_BUILD_H
+
+#include <stdint.h>
+
+#include "rocky/plugin.h"
+
+enum rocky_otel_span_kind {
+    ROCKY_OTEL_SPAN_RUN = 1,  /* pipeline.run, the root of a run's trace   */
+    ROCKY_OTEL_SPAN_MODEL = 2 /* materialize.table, one model execution    */
+};
+
+struct rocky_otel_span {
+    int64_t start_wall_ns;
+    int64_t end_wall_ns;
+    int64_t rows_affected; /* model: -1 unknown                             */
+    int64_t bytes_written; /* model: -1 unknown                             */
+    uint32_t kind;         /* enum rocky_otel_span_kind                     */
+    uint32_t status;       /* rocky_run_status or rocky_model_status        */
+    uint32_t attempt;      /* model                                         */
+    uint32_t models_total; /* run                                           */
+    uint32_t models_failed;
+    uint32_t models_succeeded;
+    uint32_t models_skipped;
+    uint8_t trace_id[ROCKY_TRACE_ID_SIZE];
+    uint8_t span_id[ROCKY_SPAN_ID_SIZE];
+    uint8_t parent_span_id[ROCKY_SPAN_ID_SIZE]; /* zeros: no parent         */
+    char run_id[80];
+    char name[200];        /* model name (model spans)                        */
+    char sql_hash[72];     /* model                                           */
+    char project[120];     /* run                                             */
+    char trigger[32];      /* run                                             */
+    char version[40];      /* run: rocky version                              */
+    char trace_state[256]; /* run: caller's tracestate                      */
+    char error[640];       /* error text (model, FAILED/INTERRUPTED)          */
+};
+
+/*
+ * Fill `span` from a RUN_END or MODEL_END event. Returns 0, or ROCKY_EINVAL
+ * for another event type or a NULL model on MODEL_END. No allocation;
+ * thread-safe. A model span's parent is the run span.
+ */
+int rocky_otel_span_from_event(const struct rocky_event *ev,
+                               struct rocky_otel_span *span);
+
+#endif
