@@ -77,7 +77,8 @@ static bool requested; /* ... and it is to run (false: disarm claimed) */
 static bool done;      /* drain returned                               */
 static bool quit;      /* worker: stop waiting                          */
 static int64_t deadline_ns;
-static bool threads_up; /* watcher and worker exist and are joinable   */
+static bool threads_up;    /* watcher and worker exist and are joinable   */
+static bool worker_reaped; /* the exit path joined the worker already  */
 static pthread_t watcher, worker;
 static atomic_bool worker_busy;  /* worker alive (possibly detached)    */
 static atomic_bool watcher_busy; /* watcher alive (possibly detached)   */
@@ -268,9 +269,22 @@ static void drain_and_wait(const char *why)
 
 static void on_exit_path(void)
 {
-    if (atomic_load(&state) != ARMED || getpid() != atomic_load(&owner_pid))
+    if (atomic_load(&state) != ARMED || getpid() != atomic_load(&owner_pid) ||
+        in_drain)
         return;
     drain_and_wait("exit");
+    /* Reap a worker that finished, so leak checkers (TSan) see no
+     * unjoined thread at exit. Never wait for a disarm in progress. */
+    pthread_mutex_lock(&lock);
+    bool finished = done;
+    pthread_mutex_unlock(&lock);
+    if (finished && pthread_mutex_trylock(&life_lock) == 0) {
+        if (threads_up && !worker_reaped) {
+            pthread_join(worker, NULL);
+            worker_reaped = true;
+        }
+        pthread_mutex_unlock(&life_lock);
+    }
 }
 
 static void on_fork_child(void)
@@ -415,9 +429,9 @@ static void stop_threads(void)
         pthread_join(watcher, NULL);
     /* A drain past its deadline, or the drain calling us: that thread ends
      * by itself when drain returns (nodelete keeps its code mapped). */
-    if (drain_hung || from_drain)
+    if (!worker_reaped && (drain_hung || from_drain))
         pthread_detach(worker);
-    else
+    else if (!worker_reaped)
         pthread_join(worker, NULL);
     threads_up = false;
 }
@@ -477,6 +491,7 @@ int rocky_guard_install(const struct rocky_guard_config *config)
         goto out;
     }
     threads_up = true;
+    worker_reaped = false;
 
     atomic_store(&state, ARMED);
     rc = hook_signals();

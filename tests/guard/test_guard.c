@@ -74,6 +74,15 @@ static pid_t spawn(char *const argv[])
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Whatever ran us (a background job ignores SIGINT), the helper
+         * starts with default SIGINT/SIGTERM, unblocked. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
         execv(argv[0], argv);
         fprintf(stderr, "test_guard: cannot run %s: %s\n", argv[0],
                 strerror(errno));
