@@ -8,6 +8,9 @@
  *   trace_make_store PATH empty    a valid store holding no runs
  *   trace_make_store PATH newer    `sample`, then a schema version from the
  *                                  future
+ *   trace_make_store PATH running  `sample` plus a newer run left running by
+ *                                  this (then exited) process: it reads back
+ *                                  as crashed, with no finish time
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -83,10 +86,23 @@ static int newer(const char *path)
     return rc;
 }
 
+static int running(const char *path)
+{
+    int rc = sample(path);
+    struct rocky_run_record *rec =
+        fx_record("20251125T061000.000Z-1ive", -1, ROCKY_RUN_RUNNING);
+    rec->run.started_wall_ns += 600 * INT64_C(1000000000);
+    fx_model(rec, "raw_orders", 600000, 600200, ROCKY_MODEL_SUCCESS, NULL);
+    if (rc == 0)
+        rc = fx_write_store(path, rec);
+    rocky_run_record_free(rec);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: %s PATH sample|empty|newer\n", argv[0]);
+        fprintf(stderr, "usage: %s PATH sample|empty|newer|running\n", argv[0]);
         return 2;
     }
     int rc;
@@ -96,6 +112,8 @@ int main(int argc, char **argv)
         rc = empty(argv[1]);
     else if (strcmp(argv[2], "newer") == 0)
         rc = newer(argv[1]);
+    else if (strcmp(argv[2], "running") == 0)
+        rc = running(argv[1]);
     else {
         fprintf(stderr, "trace_make_store: unknown scenario '%s'\n", argv[2]);
         return 2;
