@@ -267,14 +267,11 @@ static void drain_and_wait(const char *why)
             why, (long long)cfg.timeout_ms);
 }
 
-static void on_exit_path(void)
+/* Join a worker that finished its drain, so leak checkers (TSan) see no
+ * unjoined thread when the process ends. Never waits for a disarm in
+ * progress (it joins the worker itself). */
+static void reap_worker(void)
 {
-    if (atomic_load(&state) != ARMED || getpid() != atomic_load(&owner_pid) ||
-        in_drain)
-        return;
-    drain_and_wait("exit");
-    /* Reap a worker that finished, so leak checkers (TSan) see no
-     * unjoined thread at exit. Never wait for a disarm in progress. */
     pthread_mutex_lock(&lock);
     bool finished = done;
     pthread_mutex_unlock(&lock);
@@ -285,6 +282,15 @@ static void on_exit_path(void)
         }
         pthread_mutex_unlock(&life_lock);
     }
+}
+
+static void on_exit_path(void)
+{
+    if (atomic_load(&state) != ARMED || getpid() != atomic_load(&owner_pid) ||
+        in_drain)
+        return;
+    drain_and_wait("exit");
+    reap_worker();
 }
 
 static void on_fork_child(void)
@@ -349,6 +355,7 @@ static void *watcher_main(void *arg)
             "%s: flushing telemetry (at most %lld ms) before exiting",
             s ? s->name : "signal", (long long)cfg.timeout_ms);
         drain_and_wait(s ? s->name : "signal");
+        reap_worker();
         die_by(b);
     }
 }
