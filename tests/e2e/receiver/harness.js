@@ -152,27 +152,45 @@ function countDataPoints(req) {
 
 /**
  * Server interceptor that records how the request arrived: the value of its
- * `grpc-encoding` header, and whether its message carried the compressed flag.
- * grpc-js strips grpc-encoding from the metadata handed to handlers, so the
- * only place it can be seen is the base intercepting call (grpc-js >= 1.10,
- * version pinned in package.json); the self-test proves both readings.
+ * `grpc-encoding` header, whether its message carried the compressed flag, and
+ * its size. grpc-js strips grpc-encoding from the metadata handed to handlers,
+ * so the only place it can be seen is the base intercepting call (grpc-js >=
+ * 1.10, version pinned in package.json); the self-test proves every reading.
+ * It also reports calls that grpc-js refuses before the handler runs (e.g. a
+ * message over the 4 MiB receive limit), so tests can see them in `calls`.
  */
-function makeEncodingInterceptor(infoByMetadata) {
+function makeInterceptor(infoByMetadata, onRefused) {
   return (methodDescriptor, call) => {
-    const info = { encoding: null, messageCompressed: null };
+    const info = { encoding: null, messageCompressed: null, bytes: null, wireBytes: null, metadata: null, record: null };
     if (typeof call.incomingEncoding === 'string') info.encoding = call.incomingEncoding;
     if (typeof call.decompressMessage === 'function') {
       const original = call.decompressMessage.bind(call);
       call.decompressMessage = (message, encoding) => {
-        // Byte 0 of the gRPC message prefix is the Compressed-Flag.
+        // Byte 0 of the 5-byte gRPC message prefix is the Compressed-Flag.
         info.messageCompressed = message.length > 0 && message.readUInt8(0) === 1;
-        return original(message, encoding);
+        info.wireBytes = Math.max(0, message.length - 5);
+        const result = original(message, encoding);
+        Promise.resolve(result).then(
+          (buf) => {
+            info.bytes = buf.length;
+          },
+          () => {},
+        );
+        return result;
+      };
+    }
+    if (typeof call.sendStatus === 'function') {
+      const originalSend = call.sendStatus.bind(call);
+      call.sendStatus = (status) => {
+        if (!info.record) onRefused(methodDescriptor.path, info, status);
+        return originalSend(status);
       };
     }
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata, nextMd) {
+            info.metadata = metadata;
             infoByMetadata.set(metadata, info);
             nextMd(metadata);
           },
@@ -224,7 +242,9 @@ class Receiver {
 
   _buildServer() {
     const protos = loadProtos();
-    const server = new grpc.Server({ interceptors: [makeEncodingInterceptor(this._infoByMetadata)] });
+    const server = new grpc.Server({
+      interceptors: [makeInterceptor(this._infoByMetadata, (p, info, status) => this._recordRefused(p, info, status))],
+    });
     // The 0.34.0 protos declare empty responses (pre OTLP 0.19); swap in a
     // serializer that can carry partial_success, keep the official request side.
     const traceDef = { ...protos[TRACE_SERVICE] };
@@ -303,13 +323,18 @@ class Receiver {
       metadata: metadataToObject(call.metadata),
       encoding: info.encoding,
       messageCompressed: info.messageCompressed,
+      bytes: info.bytes,
+      wireBytes: info.wireBytes,
       statusCode: null,
       statusName: null,
+      details: null,
+      refused: false,
       cancelled: false,
       items: service === 'trace' ? countSpans(request) : countDataPoints(request),
       atMs: Date.now(),
       answeredAtMs: null,
     };
+    info.record = record;
     this.calls.push(record);
     const answer = this._decide(service);
     const f = this.faults;
@@ -333,6 +358,7 @@ class Receiver {
         callback(null, { partial: answer.partial || null });
         return;
       }
+      record.details = answer.details;
       const metadata = new grpc.Metadata();
       if (answer.retryDelayMs !== undefined) {
         metadata.set('grpc-status-details-bin', wire.encodeRetryStatus(answer.code, answer.details, answer.retryDelayMs));
@@ -353,6 +379,32 @@ class Receiver {
       return;
     }
     respond();
+  }
+
+  /** A call grpc-js answered itself, before any handler (bad or oversized message). */
+  _recordRefused(methodPath, info, status) {
+    if (this._stopped) return;
+    const service = methodPath.includes('.trace.') ? 'trace' : methodPath.includes('.metrics.') ? 'metrics' : methodPath;
+    const now = Date.now();
+    const record = {
+      service,
+      metadata: info.metadata ? metadataToObject(info.metadata) : {},
+      encoding: info.encoding,
+      messageCompressed: info.messageCompressed,
+      bytes: info.bytes,
+      wireBytes: info.wireBytes,
+      statusCode: status.code,
+      statusName: STATUS_NAMES[status.code],
+      details: status.details || null,
+      refused: true,
+      cancelled: false,
+      items: null,
+      atMs: now,
+      answeredAtMs: now,
+    };
+    info.record = record;
+    this.calls.push(record);
+    this._notify(service, record, null);
   }
 
   _notify(service, record, request) {

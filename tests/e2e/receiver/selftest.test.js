@@ -235,6 +235,10 @@ test('trace export arrives and decodes with hex ids', { timeout: TEST_TIMEOUT },
   assert.equal(r.calls[0].statusCode, 0);
   assert.equal(r.calls[0].statusName, 'OK');
   assert.equal(r.calls[0].items, 2);
+  const size = loadProtos()[TRACE_SERVICE].Export.requestSerialize(traceRequest()).length;
+  assert.equal(r.calls[0].bytes, size, 'bytes = serialized request size');
+  assert.equal(r.calls[0].wireBytes, size, 'uncompressed: the same on the wire');
+  assert.equal(r.calls[0].refused, false);
   assert.ok(Math.abs(r.calls[0].atMs - Date.now()) < T(10000));
 });
 
@@ -300,6 +304,8 @@ test('a gzip-compressed request is seen as gzip, a plain one as identity', { tim
   assert.equal(r.calls[1].encoding, 'gzip');
   assert.equal(r.calls[1].messageCompressed, true);
   assert.equal(r.calls[2].encoding, 'gzip');
+  assert.ok(r.calls[1].wireBytes < r.calls[1].bytes / 2, `gzip shrank ${r.calls[1].bytes} to ${r.calls[1].wireBytes}`);
+  assert.equal(r.calls[1].bytes, r.calls[0].bytes, 'same request, same decompressed size');
   // The compressed request decoded to the same content.
   assert.equal(r.traceRequests.length, 2);
   assert.equal(r.spans()[2].span.attributes[1].value.stringValue.length, 2000);
@@ -506,6 +512,25 @@ test('waitFor resolves on the predicate and times out with a clear message', { t
   });
   assert.ok(Date.now() - started >= 190);
   assert.ok(Date.now() - started < T(200) + T(2000));
+});
+
+test('a request over 4 MiB is refused like a default collector, and recorded', { timeout: TEST_TIMEOUT }, async (t) => {
+  const r = await receiverFor(t);
+  const c = clients(r.port);
+  closeAfter(t, c.trace, c.metrics);
+  const big = await exportCall(c.trace, traceRequest({ padding: 4 * 1024 * 1024 + 1 }), { deadlineMs: 10000 });
+  assert.equal(big.err && big.err.code, grpc.status.RESOURCE_EXHAUSTED, String(big.err));
+  assert.equal(r.traceRequests.length, 0);
+  assert.equal(r.calls.length, 1);
+  assert.equal(r.calls[0].service, 'trace');
+  assert.equal(r.calls[0].refused, true);
+  assert.equal(r.calls[0].statusName, 'RESOURCE_EXHAUSTED');
+  assert.match(r.calls[0].details, /larger than/);
+  assert.equal(typeof r.calls[0].metadata['user-agent'], 'string');
+  // Just under the limit is accepted.
+  const ok = await exportCall(c.trace, traceRequest({ padding: 4 * 1024 * 1024 - 1024 }), { deadlineMs: 10000 });
+  assert.equal(ok.err, null);
+  assert.ok(r.calls[1].bytes <= 4 * 1024 * 1024 && r.calls[1].bytes > 4 * 1024 * 1024 - 2048);
 });
 
 test('bad options are refused with a clear message', async () => {
