@@ -159,6 +159,8 @@ int main(int argc, char **argv)
         i++;
     }
     int threads_before = count_dir("/proc/self/task", NULL);
+    /* Our stdio may itself be sockets (node's spawn uses socketpairs). */
+    int sockets_before = count_dir("/proc/self/fd", "socket:");
     if (rocky_plugin_set_new("0.1.0-test", &set) != 0)
         return 1;
     if (rocky_plugin_set_load(set, argv[1]) != 0)
@@ -219,19 +221,20 @@ int main(int argc, char **argv)
     rocky_hex_encode(run.trace_id, 16, trace_hex);
     rocky_hex_encode(run.span_id, 8, span_hex);
     rocky_hex_encode(run.parent_span_id, 8, parent_hex);
-    printf("{\"run_id\":\"%s\",\"trace_id\":\"%s\",\"run_span_id\":\"%s\","
-           "\"parent_span_id\":\"%s\",\"models\":%d,\"succeeded\":%u,"
-           "\"failed\":%u,\"skipped\":%u,\"threads_before\":%d,"
-           "\"threads_after_init\":%d,\"threads_during\":%d,"
-           "\"sockets_after_init\":%d,\"sockets_during\":%d,"
-           "\"shutdown_rc\":%d,\"shutdown_ms\":%lld,\"accepted\":%llu,"
-           "\"delivered\":%llu,\"dropped\":%llu,\"pending\":%llu}\n",
-           run_id, trace_hex, span_hex, parent_hex, o.models,
-           (unsigned)succeeded, (unsigned)failed, (unsigned)skipped,
-           threads_before, threads_after_init, threads_during,
-           sockets_after_init, sockets_during, rc, (long long)shutdown_ms,
-           (unsigned long long)rep.accepted, (unsigned long long)rep.delivered,
-           (unsigned long long)rep.dropped, (unsigned long long)rep.pending);
+    printf(
+        "{\"run_id\":\"%s\",\"trace_id\":\"%s\",\"run_span_id\":\"%s\","
+        "\"parent_span_id\":\"%s\",\"models\":%d,\"succeeded\":%u,"
+        "\"failed\":%u,\"skipped\":%u,\"threads_before\":%d,"
+        "\"threads_after_init\":%d,\"threads_during\":%d,\"sockets_before\":%d,"
+        "\"sockets_after_init\":%d,\"sockets_during\":%d,"
+        "\"shutdown_rc\":%d,\"shutdown_ms\":%lld,\"accepted\":%llu,"
+        "\"delivered\":%llu,\"dropped\":%llu,\"pending\":%llu}\n",
+        run_id, trace_hex, span_hex, parent_hex, o.models, (unsigned)succeeded,
+        (unsigned)failed, (unsigned)skipped, threads_before, threads_after_init,
+        threads_during, sockets_before, sockets_after_init, sockets_during, rc,
+        (long long)shutdown_ms, (unsigned long long)rep.accepted,
+        (unsigned long long)rep.delivered, (unsigned long long)rep.dropped,
+        (unsigned long long)rep.pending);
     fflush(stdout);
     rocky_plugin_set_free(set);
     return 0;
