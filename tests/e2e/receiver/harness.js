@@ -131,6 +131,27 @@ function hex(buf) {
   return Buffer.isBuffer(buf) || buf instanceof Uint8Array ? Buffer.from(buf).toString('hex') : '';
 }
 
+/**
+ * Decode one OTLP AnyValue (as proto-loader gives it, `oneofs: true`) to plain
+ * JS: strings, booleans and doubles as is, ints as decimal strings (longs:
+ * String), bytes as Buffers, arrays as arrays, kvlists as objects; an unset
+ * value is undefined.
+ */
+function anyValue(v) {
+  if (!v || !v.value) return undefined;
+  const x = v[v.value];
+  if (v.value === 'arrayValue') return (x.values || []).map(anyValue);
+  if (v.value === 'kvlistValue') return attributesToObject(x.values);
+  return x;
+}
+
+/** OTLP attributes ([KeyValue]) as a plain object {key: value} (see anyValue). */
+function attributesToObject(list) {
+  const out = {};
+  for (const kv of list || []) out[kv.key] = anyValue(kv.value);
+  return out;
+}
+
 function countSpans(req) {
   let n = 0;
   for (const rs of req.resourceSpans || []) for (const ss of rs.scopeSpans || []) n += (ss.spans || []).length;
@@ -514,4 +535,6 @@ module.exports = {
   TRACE_SERVICE,
   METRICS_SERVICE,
   hex,
+  attributesToObject,
+  anyValue,
 };

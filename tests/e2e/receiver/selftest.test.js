@@ -533,6 +533,34 @@ test('a request over 4 MiB is refused like a default collector, and recorded', {
   assert.ok(r.calls[1].bytes <= 4 * 1024 * 1024 && r.calls[1].bytes > 4 * 1024 * 1024 - 2048);
 });
 
+test('attributesToObject decodes every AnyValue kind', () => {
+  const { attributesToObject } = harness;
+  const got = attributesToObject([
+    { key: 's', value: { stringValue: 'x', value: 'stringValue' } },
+    { key: 'i', value: { intValue: '-9007199254740993', value: 'intValue' } },
+    { key: 'd', value: { doubleValue: 1.5, value: 'doubleValue' } },
+    { key: 'b', value: { boolValue: false, value: 'boolValue' } },
+    { key: 'a', value: { arrayValue: { values: [{ stringValue: 'p', value: 'stringValue' }] }, value: 'arrayValue' } },
+    {
+      key: 'k',
+      value: { kvlistValue: { values: [{ key: 'n', value: { intValue: '1', value: 'intValue' } }] }, value: 'kvlistValue' },
+    },
+    { key: 'u', value: {} },
+  ]);
+  assert.deepEqual(got, { s: 'x', i: '-9007199254740993', d: 1.5, b: false, a: ['p'], k: { n: '1' }, u: undefined });
+});
+
+test('attributes decoded from the wire read back with attributesToObject', { timeout: TEST_TIMEOUT }, async (t) => {
+  const r = await receiverFor(t);
+  const c = clients(r.port);
+  closeAfter(t, c.trace, c.metrics);
+  assert.equal((await exportCall(c.trace, traceRequest())).err, null);
+  const [root, child] = r.spans();
+  assert.deepEqual(harness.attributesToObject(root.resource.attributes), { 'service.name': 'rocky-selftest' });
+  assert.equal(harness.attributesToObject(root.span.attributes)['rocky.run_id'], 'run-1');
+  assert.deepEqual(harness.attributesToObject(child.span.attributes), { 'rocky.rows_affected': '42' });
+});
+
 test('bad options are refused with a clear message', async () => {
   await assert.rejects(startReceiver({ unavailbleFirst: 2 }), /unknown option "unavailbleFirst"/);
   await assert.rejects(startReceiver({ resourceExhausted: 2 }), /resourceExhausted must be/);
