@@ -4,6 +4,7 @@
 // wire-format mistake in the C exporter cannot be hidden by sharing it here.
 // Contract: README.md in this folder.
 
+const net = require('net');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -219,6 +220,23 @@ function makeInterceptor(infoByMetadata, onRefused) {
       },
     });
   };
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now (bound, then
+ * released): for "collector down" tests, or to start a receiver there later
+ * with startReceiver({port}). Another process could take it meanwhile; tests
+ * on one machine make that unlikely, not impossible.
+ */
+function unusedPort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /**
@@ -526,6 +544,7 @@ class Receiver {
 
 module.exports = {
   startReceiver,
+  unusedPort,
   grpc,
   loadProtos,
   timeScale,

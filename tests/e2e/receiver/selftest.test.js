@@ -568,6 +568,23 @@ test('bad options are refused with a clear message', async () => {
   await assert.rejects(startReceiver({ host: '0.0.0.0' }), /127\.0\.0\.1/);
 });
 
+test('unusedPort: nothing answers there, and a receiver can start on it later', { timeout: TEST_TIMEOUT }, async (t) => {
+  const port = await harness.unusedPort();
+  assert.ok(port > 0 && port < 65536);
+  const c = clients(port);
+  closeAfter(t, c.trace, c.metrics);
+  const down = await exportCall(c.trace, traceRequest(), { deadlineMs: 1000 });
+  assert.equal(down.err && down.err.code, grpc.status.UNAVAILABLE, String(down.err));
+  const r = await receiverFor(t, { port });
+  assert.equal(r.port, port);
+  const up = await exportCall(c.trace, traceRequest(), {
+    deadlineMs: 10000,
+    metadata: new grpc.Metadata({ waitForReady: true }),
+  });
+  assert.equal(up.err, null);
+  assert.equal(r.spans().length, 2);
+});
+
 test('two receivers cannot share a port: clear error', { timeout: TEST_TIMEOUT }, async (t) => {
   const r = await receiverFor(t);
   await assert.rejects(
