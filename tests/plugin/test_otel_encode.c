@@ -1,0 +1,231 @@
+/* Unit tests: trace and metrics encoders, decoded back with protobuf-c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode_metrics.h"
+#include "encode_trace.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otel_test_events.h"
+#include "span_build.h"
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
+    treq;
+typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest
+    mreq;
+
+static struct rocky_otel_config cfg;
+static struct rocky_otel_resource res;
+
+static int setup(void **state)
+{
+    memset(&cfg, 0, sizeof cfg);
+    strcpy(cfg.service_name, "svc");
+    return rocky_otel_resource_init(&res, &cfg, "1.2.3");
+}
+
+static int teardown(void **state)
+{
+    rocky_otel_resource_free(&res);
+    return 0;
+}
+
+static const char *attr(Opentelemetry__Proto__Trace__V1__Span *s,
+                        const char *key, int64_t *iv)
+{
+    for (size_t i = 0; i < s->n_attributes; i++) {
+        if (strcmp(s->attributes[i]->key, key) == 0) {
+            if (iv)
+                *iv = s->attributes[i]->value->int_value;
+            return s->attributes[i]->value->string_value
+                       ? s->attributes[i]->value->string_value
+                       : "";
+        }
+    }
+    return NULL;
+}
+
+static treq *encode_decode(const struct rocky_otel_span *const *spans, size_t n,
+                           int64_t limit, size_t *len_out)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(
+        rocky_otel_encode_traces(&res, spans, n, limit, &buf, &len), 0);
+    treq *r =
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+            NULL, len, buf);
+    free(buf);
+    assert_non_null(r);
+    if (len_out)
+        *len_out = len;
+    return r;
+}
+
+static void
+test_model_and_run_spans_encode_with_links_and_attributes(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    struct rocky_otel_span run, model;
+    t.run.status = ROCKY_RUN_PARTIAL_FAILURE;
+    t.model.status = ROCKY_MODEL_FAILED;
+    t.model.error = "boom";
+    t.model.rows_affected = -1;
+    assert_int_equal(rocky_otel_span_from_event(
+                         test_event(&t, ROCKY_EVENT_MODEL_END), &model),
+                     0);
+    assert_int_equal(
+        rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_RUN_END), &run),
+        0);
+    const struct rocky_otel_span *spans[] = {&run, &model};
+    treq *r = encode_decode(spans, 2, -1, NULL);
+    assert_int_equal(r->n_resource_spans, 1);
+    Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
+        r->resource_spans[0]->scope_spans[0];
+    assert_string_equal(ss->scope->name, "rocky_otel");
+    assert_int_equal(ss->n_spans, 2);
+    Opentelemetry__Proto__Trace__V1__Span *rs = ss->spans[0],
+                                          *ms = ss->spans[1];
+    assert_string_equal(rs->name, "pipeline.run");
+    assert_int_equal(rs->parent_span_id.len, 0);
+    assert_string_equal(ms->name, "materialize.table");
+    assert_memory_equal(ms->parent_span_id.data, rs->span_id.data, 8);
+    assert_memory_equal(ms->trace_id.data, rs->trace_id.data, 16);
+    assert_int_equal(rs->start_time_unix_nano, 1000000000);
+    assert_int_equal(rs->end_time_unix_nano, 3000000000);
+    assert_int_equal(
+        ms->status->code,
+        OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR);
+    assert_string_equal(ms->status->message, "boom");
+    assert_string_equal(attr(ms, "rocky.model.name", NULL), "orders");
+    assert_string_equal(attr(ms, "rocky.model.status", NULL), "failed");
+    assert_null(attr(ms, "rocky.model.rows_affected", NULL));
+    int64_t bytes = 0;
+    assert_non_null(attr(ms, "rocky.model.bytes_written", &bytes));
+    assert_int_equal(bytes, 4096);
+    assert_string_equal(attr(rs, "rocky.run.status", NULL), "partial_failure");
+    assert_string_equal(attr(rs, "rocky.project", NULL), "proj");
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+}
+
+static void test_value_length_limit_cuts_strings(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    strcpy(t.name, "\xC3\xA9t\xC3\xA9_table");
+    struct rocky_otel_span s;
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &s);
+    const struct rocky_otel_span *spans[] = {&s};
+    treq *r = encode_decode(spans, 1, 3, NULL);
+    Opentelemetry__Proto__Trace__V1__Span *ms =
+        r->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_string_equal(attr(ms, "rocky.model.name", NULL),
+                        "\xC3\xA9t\xC3\xA9");
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+}
+
+static void test_size_bound_covers_the_encoded_span(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    char err[2000];
+    memset(err, 'e', sizeof err - 1);
+    err[sizeof err - 1] = '\0';
+    memset(t.name, 'n', sizeof t.name - 1);
+    t.name[sizeof t.name - 1] = '\0';
+    t.model.error = err;
+    t.model.status = ROCKY_MODEL_FAILED;
+    struct rocky_otel_span s;
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &s);
+    const struct rocky_otel_span *one[] = {&s}, *two[] = {&s, &s};
+    size_t len1, len2;
+    treq *r = encode_decode(one, 1, -1, &len1);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+    r = encode_decode(two, 2, -1, &len2);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+    assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s));
+}
+
+static void test_metrics_encode_valid_histograms_and_temporality(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_START));
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_END));
+    struct rocky_otel_metrics_snap cum, zero, del;
+    rocky_otel_metrics_snapshot(m, &cum);
+    memset(&zero, 0, sizeof zero);
+    rocky_otel_metrics_delta(&cum, &zero, &del);
+    struct rocky_otel_metrics_encode_opts o = {.delta_sums = 1,
+                                               .delta_updown = 0,
+                                               .cumulative_start_wall_ns = 5,
+                                               .delta_start_wall_ns = 7,
+                                               .now_wall_ns = 9};
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(
+        rocky_otel_encode_metrics(&res, &cum, &del, &o, &buf, &len), 0);
+    mreq *r =
+        opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(
+            NULL, len, buf);
+    free(buf);
+    assert_non_null(r);
+    Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm =
+        r->resource_metrics[0]->scope_metrics[0];
+    int seen_hist = 0, seen_updown = 0;
+    for (size_t i = 0; i < sm->n_metrics; i++) {
+        Opentelemetry__Proto__Metrics__V1__Metric *x = sm->metrics[i];
+        if (strcmp(x->name, "rocky.table_duration_ms") == 0) {
+            seen_hist = 1;
+            Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *p =
+                x->histogram->data_points[0];
+            assert_int_equal(
+                x->histogram->aggregation_temporality,
+                OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA);
+            assert_int_equal(p->n_bucket_counts, p->n_explicit_bounds + 1);
+            assert_int_equal(p->count, 1);
+            assert_int_equal(p->bucket_counts[6],
+                             1); /* 100 ms falls in (75, 100] */
+            assert_int_equal(p->start_time_unix_nano, 7);
+            assert_int_equal(
+                p->sum_present_case,
+                OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__SUM_PRESENT_SUM);
+        }
+        if (strcmp(x->name, "rocky.models_in_flight") == 0) {
+            seen_updown = 1;
+            assert_false(x->sum->is_monotonic);
+            assert_int_equal(
+                x->sum->aggregation_temporality,
+                OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+            assert_int_equal(x->sum->data_points[0]->start_time_unix_nano, 5);
+        }
+    }
+    assert_true(seen_hist && seen_updown);
+    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(
+        r, NULL);
+    rocky_otel_metrics_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            test_model_and_run_spans_encode_with_links_and_attributes),
+        cmocka_unit_test(test_value_length_limit_cuts_strings),
+        cmocka_unit_test(test_size_bound_covers_the_encoded_span),
+        cmocka_unit_test(test_metrics_encode_valid_histograms_and_temporality),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
