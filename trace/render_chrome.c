@@ -4,149 +4,104 @@
  * chrome://tracing. */
 #include "render.h"
 
-#include <cjson/cJSON.h>
-#include <stdlib.h>
-
 #include "ids.h"
+#include "json_writer.h"
 #include "rocky/error.h"
 
-static cJSON *meta_event(const char *what, size_t tid, const char *name)
+static void meta_event(struct rocky_json *w, const char *what, size_t tid,
+                       const char *name)
 {
-    cJSON *e = cJSON_CreateObject();
-    cJSON *args = cJSON_CreateObject();
-    if (e == NULL || args == NULL ||
-        cJSON_AddStringToObject(args, "name", name) == NULL) {
-        cJSON_Delete(e);
-        cJSON_Delete(args);
-        return NULL;
-    }
-    cJSON_AddItemToObject(e, "args", args);
-    if (cJSON_AddStringToObject(e, "name", what) == NULL ||
-        cJSON_AddStringToObject(e, "ph", "M") == NULL ||
-        cJSON_AddNumberToObject(e, "pid", 1) == NULL ||
-        cJSON_AddNumberToObject(e, "tid", (double)tid) == NULL) {
-        cJSON_Delete(e);
-        return NULL;
-    }
-    return e;
+    rocky_json_begin_object(w);
+    rocky_json_kv_string(w, "name", what);
+    rocky_json_kv_string(w, "ph", "M");
+    rocky_json_kv_int(w, "pid", 1);
+    rocky_json_kv_int(w, "tid", (int64_t)tid);
+    rocky_json_key(w, "args");
+    rocky_json_begin_object(w);
+    rocky_json_kv_string(w, "name", name);
+    rocky_json_end_object(w);
+    rocky_json_end_object(w);
 }
 
-static cJSON *span_event(const char *name, const char *cat, int64_t start_ns,
-                         int64_t dur_ns, size_t tid, cJSON *args)
+/* Opens a complete event and its args object; the caller adds args and
+ * closes both. */
+static void span_begin(struct rocky_json *w, const char *name, const char *cat,
+                       int64_t start_ns, int64_t dur_ns, size_t tid)
 {
-    cJSON *e = cJSON_CreateObject();
-    if (e == NULL) {
-        cJSON_Delete(args);
-        return NULL;
-    }
-    cJSON_AddItemToObject(e, "args", args);
-    if (args == NULL || cJSON_AddStringToObject(e, "name", name) == NULL ||
-        cJSON_AddStringToObject(e, "cat", cat) == NULL ||
-        cJSON_AddStringToObject(e, "ph", "X") == NULL ||
-        cJSON_AddNumberToObject(e, "ts", (double)start_ns / 1000.0) == NULL ||
-        cJSON_AddNumberToObject(e, "dur", (double)dur_ns / 1000.0) == NULL ||
-        cJSON_AddNumberToObject(e, "pid", 1) == NULL ||
-        cJSON_AddNumberToObject(e, "tid", (double)tid) == NULL) {
-        cJSON_Delete(e);
-        return NULL;
-    }
-    return e;
+    rocky_json_begin_object(w);
+    rocky_json_kv_string(w, "name", name);
+    rocky_json_kv_string(w, "cat", cat);
+    rocky_json_kv_string(w, "ph", "X");
+    rocky_json_key(w, "ts");
+    rocky_json_double(w, (double)start_ns / 1000.0, 3);
+    rocky_json_key(w, "dur");
+    rocky_json_double(w, (double)dur_ns / 1000.0, 3);
+    rocky_json_kv_int(w, "pid", 1);
+    rocky_json_kv_int(w, "tid", (int64_t)tid);
+    rocky_json_key(w, "args");
+    rocky_json_begin_object(w);
 }
 
-static cJSON *model_args(const struct rocky_trace_entry *entry)
+static void span_end(struct rocky_json *w)
 {
-    const struct rocky_model_exec *m = entry->exec;
-    cJSON *a = cJSON_CreateObject();
-    char span[2 * ROCKY_SPAN_ID_SIZE + 1] = "";
-    if (a == NULL)
-        return NULL;
-    if (!rocky_id_is_zero(m->span_id, ROCKY_SPAN_ID_SIZE))
+    rocky_json_end_object(w);
+    rocky_json_end_object(w);
+}
+
+static void model_event(struct rocky_json *w, const struct rocky_trace_entry *e)
+{
+    const struct rocky_model_exec *m = e->exec;
+    span_begin(w, m->model_name, "model", e->start_offset_ns, e->duration_ns,
+               e->lane + 1);
+    rocky_json_kv_string(w, "status", rocky_model_status_name(m->status));
+    rocky_json_kv_int(w, "attempt", m->attempt);
+    if (m->rows_affected >= 0)
+        rocky_json_kv_int(w, "rows_affected", m->rows_affected);
+    if (m->bytes_written >= 0)
+        rocky_json_kv_int(w, "bytes_written", m->bytes_written);
+    if (m->sql_hash != NULL)
+        rocky_json_kv_string(w, "sql_hash", m->sql_hash);
+    if (m->error != NULL)
+        rocky_json_kv_string(w, "error", m->error);
+    if (!rocky_id_is_zero(m->span_id, ROCKY_SPAN_ID_SIZE)) {
+        char span[2 * ROCKY_SPAN_ID_SIZE + 1];
         rocky_hex_encode(m->span_id, ROCKY_SPAN_ID_SIZE, span);
-    int ok = cJSON_AddStringToObject(
-                 a, "status", rocky_model_status_name(m->status)) != NULL &&
-             cJSON_AddNumberToObject(a, "attempt", m->attempt) != NULL &&
-             (m->rows_affected < 0 ||
-              cJSON_AddNumberToObject(a, "rows_affected",
-                                      (double)m->rows_affected) != NULL) &&
-             (m->bytes_written < 0 ||
-              cJSON_AddNumberToObject(a, "bytes_written",
-                                      (double)m->bytes_written) != NULL) &&
-             (m->sql_hash == NULL ||
-              cJSON_AddStringToObject(a, "sql_hash", m->sql_hash) != NULL) &&
-             (m->error == NULL ||
-              cJSON_AddStringToObject(a, "error", m->error) != NULL) &&
-             (span[0] == '\0' ||
-              cJSON_AddStringToObject(a, "span_id", span) != NULL) &&
-             cJSON_AddBoolToObject(a, "critical_path",
-                                   entry->on_critical_path) != NULL;
-    if (!ok) {
-        cJSON_Delete(a);
-        return NULL;
+        rocky_json_kv_string(w, "span_id", span);
     }
-    return a;
+    rocky_json_key(w, "critical_path");
+    rocky_json_bool(w, e->on_critical_path);
+    span_end(w);
 }
 
-static int add(cJSON *events, cJSON *e)
-{
-    return e != NULL && cJSON_AddItemToArray(events, e);
-}
-
-static cJSON *chrome_json(const struct rocky_trace *t)
+int rocky_trace_render_chrome(FILE *out, const struct rocky_trace *t)
 {
     const struct rocky_run *run = &t->record->run;
-    cJSON *doc = cJSON_CreateObject();
-    cJSON *events = cJSON_CreateArray();
-    if (doc == NULL || events == NULL) {
-        cJSON_Delete(doc);
-        cJSON_Delete(events);
-        return NULL;
-    }
-    cJSON_AddItemToObject(doc, "traceEvents", events);
+    struct rocky_json w;
+    rocky_json_init(&w, out, 0);
+    rocky_json_begin_object(&w);
+    rocky_json_key(&w, "traceEvents");
+    rocky_json_begin_array(&w);
     char title[300];
     snprintf(title, sizeof title, "rocky run %s", run->run_id);
-    int ok = add(events, meta_event("process_name", 0, title)) &&
-             add(events, meta_event("thread_name", 0, "run"));
-    for (size_t lane = 0; ok && lane < t->lane_count; lane++) {
+    meta_event(&w, "process_name", 0, title);
+    meta_event(&w, "thread_name", 0, "run");
+    for (size_t lane = 0; lane < t->lane_count; lane++) {
         char name[32];
         snprintf(name, sizeof name, "lane %zu", lane);
-        ok = add(events, meta_event("thread_name", lane + 1, name));
+        meta_event(&w, "thread_name", lane + 1, name);
     }
-    cJSON *run_args = cJSON_CreateObject();
-    if (run_args != NULL) {
-        cJSON_AddStringToObject(run_args, "status",
-                                rocky_run_status_name(run->status));
-        cJSON_AddStringToObject(run_args, "run_id", run->run_id);
-        if (run->trigger)
-            cJSON_AddStringToObject(run_args, "trigger", run->trigger);
-    }
-    ok = ok && add(events, span_event("pipeline.run", "run", 0,
-                                      t->run_duration_ns, 0, run_args));
-    for (size_t i = 0; ok && i < t->count; i++) {
-        const struct rocky_trace_entry *e = &t->entries[i];
-        if (!e->started)
-            continue; /* never ran: nothing to draw */
-        ok = add(events,
-                 span_event(e->exec->model_name, "model", e->start_offset_ns,
-                            e->duration_ns, e->lane + 1, model_args(e)));
-    }
-    ok = ok && cJSON_AddStringToObject(doc, "displayTimeUnit", "ms") != NULL;
-    if (!ok) {
-        cJSON_Delete(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-int rocky_trace_render_chrome(FILE *out, const struct rocky_trace *trace)
-{
-    cJSON *doc = chrome_json(trace);
-    if (doc == NULL)
-        return ROCKY_ENOMEM;
-    char *text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    if (text == NULL)
-        return ROCKY_ENOMEM;
-    int rc = fputs(text, out) < 0 || fputc('\n', out) == EOF ? ROCKY_EIO : 0;
-    free(text);
-    return rc;
+    span_begin(&w, "pipeline.run", "run", 0, t->run_duration_ns, 0);
+    rocky_json_kv_string(&w, "run_id", run->run_id);
+    rocky_json_kv_string(&w, "status", rocky_run_status_name(run->status));
+    if (run->trigger != NULL)
+        rocky_json_kv_string(&w, "trigger", run->trigger);
+    span_end(&w);
+    for (size_t i = 0; i < t->count; i++)
+        if (t->entries[i].started) /* never ran: nothing to draw */
+            model_event(&w, &t->entries[i]);
+    rocky_json_end_array(&w);
+    rocky_json_kv_string(&w, "displayTimeUnit", "ms");
+    rocky_json_end_object(&w);
+    fputc('\n', out);
+    return ferror(out) ? ROCKY_EIO : 0;
 }

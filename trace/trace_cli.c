@@ -295,6 +295,8 @@ static int show(const struct options *o, struct rocky_store *store,
         rocky_run_record_free(rec);
         return status;
     }
+    /* Large runs print tens of MB: fewer, bigger writes. */
+    setvbuf(stdout, NULL, _IOFBF, 1 << 20);
     rc = render(o, &t);
     if (rc == 0 && fflush(stdout) != 0)
         rc = ROCKY_EIO;
