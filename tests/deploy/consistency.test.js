@@ -111,16 +111,20 @@ test('one service name everywhere, also in the deploy README', () => {
 
 test('terminationGracePeriodSeconds >= exit-flush deadline + collector drain', () => {
   for (const pod of pods) assert.deepEqual(C.checkGrace(pod, cfgFor(pod)), [], pod.file);
-  // The numbers the manifests' comments quote: 10 s flush, 11 s drain.
+  // The numbers the manifests' comments quote: guard 10 s, runner bound 15 s, drain 11 s.
   const sidecarPod = pods.find((p) => P.variantOf(p) === 'sidecar');
   assert.equal(C.flushDeadlineSeconds(P.container(sidecarPod.spec, 'rocky')), 10);
+  assert.equal(C.runnerShutdownBoundSeconds(), 15);
   assert.equal(C.collectorDrainSeconds(sidecarCfg), 11);
+  assert.throws(() => C.runnerShutdownBoundSeconds('int main(void) { return 0; }'), /no longer defines PLUGIN_SHUTDOWN_MS/);
   // The DaemonSet's own grace covers its drain.
   assert.ok(daemonSet.spec.template.spec.terminationGracePeriodSeconds >= C.collectorDrainSeconds(nodeCfg) + 1);
 
   const short = clone(sidecarPod);
   short.spec.terminationGracePeriodSeconds = 15;
-  assert.match(C.checkGrace(short, sidecarCfg).join('\n'), /15 < flush 10s \+ collector drain 11s/);
+  assert.match(C.checkGrace(short, sidecarCfg).join('\n'), /15 < flush 15s \+ collector drain 11s/);
+  // A runner that waited longer for its plugins would no longer fit.
+  assert.match(C.checkGrace(sidecarPod, sidecarCfg, 20).join('\n'), /30 < flush 20s \+ collector drain 11s/);
   const longFlush = clone(sidecarPod);
   P.envEntry(P.container(longFlush.spec, 'rocky'), 'ROCKY_OTEL_EXIT_TIMEOUT_MS').value = '25000';
   assert.match(C.checkGrace(longFlush, sidecarCfg).join('\n'), /flush 25s/);

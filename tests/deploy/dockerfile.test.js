@@ -118,8 +118,11 @@ test('the default project copied into the image exists in the repository', () =>
   const arg = instrs.find((i) => i.stage === RUNTIME && i.instr === 'ARG' && i.args.startsWith('ROCKY_PROJECT='));
   const dir = arg.args.split('=')[1];
   assert.ok(fs.existsSync(repoPath(dir)) && fs.statSync(repoPath(dir)).isDirectory(), `${dir} is not a directory`);
-  const sql = fs.readdirSync(repoPath(dir), { recursive: true }).filter((f) => String(f).endsWith('.sql'));
-  assert.ok(sql.length > 0, `${dir} holds no .sql model: the image would ship no project`);
+  // A project root: rocky.json beside models/*.sql (not a folder of projects).
+  assert.ok(fs.existsSync(repoPath(dir, 'rocky.json')), `${dir} has no rocky.json: not a project root`);
+  const models = repoPath(dir, 'models');
+  const sql = fs.existsSync(models) ? fs.readdirSync(models).filter((f) => f.endsWith('.sql')) : [];
+  assert.ok(sql.length > 0, `${dir}/models holds no .sql model: the image would ship no project`);
 });
 
 // --- the linter must be able to say no -------------------------------------

@@ -3,12 +3,13 @@
 // documents and returns a list of problems (empty = good), so the tests can
 // run them on the real files and on deliberately broken copies.
 const P = require('./pods');
+const { readText } = require('./load');
 
 const DEFAULT_OTLP_TIMEOUT_MS = 10000; // OTEL_EXPORTER_OTLP_TIMEOUT default (spec)
 const PROCESS_EXIT_MARGIN_S = 1; // process teardown after the flush returns
 
-// The runner's exit-flush deadline in seconds, as the plugin computes it:
-// ROCKY_OTEL_EXIT_TIMEOUT_MS, else OTEL_EXPORTER_OTLP_TIMEOUT, else 10000.
+// The plugin guard's exit-flush deadline in seconds, as the plugin computes
+// it: ROCKY_OTEL_EXIT_TIMEOUT_MS, else OTEL_EXPORTER_OTLP_TIMEOUT, else 10000.
 function flushDeadlineSeconds(runner) {
   const raw =
     P.envValue(runner, 'ROCKY_OTEL_EXIT_TIMEOUT_MS') ??
@@ -16,6 +17,22 @@ function flushDeadlineSeconds(runner) {
     String(DEFAULT_OTLP_TIMEOUT_MS);
   if (!/^\d+$/.test(raw)) throw new Error(`flush deadline '${raw}' is not a number of ms`);
   return Number(raw) / 1000;
+}
+
+// The runner bounds plugin shutdown itself (host/run.c PLUGIN_SHUTDOWN_MS),
+// and on its normal and SIGTERM paths that bound, not the guard's, is what
+// the exit waits for (measured by pod_run.test.js).
+function runnerShutdownBoundSeconds(runSource = readText('host/run.c')) {
+  const m = /#define\s+PLUGIN_SHUTDOWN_MS\s+(\d+)/.exec(runSource);
+  if (!m) {
+    throw new Error('host/run.c no longer defines PLUGIN_SHUTDOWN_MS: teach tests/deploy/lib/checks.js the runner\'s plugin-shutdown bound');
+  }
+  return Number(m[1]) / 1000;
+}
+
+// The longest the runner may take to exit after SIGTERM because of the plugin.
+function exitFlushSeconds(runner, runnerBoundS = runnerShutdownBoundSeconds()) {
+  return Math.max(flushDeadlineSeconds(runner), runnerBoundS);
 }
 
 // How long a collector may need to drain at shutdown: the batch processor's
@@ -34,12 +51,12 @@ function collectorDrainSeconds(cfg) {
 
 // terminationGracePeriodSeconds covers the runner's flush, then (when the
 // collector dies with the pod) the collector's drain.
-function checkGrace(pod, collectorCfg) {
+function checkGrace(pod, collectorCfg, runnerBoundS = runnerShutdownBoundSeconds()) {
   const problems = [];
   const runner = P.container(pod.spec, 'rocky');
   const grace = pod.spec.terminationGracePeriodSeconds;
   if (!Number.isInteger(grace)) return [`${pod.file}: terminationGracePeriodSeconds not set`];
-  const flush = flushDeadlineSeconds(runner);
+  const flush = exitFlushSeconds(runner, runnerBoundS);
   const drain = P.variantOf(pod) === 'node' ? 0 : collectorDrainSeconds(collectorCfg);
   const need = flush + drain + PROCESS_EXIT_MARGIN_S;
   if (grace < need) {
@@ -217,6 +234,8 @@ function checkStateVolume(pod, pvcNames) {
 
 module.exports = {
   flushDeadlineSeconds,
+  runnerShutdownBoundSeconds,
+  exitFlushSeconds,
   collectorDrainSeconds,
   checkGrace,
   checkEnvReferences,
