@@ -268,6 +268,7 @@ static void test_html_escapes_every_name(void **state)
     struct rocky_run_record *rec =
         fx_record("<b>run</b>", 100, ROCKY_RUN_FAILURE);
     fx_model(rec, evil, 0, 100, ROCKY_MODEL_FAILED, NULL);
+    free((char *)rec->models[0].error);
     rec->models[0].error = strdup("bad <img src=x onerror=alert(1)>");
     char *html = render_to_string(rec, rocky_trace_render_html, 0);
     assert_null(strstr(html, "<script>alert"));
