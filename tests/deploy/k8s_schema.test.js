@@ -6,6 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { manifestFiles, readText, parseYamlDocs, parseYamlOne, allManifestDocs } = require('./lib/load');
 const { validateK8sObject } = require('./lib/k8s_validate');
+const { unknownFields, unknownFieldsAs, hasRootType } = require('./lib/k8s_strict');
 
 test('deploy/k8s holds the expected manifests', () => {
   const files = manifestFiles();
@@ -38,6 +39,42 @@ for (const file of manifestFiles()) {
     }
   });
 }
+
+test('no manifest has an unknown or misplaced field (strict field validation)', () => {
+  let checked = 0;
+  for (const { file, doc } of allManifestDocs()) {
+    if (hasRootType(doc)) {
+      assert.deepEqual(unknownFields(doc), [], file);
+      checked++;
+    }
+    if (doc.kind === 'OpenTelemetryCollector') {
+      const s = doc.spec;
+      (s.env || []).forEach((e, i) => assert.deepEqual(unknownFieldsAs(e, 'v1/EnvVar.d.ts', `env[${i}]`), [], file));
+      assert.deepEqual(unknownFieldsAs(s.resources, 'v1/ResourceRequirements.d.ts', 'resources'), [], file);
+      assert.deepEqual(unknownFieldsAs(s.securityContext, 'v1/SecurityContext.d.ts', 'securityContext'), [], file);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 9, `only ${checked} objects checked`);
+});
+
+test('strict field check catches typos and fields on the wrong level', () => {
+  const job = firstDoc('deploy/k8s/job.yaml', 'Job');
+  job.spec.terminationGracePeriodSeconds = 30; // belongs to the pod spec
+  job.spec.template.spec.initContainers[1].restartpolicy = 'Always';
+  job.spec.template.spec.containers[0].env[0].valueFrom = { fieldref: { fieldPath: 'metadata.name' } };
+  job.spec.template.spec.volumes[0].persistentVolumeClaim.claim = 'rocky-state';
+  const problems = unknownFields(job).join('\n');
+  assert.match(problems, /Job\.spec\.terminationGracePeriodSeconds: unknown field/);
+  assert.match(problems, /initContainers\[1\]\.restartpolicy: unknown field \(did you mean 'restartPolicy'\?\)/);
+  assert.match(problems, /env\[0\]\.valueFrom\.fieldref: unknown field/);
+  assert.match(problems, /persistentVolumeClaim\.claim: unknown field/);
+  // ...which the schema validator alone lets through.
+  validateK8sObject(job);
+  const cron = firstDoc('deploy/k8s/cronjob.yaml', 'CronJob');
+  cron.spec.jobTemplate.spec.template.spec.containers[0].resource = {};
+  assert.match(unknownFields(cron).join('\n'), /containers\[0\]\.resource: unknown field/);
+});
 
 test('every kustomization resource exists and is a manifest of the same folder', () => {
   const path = require('node:path');

@@ -5,8 +5,8 @@
 // compiled to validators) by npm `kubernetes-models` (4.5.1: generated from an
 // API that has Container.restartPolicy, i.e. native sidecars, and
 // Job.spec.successPolicy, i.e. >= 1.31). Like the API server without
-// strict field validation, that schema does not reject unknown fields: the
-// consistency tests check the fields whose misspelling would matter.
+// strict field validation, that schema does not reject unknown fields:
+// lib/k8s_strict.js does (field lists from the same package).
 //
 // OpenTelemetryCollector (a CRD, no schema in any npm package): a structural
 // JSON Schema of opentelemetry.io/v1beta1 written here, covering the fields
