@@ -225,3 +225,15 @@ test('collector image version matches the component list; one runner image every
   assert.equal(`${kust.images[0].name}:${kust.images[0].newTag}`, runner);
   assert.ok(readText('deploy/collector/local.yaml').includes(`opentelemetry-collector-contrib:${contrib.source.version}`));
 });
+
+test('the deploy README names only files that exist and the pinned collector image', () => {
+  const fs = require('node:fs');
+  const { repoPath } = require('./lib/load');
+  const readme = readText('deploy/README.md');
+  const paths = new Set([...readme.matchAll(/`((?:deploy|tests)\/[A-Za-z0-9_./-]+)`/g)].map((m) => m[1].replace(/\/$/, '')));
+  assert.ok(paths.size >= 10, `found only ${paths.size} paths: the pattern is broken`);
+  for (const p of paths) assert.ok(fs.existsSync(repoPath(p)), `deploy/README.md names ${p}, which does not exist`);
+  const version = loadContribComponents().source.version;
+  for (const m of readme.matchAll(/opentelemetry-collector-contrib:([0-9.]+)/g)) assert.equal(m[1], version);
+  assert.match(readme, /^# Running in Kubernetes$/m);
+});
