@@ -53,6 +53,7 @@ static const char style[] =
     "rect.crit{stroke:#111;stroke-width:2}"
     "rect.bar:hover{opacity:.75}"
     "text{font-size:11px;fill:#555}"
+    "text.lbl{fill:#fff;pointer-events:none}"
     "#tip{position:fixed;display:none;background:#222;color:#fff;"
     "padding:6px 8px;border-radius:4px;white-space:pre;pointer-events:none;"
     "font-size:12px}"
@@ -149,6 +150,13 @@ static void bar(FILE *out, const struct rocky_trace *t,
         esc(out, m->error);
     }
     fputs("</title></rect>\n", out);
+    /* Label the bars wide enough to hold their name (~7 px a character). */
+    if (w > 7.0 * (double)rocky_utf8_width(m->model_name) + 8.0) {
+        fprintf(out, "<text class=\"lbl\" x=\"%.2f\" y=\"%zu\">", x + 4,
+                AXIS_HEIGHT + row * ROW_HEIGHT + 15);
+        esc(out, m->model_name);
+        fputs("</text>\n", out);
+    }
 }
 
 static void chart(FILE *out, const struct rocky_trace *t)
