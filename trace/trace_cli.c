@@ -312,7 +312,10 @@ static int show(const struct options *o, struct rocky_store *store,
 int rocky_trace_cli_main(int argc, char **argv)
 {
     struct options o = {0};
+    /* The runner passes "trace"; show the command the user typed. */
     const char *prog = argc > 0 && argv[0] ? argv[0] : "rocky-trace";
+    if (strcmp(prog, "trace") == 0)
+        prog = "rocky trace";
     if (parse(argc, argv, &o) != 0) {
         fprintf(stderr, "run `%s --help` for usage\n", prog);
         return EXIT_USAGE;

@@ -290,6 +290,57 @@ static void test_html_escapes_every_name(void **state)
     rocky_run_record_free(rec);
 }
 
+static void test_every_format_handles_empty_and_running_runs(void **state)
+{
+    renderer fns[] = {rocky_trace_render_json, rocky_trace_render_chrome,
+                      rocky_trace_render_html, NULL};
+    struct rocky_run_record *empty = fx_record("empty", 0, ROCKY_RUN_FAILURE);
+    struct rocky_run_record *live = fx_record("live", -1, ROCKY_RUN_RUNNING);
+    fx_model(live, "busy", 10, -1, ROCKY_MODEL_RUNNING, NULL);
+    struct rocky_run_record *recs[] = {empty, live};
+    for (size_t r = 0; r < 2; r++) {
+        for (size_t k = 0; k < 4; k++) {
+            char *text = render_to_string(recs[r], fns[k], 80);
+            assert_non_null(text);
+            assert_true(strlen(text) > 0);
+            if (fns[k] == rocky_trace_render_json ||
+                fns[k] == rocky_trace_render_chrome) {
+                cJSON *doc = cJSON_Parse(text);
+                assert_non_null(doc);
+                cJSON_Delete(doc);
+            }
+            free(text);
+        }
+    }
+    char *text = render_to_string(empty, NULL, 80);
+    assert_non_null(strstr(text, "summary:  0 models"));
+    assert_non_null(strstr(text, "critical path: 0.00s  -"));
+    free(text);
+    rocky_run_record_free(empty);
+    rocky_run_record_free(live);
+}
+
+static void test_json_escapes_controls_and_repairs_bad_utf8(void **state)
+{
+    struct rocky_run_record *rec = fx_record("r", 10, ROCKY_RUN_SUCCESS);
+    fx_model(rec,
+             "q\"uote\\back\nnl\x01"
+             "ctl\xff\xfe"
+             "bad€ok",
+             0, 10, ROCKY_MODEL_SUCCESS, NULL);
+    char *text = render_to_string(rec, rocky_trace_render_json, 0);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "models"), 0);
+    assert_string_equal(cJSON_GetObjectItem(m, "model_name")->valuestring,
+                        "q\"uote\\back\nnl\x01"
+                        "ctl\xef\xbf\xbd\xef\xbf\xbd"
+                        "bad€ok");
+    cJSON_Delete(doc);
+    free(text);
+    rocky_run_record_free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_json_has_upstream_fields_and_ours),
         cmocka_unit_test(test_chrome_has_one_complete_event_per_started_model),
         cmocka_unit_test(test_html_escapes_every_name),
+        cmocka_unit_test(test_every_format_handles_empty_and_running_runs),
+        cmocka_unit_test(test_json_escapes_controls_and_repairs_bad_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
