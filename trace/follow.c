@@ -1,6 +1,7 @@
 /* follow.c — the live view (see follow.h). */
 #include "follow.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,8 +76,9 @@ static void pause_ms(int ms)
 static int append_new_rows(FILE *out, const struct rocky_trace *t,
                            struct printed *p, size_t width, int final)
 {
+    /* Widest name column from the start: rows printed over time line up. */
     struct rocky_trace_layout layout;
-    rocky_trace_layout_for(t, width, &layout);
+    rocky_trace_layout_for_names(width, SIZE_MAX, &layout);
     for (size_t i = 0; i < t->count; i++) {
         const struct rocky_trace_entry *e = &t->entries[i];
         if (!final && (!e->started || e->exec->finished_wall_ns == 0))

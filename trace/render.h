@@ -43,6 +43,12 @@ struct rocky_trace_layout {
 void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
                             struct rocky_trace_layout *layout);
 
+/* The layout for names up to `longest_name` characters wide (capped at the
+ * name column's maximum of 28): rows printed over time with one layout line
+ * up even when later names are longer. */
+void rocky_trace_layout_for_names(size_t width, size_t longest_name,
+                                  struct rocky_trace_layout *layout);
+
 /* The text view's parts (the live view prints them separately). */
 int rocky_trace_render_text_header(FILE *out, const struct rocky_trace *trace);
 int rocky_trace_render_text_row(FILE *out, const struct rocky_trace *trace,

@@ -24,17 +24,11 @@ static int failed(const struct rocky_model_exec *m)
            m->status == ROCKY_MODEL_INTERRUPTED;
 }
 
-void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
-                            struct rocky_trace_layout *layout)
+void rocky_trace_layout_for_names(size_t width, size_t longest,
+                                  struct rocky_trace_layout *layout)
 {
     if (width < ROCKY_TRACE_MIN_WIDTH)
         width = ROCKY_TRACE_MIN_WIDTH;
-    size_t longest = NAME_MIN_COLS;
-    for (size_t i = 0; i < trace->count && longest < NAME_MAX_COLS; i++) {
-        size_t w = rocky_utf8_width(trace->entries[i].exec->model_name);
-        if (w > longest)
-            longest = w;
-    }
     if (longest > NAME_MAX_COLS)
         longest = NAME_MAX_COLS;
     /* Names give way to the bar first, down to their minimum. */
@@ -50,6 +44,18 @@ void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
     layout->width = width;
     layout->name_cols = name;
     layout->bar_cols = bar;
+}
+
+void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
+                            struct rocky_trace_layout *layout)
+{
+    size_t longest = NAME_MIN_COLS;
+    for (size_t i = 0; i < trace->count && longest < NAME_MAX_COLS; i++) {
+        size_t w = rocky_utf8_width(trace->entries[i].exec->model_name);
+        if (w > longest)
+            longest = w;
+    }
+    rocky_trace_layout_for_names(width, longest, layout);
 }
 
 static double secs(int64_t ns)
