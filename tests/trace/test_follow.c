@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -141,11 +146,107 @@ static void test_follow_finished_run_prints_once_and_exits(void **state)
     free(dir);
 }
 
+/* Output of a child on a pseudo-terminal, accumulated. */
+struct pty_out {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+};
+
+/* Read from the pty until `needle` shows up or the deadline passes. */
+static int pty_wait_for(struct pty_out *p, const char *needle, int ms)
+{
+    int64_t deadline = rocky_deadline_after_ms((int64_t)ms * proc_time_scale());
+    for (;;) {
+        p->buf[p->len] = '\0';
+        if (strstr(p->buf, needle) != NULL)
+            return 1;
+        int64_t left = (deadline - rocky_clock_mono_ns()) / 1000000;
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd = {p->fd, POLLIN, 0};
+        if (poll(&pfd, 1, (int)(left > 100 ? 100 : left)) <= 0)
+            continue;
+        ssize_t n = read(p->fd, p->buf + p->len, sizeof p->buf - 1 - p->len);
+        if (n <= 0)
+            return strstr(p->buf, needle) != NULL; /* child closed the pty */
+        p->len += (size_t)n;
+    }
+}
+
+static void test_follow_on_a_terminal_redraws_until_the_run_ends(void **st)
+{
+    char *dir = fx_tempdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    struct rocky_store *store = NULL;
+    char err[512] = "";
+    assert_int_equal(
+        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err),
+        0);
+    struct rocky_run run = {0};
+    run.struct_size = sizeof run;
+    run.status = ROCKY_RUN_RUNNING;
+    run.run_id = RUN_ID;
+    run.project = "follow";
+    run.trigger = "manual";
+    run.started_wall_ns = rocky_clock_wall_ns();
+    run.started_mono_ns = rocky_clock_mono_ns();
+    assert_int_equal(rocky_store_run_begin(store, &run, err, sizeof err), 0);
+    record_model(store, "first_model", ROCKY_MODEL_SUCCESS);
+
+    struct pty_out *p = calloc(1, sizeof *p);
+    struct winsize ws = {.ws_row = 40, .ws_col = 72};
+    fflush(NULL);
+    pid_t pid = forkpty(&p->fd, NULL, NULL, &ws);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[] = {ROCKY_TRACE_BIN, "latest", "--follow",
+                        "--state",       path,     NULL};
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_true(pty_wait_for(p, "first_model", 5000));
+    record_model(store, "second_model", ROCKY_MODEL_SUCCESS);
+    assert_true(pty_wait_for(p, "second_model", 5000));
+    run.status = ROCKY_RUN_SUCCESS;
+    run.finished_wall_ns = rocky_clock_wall_ns();
+    run.finished_mono_ns = rocky_clock_mono_ns();
+    assert_int_equal(rocky_store_run_finish(store, &run, err, sizeof err), 0);
+    assert_true(pty_wait_for(p, "summary:  2 models", 5000));
+
+    /* It exits 0 on its own once the run has ended. */
+    int status = -1;
+    int64_t deadline = rocky_deadline_after_ms(5000LL * proc_time_scale());
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (rocky_clock_mono_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("follower did not exit after the run ended");
+        }
+        pty_wait_for(p, "\x01never", 20); /* keep draining the pty */
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* Redrawn (screen cleared) more than once, at the terminal's width. */
+    size_t clears = 0;
+    for (const char *c = p->buf; (c = strstr(c, "\033[H\033[2J")); c++)
+        clears++;
+    assert_true(clears >= 2);
+    assert_non_null(strstr(p->buf, "lanes:"));
+    close(p->fd);
+    free(p);
+    rocky_store_close(store);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_follow_prints_models_as_they_finish_and_exits),
         cmocka_unit_test(test_follow_finished_run_prints_once_and_exits),
+        cmocka_unit_test(test_follow_on_a_terminal_redraws_until_the_run_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
