@@ -2,10 +2,12 @@
  *
  * One mutex (`mu`) guards the plan state: the ready queue, per-model
  * status and the run counters. It is never held across SQL, store writes
- * or plugin calls. The state store connection has its own lock (`store_mu`)
- * because records are written from every worker the moment a model ends.
- * Plugins get snapshots of the run taken under `mu`, so a MODEL_END carries
- * the counters as of that model's end.
+ * or plugin calls. While workers run, the state store belongs to the
+ * recorder thread (recorder.h): a worker hands a finished model over,
+ * releases its dependents and takes the next model without waiting for a
+ * commit; the recorder group-commits and then emits MODEL_END and prints
+ * the line. Plugins get snapshots of the run taken under `mu`, so a
+ * MODEL_END carries the counters as of that model's end.
  */
 #include "run.h"
 
@@ -27,6 +29,7 @@
 #include "output.h"
 #include "plugin_host.h"
 #include "project.h"
+#include "recorder.h"
 #include "rocky/error.h"
 #include "run_id.h"
 #include "signals.h"
@@ -57,7 +60,7 @@ struct runner {
     atomic_int stop;                /* signal number once stopping */
 
     struct rocky_store *store;
-    pthread_mutex_t store_mu;
+    struct rocky_recorder *recorder; /* owns the store while workers run */
     int store_failed;
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
@@ -77,21 +80,6 @@ static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
     ev.run = run;
     ev.model = m;
     rocky_plugin_set_emit(r->plugins, &ev);
-}
-
-/* Record one model in the store; a failing store is reported once and the
- * run goes on (the exit status then says so). */
-static void record(struct runner *r, const struct rocky_model_exec *m)
-{
-    char err[512] = "";
-    pthread_mutex_lock(&r->store_mu);
-    int rc =
-        rocky_store_model_record(r->store, r->run.run_id, m, err, sizeof err);
-    if (rc != 0 && !r->store_failed) {
-        r->store_failed = 1;
-        rocky_log(ROCKY_LOG_ERROR, "%s", err);
-    }
-    pthread_mutex_unlock(&r->store_mu);
 }
 
 static void enqueue(struct runner *r, size_t idx)
@@ -158,41 +146,41 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
     if (rc == 0) {
         e->status = ROCKY_MODEL_SUCCESS;
         r->run.models_succeeded++;
-    } else {
-        e->status = rc == ROCKY_EINTERRUPTED ? ROCKY_MODEL_INTERRUPTED
-                                             : ROCKY_MODEL_FAILED;
-        r->run.models_failed += rc != ROCKY_EINTERRUPTED;
-        nskipped = skip_downstream(r, idx, skipped, 0);
-    }
-    struct rocky_model_exec end = *e;
-    snap = r->run;
-    pthread_mutex_unlock(&r->mu);
-
-    /* Durable, announced and printed before any dependent starts: a kill
-     * after the record loses nothing about this model, and every consumer
-     * sees an upstream end before its downstream starts. */
-    record(r, &end);
-    for (size_t i = 0; i < nskipped; i++)
-        record(r, &r->execs[skipped[i]]);
-    emit(r, ROCKY_EVENT_MODEL_END, &snap, &end, end.finished_wall_ns,
-         end.finished_mono_ns);
-    rocky_output_model(&r->out, &end);
-    for (size_t i = 0; i < nskipped; i++)
-        rocky_output_model(&r->out, &r->execs[skipped[i]]);
-
-    pthread_mutex_lock(&r->mu);
-    if (rc == 0) {
         for (size_t i = 0; i < def->nrdeps; i++) {
             size_t d = def->rdeps[i];
             if (r->p->models[d].selected && r->state[d] == WAITING &&
                 --r->missing[d] == 0)
                 enqueue(r, d);
         }
+    } else {
+        e->status = rc == ROCKY_EINTERRUPTED ? ROCKY_MODEL_INTERRUPTED
+                                             : ROCKY_MODEL_FAILED;
+        r->run.models_failed += rc != ROCKY_EINTERRUPTED;
+        nskipped = skip_downstream(r, idx, skipped, 0);
     }
     r->state[idx] = DONE;
     r->remaining--;
+    snap = r->run;
+    /* Hand over inside the lock so the recorder sees models in the order
+     * they ended (a downstream model can only end after this push). */
+    rocky_recorder_push(r->recorder, e, &snap);
+    for (size_t i = 0; i < nskipped; i++)
+        rocky_recorder_push(r->recorder, &r->execs[skipped[i]], &snap);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+}
+
+/* Recorder thread, after the commit: announce and print. Skipped models
+ * never started, so they get no events (they are in the run's counters and
+ * in the store). */
+static void delivered(void *ctx, const struct rocky_model_exec *m,
+                      const struct rocky_run *run)
+{
+    struct runner *r = ctx;
+    if (m->status != ROCKY_MODEL_SKIPPED)
+        emit(r, ROCKY_EVENT_MODEL_END, run, m, m->finished_wall_ns,
+             m->finished_mono_ns);
+    rocky_output_model(&r->out, m);
 }
 
 struct worker {
@@ -340,8 +328,7 @@ static void record_unstarted(struct runner *r)
         struct rocky_model_exec *e = &r->execs[i];
         e->status = ROCKY_MODEL_SKIPPED;
         e->error = "not started: the run was interrupted";
-        record(r, e);
-        rocky_output_model(&r->out, e);
+        rocky_recorder_push(r->recorder, e, &r->run);
     }
 }
 
@@ -355,9 +342,17 @@ static int setup(struct runner *r, const struct rocky_run_options *opt,
     r->execs = calloc(n, sizeof *r->execs);
     r->errors = calloc(n, sizeof *r->errors);
     r->conns = calloc((size_t)r->nthreads, sizeof *r->conns);
-    if (!r->queue || !r->missing || !r->state || !r->execs || !r->errors ||
-        !r->conns)
+    /* All span ids from one getrandom call, not one syscall per model. */
+    uint8_t *spans = malloc(n * ROCKY_SPAN_ID_SIZE);
+    if (spans == NULL || rocky_random_id(spans, n * ROCKY_SPAN_ID_SIZE)) {
+        free(spans);
         return ROCKY_ENOMEM;
+    }
+    if (!r->queue || !r->missing || !r->state || !r->execs || !r->errors ||
+        !r->conns) {
+        free(spans);
+        return ROCKY_ENOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct rocky_model_def *m = &r->p->models[i];
         struct rocky_model_exec *e = &r->execs[i];
@@ -369,9 +364,12 @@ static int setup(struct runner *r, const struct rocky_run_options *opt,
         e->attempt = 1;
         e->rows_affected = -1;
         e->bytes_written = -1;
-        rocky_random_id(e->span_id, sizeof e->span_id);
+        memcpy(e->span_id, spans + i * ROCKY_SPAN_ID_SIZE, ROCKY_SPAN_ID_SIZE);
+        if (rocky_id_is_zero(e->span_id, ROCKY_SPAN_ID_SIZE))
+            e->span_id[0] = 1; /* zero means "absent" */
         r->missing[i] = m->ndeps;
     }
+    free(spans);
     r->remaining = nselected;
     for (size_t k = 0; k < n; k++) {
         size_t i = r->p->order[k];
@@ -488,6 +486,11 @@ static int run_planned_inner(struct runner *r,
     struct rocky_run snap = *run;
     emit(r, ROCKY_EVENT_RUN_START, &snap, NULL, run->started_wall_ns,
          run->started_mono_ns);
+    if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
+                             &r->recorder) != 0) {
+        rocky_log(ROCKY_LOG_ERROR, "cannot start the state store writer");
+        return 1;
+    }
 
     pthread_t watcher;
     int have_watcher =
@@ -505,6 +508,9 @@ static int run_planned_inner(struct runner *r,
     if (code != 0)
         rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
     record_unstarted(r);
+    if (rocky_recorder_stop(r->recorder) != 0)
+        r->store_failed = 1;
+    r->recorder = NULL;
 
     run->finished_wall_ns = rocky_clock_wall_ns();
     run->finished_mono_ns = rocky_clock_mono_ns();
@@ -587,7 +593,6 @@ int rocky_run_main(const struct rocky_run_options *opt)
         r.nthreads = (int)nselected; /* idle workers would only cost */
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    pthread_mutex_init(&r.store_mu, NULL);
     int status = 1;
     if (state_path == NULL) {
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
@@ -605,7 +610,6 @@ int rocky_run_main(const struct rocky_run_options *opt)
     rocky_plugin_set_free(r.plugins);
     teardown(&r);
     rocky_store_close(r.store);
-    pthread_mutex_destroy(&r.store_mu);
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
     free(state_path);

@@ -7,6 +7,7 @@ add_library(rocky_runner STATIC
   ${CMAKE_CURRENT_LIST_DIR}/signals.c
   ${CMAKE_CURRENT_LIST_DIR}/output.c
   ${CMAKE_CURRENT_LIST_DIR}/run_id.c
+  ${CMAKE_CURRENT_LIST_DIR}/recorder.c
   ${CMAKE_CURRENT_LIST_DIR}/run.c)
 target_include_directories(rocky_runner PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(rocky_runner PRIVATE
