@@ -31,9 +31,13 @@ size_t rocky_otel_span_size_bound(const struct rocky_otel_span *s)
 {
     /* Fixed part: ids, times, kind, status, 10 keys with tags and lengths
      * and int values; strings added at their length plus 3 length bytes. */
-    return 512 + strlen(s->run_id) + strlen(s->name) + strlen(s->sql_hash) +
-           strlen(s->project) + strlen(s->trigger) + strlen(s->version) +
-           2 * strlen(s->error) + strlen(s->trace_state) + 8 * 3;
+    size_t n = 512 + strlen(s->run_id);
+    if (s->kind == ROCKY_OTEL_SPAN_RUN)
+        n += strlen(s->project) + strlen(s->trigger) + strlen(s->version) +
+             strlen(s->trace_state);
+    else /* the error text goes once, as the status message */
+        n += strlen(s->name) + strlen(s->sql_hash) + strlen(s->error);
+    return n + 8 * 3;
 }
 
 static int is_error(const struct rocky_otel_span *s)
@@ -118,10 +122,38 @@ static void build(struct per_span *p, const struct rocky_otel_span *s,
     sp->status = &p->status;
 }
 
+/* Grow-only buffer: reused across requests so the exporter thread does
+ * not malloc/free a megabyte per batch (glibc would trim the heap each
+ * time, and the TLB shootdowns interrupt the runner's threads). */
+static void *grow(void **buf, size_t *cap, size_t need)
+{
+    if (*cap >= need)
+        return *buf;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*buf, n);
+    if (!p)
+        return NULL;
+    *buf = p;
+    *cap = n;
+    return p;
+}
+
+void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s)
+{
+    free(s->mem);
+    free(s->out);
+    s->mem = NULL;
+    s->out = NULL;
+    s->mem_cap = s->out_cap = 0;
+}
+
 int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              const struct rocky_otel_span *const *spans,
-                             size_t n, int64_t limit, uint8_t **out,
-                             size_t *out_len)
+                             size_t n, int64_t limit,
+                             struct rocky_otel_encode_scratch *scratch_bufs,
+                             uint8_t **out, size_t *out_len)
 {
     /* Scratch for values cut by the length limit: never more than the
      * strings themselves. */
@@ -130,7 +162,9 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         for (size_t i = 0; i < n; i++)
             scratch_cap += rocky_otel_span_size_bound(spans[i]);
     size_t bytes = n * (sizeof(struct per_span) + sizeof(pb_span *));
-    char *mem = malloc(bytes + scratch_cap + 1);
+    char *mem = scratch_bufs ? grow(&scratch_bufs->mem, &scratch_bufs->mem_cap,
+                                    bytes + scratch_cap + 1)
+                             : malloc(bytes + scratch_cap + 1);
     if (!mem)
         return ROCKY_ENOMEM;
     struct per_span *ps = (struct per_span *)mem;
@@ -165,14 +199,18 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
     size_t len =
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
             &req);
-    uint8_t *buf = malloc(len ? len : 1);
+    uint8_t *buf = scratch_bufs ? grow(&scratch_bufs->out,
+                                       &scratch_bufs->out_cap, len ? len : 1)
+                                : malloc(len ? len : 1);
     if (!buf) {
-        free(mem);
+        if (!scratch_bufs)
+            free(mem);
         return ROCKY_ENOMEM;
     }
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
         &req, buf);
-    free(mem);
+    if (!scratch_bufs)
+        free(mem);
     *out = buf;
     *out_len = len;
     return 0;

@@ -30,15 +30,26 @@
  * can be cut before encoding. */
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
 
+/* Reusable encoder memory (zero-initialise; free with _scratch_free). */
+struct rocky_otel_encode_scratch {
+    void *mem;
+    size_t mem_cap;
+    void *out; /* the packed request */
+    size_t out_cap;
+};
+void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
+
 /*
  * Encode `n` spans (pointers, any mix of kinds) with the shared resource
- * and scope into a new buffer (*out, *out_len; free() it). `limit` is
- * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1: none). Returns 0 or ROCKY_ENOMEM.
- * Single-threaded per call; reentrant.
+ * and scope. With `scratch` NULL, *out is a new buffer the caller free()s;
+ * otherwise *out points into scratch->out, valid until the next call with
+ * the same scratch. `limit` is OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1:
+ * none). Returns 0 or ROCKY_ENOMEM. Reentrant (one scratch per thread).
  */
 int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              const struct rocky_otel_span *const *spans,
-                             size_t n, int64_t limit, uint8_t **out,
-                             size_t *out_len);
+                             size_t n, int64_t limit,
+                             struct rocky_otel_encode_scratch *scratch,
+                             uint8_t **out, size_t *out_len);
 
 #endif

@@ -44,7 +44,6 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
         COPY(s->trigger, run->trigger);
         COPY(s->version, run->rocky_version);
         COPY(s->trace_state, run->trace_state);
-        s->name[0] = s->sql_hash[0] = s->error[0] = '\0';
         return 0;
     }
     if (ev->type != ROCKY_EVENT_MODEL_END || !ev->model)
@@ -66,6 +65,5 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
     COPY(s->name, m->model_name);
     COPY(s->sql_hash, m->sql_hash);
     COPY(s->error, m->error);
-    s->project[0] = s->trigger[0] = s->version[0] = s->trace_state[0] = '\0';
     return 0;
 }

@@ -34,13 +34,22 @@ struct rocky_otel_span {
     uint8_t span_id[ROCKY_SPAN_ID_SIZE];
     uint8_t parent_span_id[ROCKY_SPAN_ID_SIZE]; /* zeros: no parent         */
     char run_id[80];
-    char name[200];        /* model name (model spans)                        */
-    char sql_hash[72];     /* model                                           */
-    char project[120];     /* run                                             */
-    char trigger[32];      /* run                                             */
-    char version[40];      /* run: rocky version                              */
-    char trace_state[256]; /* run: caller's tracestate                      */
-    char error[640];       /* error text (model, FAILED/INTERRUPTED)          */
+    /* Model and run spans need different strings: a union keeps a ring
+     * slot small (less memory touched per event, less RSS). Which member
+     * is valid follows `kind`. */
+    union {
+        struct {               /* ROCKY_OTEL_SPAN_MODEL                   */
+            char name[128];    /* model name                              */
+            char sql_hash[72]; /* lowercase hex                           */
+            char error[512];   /* error text (FAILED/INTERRUPTED)         */
+        };
+        struct { /* ROCKY_OTEL_SPAN_RUN                  */
+            char project[120];
+            char trigger[32];
+            char version[40];      /* rocky version                        */
+            char trace_state[512]; /* caller's W3C tracestate             */
+        };
+    };
 };
 
 /*

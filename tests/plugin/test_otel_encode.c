@@ -56,7 +56,7 @@ static treq *encode_decode(const struct rocky_otel_span *const *spans, size_t n,
     uint8_t *buf;
     size_t len;
     assert_int_equal(
-        rocky_otel_encode_traces(&res, spans, n, limit, &buf, &len), 0);
+        rocky_otel_encode_traces(&res, spans, n, limit, NULL, &buf, &len), 0);
     treq *r =
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
             NULL, len, buf);
@@ -156,6 +156,43 @@ static void test_size_bound_covers_the_encoded_span(void **state)
     assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s));
 }
 
+/* The exporter reuses one scratch across requests: small, then larger (the
+ * buffers grow), then small again; each must encode exactly as a fresh
+ * buffer does, with a length limit so the cut-value scratch is used too. */
+static void test_reused_scratch_encodes_like_fresh_buffers(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    t.model.status = ROCKY_MODEL_FAILED;
+    t.model.error = "a long error text that the length limit cuts";
+    struct rocky_otel_span s;
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &s);
+    enum { MANY = 300 };
+    static const struct rocky_otel_span *spans[MANY];
+    for (size_t i = 0; i < MANY; i++)
+        spans[i] = &s;
+    const size_t sizes[] = {1, MANY, 2};
+    struct rocky_otel_encode_scratch scratch = {0};
+    for (size_t k = 0; k < 3; k++) {
+        uint8_t *fresh, *reused;
+        size_t fresh_len, reused_len;
+        assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], 8,
+                                                  NULL, &fresh, &fresh_len),
+                         0);
+        assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], 8,
+                                                  &scratch, &reused,
+                                                  &reused_len),
+                         0);
+        assert_int_equal(reused_len, fresh_len);
+        assert_memory_equal(reused, fresh, fresh_len);
+        assert_ptr_equal(reused, scratch.out);
+        free(fresh);
+    }
+    rocky_otel_encode_scratch_free(&scratch);
+    assert_null(scratch.out);
+    assert_null(scratch.mem);
+}
+
 static void test_metrics_encode_valid_histograms_and_temporality(void **state)
 {
     struct rocky_otel_metrics *m;
@@ -225,6 +262,7 @@ int main(void)
             test_model_and_run_spans_encode_with_links_and_attributes),
         cmocka_unit_test(test_value_length_limit_cuts_strings),
         cmocka_unit_test(test_size_bound_covers_the_encoded_span),
+        cmocka_unit_test(test_reused_scratch_encodes_like_fresh_buffers),
         cmocka_unit_test(test_metrics_encode_valid_histograms_and_temporality),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
