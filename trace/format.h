@@ -9,19 +9,20 @@
 #include <stdint.h>
 
 /*
- * Copy at most `max_chars` characters of the UTF-8 string `s` into `out`
- * (`out_size` bytes, NUL-terminated), never splitting a multi-byte
- * character. When `s` is longer, the last kept character is replaced by "…"
- * so the result is still `max_chars` characters wide. Bytes that are not
- * valid UTF-8 and control characters (which could drive the terminal) are
- * shown as '?'. Returns the number of characters written (the display
- * width, counting every code point as one column). NULL `s` reads as "".
- * `out_size` >= 4 * max_chars + 1 always suffices.
+ * Copy the longest prefix of the UTF-8 string `s` that fits in `max_cols`
+ * terminal columns into `out` (`out_size` bytes, NUL-terminated), never
+ * splitting a multi-byte character. When `s` is wider, the prefix ends with
+ * "…" and is at most `max_cols` columns wide (one less when a wide character
+ * did not fit). Bytes that are not valid UTF-8 and control characters (which
+ * could drive the terminal) are shown as '?'. Returns the columns written.
+ * Columns: 2 for East Asian wide/fullwidth characters and emoji, 0 for
+ * combining marks, 1 otherwise (see rocky_utf8_width). NULL `s` reads as "".
+ * `out_size` >= 4 * max_cols + 4 always suffices.
  */
-size_t rocky_utf8_truncate(const char *s, size_t max_chars, char *out,
+size_t rocky_utf8_truncate(const char *s, size_t max_cols, char *out,
                            size_t out_size);
 
-/* Number of characters (code points; invalid bytes count one each) of `s`. */
+/* Terminal columns of `s` (invalid bytes count one each, as their '?'). */
 size_t rocky_utf8_width(const char *s);
 
 /* "2026-11-25T06:00:00.123Z" (UTC, milliseconds) for `wall_ns` since the

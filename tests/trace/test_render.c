@@ -155,26 +155,35 @@ static void test_text_header_and_summary(void **state)
     rocky_run_record_free(rec);
 }
 
+/* Display columns of `row` before its bar. */
+static size_t cols_before_bar(const char *row)
+{
+    char prefix[512];
+    size_t len = (size_t)(strchr(row, '[') - row);
+    memcpy(prefix, row, len);
+    prefix[len] = '\0';
+    return rocky_utf8_width(prefix);
+}
+
 static void test_text_truncates_names_on_utf8_boundaries(void **state)
 {
-    /* 40 characters, most of them 2-3 bytes long. */
+    /* Accented letters (2 bytes, 1 column) then CJK (3 bytes, 2 columns). */
     const char *name = "évènement_données_clients_日本語テーブル_ü_final";
     struct rocky_run_record *rec = fx_record("u", 100, ROCKY_RUN_SUCCESS);
     fx_model(rec, name, 0, 100, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "plain", 0, 50, ROCKY_MODEL_SUCCESS, NULL);
     char *text = render_to_string(rec, NULL, 100);
     char *row = row_of(text, "évènement");
+    char *plain = row_of(text, "plain");
     assert_non_null(row);
-    /* 28 characters then padding: the kept prefix ends with an ellipsis and
-     * is valid UTF-8 (re-measuring gives exactly 28 characters). */
-    const char *ell = strstr(row, "…");
-    assert_non_null(ell);
-    char prefix[256];
-    size_t len = (size_t)(ell - row) + strlen("…") - 2;
-    memcpy(prefix, row + 2, len);
-    prefix[len] = '\0';
-    assert_int_equal(rocky_utf8_width(prefix), 28);
-    assert_int_equal(strncmp(prefix, name, len - strlen("…")), 0);
+    assert_non_null(plain);
+    /* Cut before 日 (it would not fit in the 28-column name), ellipsis
+     * added, and the bar still starts in the same column as the others. */
+    assert_non_null(strstr(row, "évènement_données_clients_…"));
+    assert_null(strstr(row, "日"));
+    assert_int_equal(cols_before_bar(row), cols_before_bar(plain));
     free(row);
+    free(plain);
     free(text);
     rocky_run_record_free(rec);
 }
@@ -182,11 +191,17 @@ static void test_text_truncates_names_on_utf8_boundaries(void **state)
 static void test_utf8_truncate_never_splits_or_passes_controls(void **state)
 {
     char out[64];
-    /* "aé€😀" = 1 + 2 + 3 + 4 bytes; cut to 3 chars keeps "aé" + "…". */
+    /* "aé€😀" = 1 + 2 + 3 + 4 bytes, 1 + 1 + 1 + 2 columns. */
+    assert_int_equal(rocky_utf8_width("aé€😀"), 5);
     assert_int_equal(rocky_utf8_truncate("aé€😀", 3, out, sizeof out), 3);
     assert_string_equal(out, "aé…");
     assert_int_equal(rocky_utf8_truncate("aé€😀", 4, out, sizeof out), 4);
+    assert_string_equal(out, "aé€…");
+    assert_int_equal(rocky_utf8_truncate("aé€😀", 5, out, sizeof out), 5);
     assert_string_equal(out, "aé€😀");
+    /* A wide character that does not fit whole is left out. */
+    assert_int_equal(rocky_utf8_truncate("日本語", 4, out, sizeof out), 3);
+    assert_string_equal(out, "日…");
     /* Escape sequences and invalid bytes become '?'. */
     assert_int_equal(rocky_utf8_truncate("x\x1b[2Jy\xff", 10, out, sizeof out),
                      7);
