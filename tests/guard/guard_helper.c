@@ -166,10 +166,13 @@ static int disposition_is(int signo, void (*want)(int))
     return !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == want;
 }
 
+/* The host's idle loop. Not pause(): TSan defers a signal that lands just
+ * before a blocking call until the thread's next intercepted call, which
+ * pause() would never make. */
 static void wait_forever(void)
 {
     for (;;)
-        pause();
+        sleep_ms(10);
 }
 
 /* The host's SIGTERM/SIGINT handler, installed before the guard. */

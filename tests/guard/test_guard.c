@@ -30,6 +30,8 @@ static const char *helper;
 static double scale = 1.0;
 static char dir[64];
 static char marker[128];
+static pid_t grandchild; /* helper run under sh: killed too on timeout */
+static pid_t live;       /* the process this test started and has not reaped */
 
 static int64_t now_ms(void)
 {
@@ -57,12 +59,22 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     snprintf(marker, sizeof marker, "%s/marker", dir);
+    grandchild = 0;
+    live = 0;
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    /* A test that failed half-way leaves nothing running. */
+    if (grandchild > 0)
+        kill(grandchild, SIGKILL);
+    if (live > 0) {
+        kill(live, SIGKILL);
+        waitpid(live, NULL, 0);
+        live = 0;
+    }
     unlink(marker);
     rmdir(dir);
     return 0;
@@ -88,6 +100,7 @@ static pid_t spawn(char *const argv[])
                 strerror(errno));
         _exit(127);
     }
+    live = pid;
     return pid;
 }
 
@@ -98,12 +111,19 @@ static int wait_bounded(pid_t pid, int64_t limit_ms)
     int status = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
+        if (r == pid) {
+            if (pid == live)
+                live = 0;
             return status;
+        }
         assert_true(r == 0);
         if (now_ms() > end) {
+            if (grandchild > 0)
+                kill(grandchild, SIGKILL);
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
+            if (pid == live)
+                live = 0;
             fail_msg("process %d still running after %lld ms", (int)pid,
                      (long long)limit_ms);
         }
@@ -247,6 +267,7 @@ static int shell_status_after_signal(int signo, const char *drain)
     pid_t sh = spawn(argv);
     long pid = await_line("ready", 10000);
     assert_true(pid > 0);
+    grandchild = (pid_t)pid;
     assert_int_equal(kill((pid_t)pid, signo), 0);
     int status = wait_bounded(sh, scaled(20000));
     assert_true(WIFEXITED(status));
@@ -428,7 +449,9 @@ static void test_install_rejects_bad_config_and_second_install(void **s)
 
 static void test_fork_child_exits_without_drain_parent_drains(void **state)
 {
-    struct run r = run_helper("fork", "5000", "instant", NULL, NULL);
+    /* A long timeout: a child that wrongly tried to drain (with no drain
+     * thread there) would sit out 30 s, and the parent reports it stuck. */
+    struct run r = run_helper("fork", "30000", "instant", NULL, NULL);
     assert_exited(r.status, 0);
     long parent = value_of("ready");
     assert_int_equal(count_lines("after-fork-child"), 4);
