@@ -1,0 +1,39 @@
+/*
+ * bench_common.h — shared by the rocky_otel benchmarks: start the sink,
+ * load the plugin with a minimal host, build events, read RSS.
+ */
+#ifndef ROCKY_BENCH_OTEL_COMMON_H
+#define ROCKY_BENCH_OTEL_COMMON_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rocky/plugin.h"
+
+struct bench_sink {
+    pid_t pid;
+    int port;
+};
+
+/* Start otel_sink (ROCKY_OTEL_SINK_PATH) and read its port. 0 or -1. */
+int bench_sink_start(struct bench_sink *s);
+void bench_sink_stop(struct bench_sink *s);
+
+/* dlopen + init the plugin (ROCKY_OTEL_PLUGIN_PATH) with the current
+ * environment. Exits on failure. */
+const struct rocky_plugin *bench_plugin_load(void **state);
+
+struct bench_events {
+    struct rocky_run run;
+    struct rocky_model_exec model;
+    struct rocky_event start, end, run_end;
+};
+void bench_events_init(struct bench_events *e);
+/* Give the model a fresh span id and times (cheap). */
+void bench_events_next(struct bench_events *e, uint64_t i);
+
+int64_t bench_now_ns(void);
+int64_t bench_cpu_ns(void);
+long bench_rss_kb(const char *field); /* "VmRSS" or "VmHWM" */
+
+#endif
