@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "exporter.h"
 #include "grpc_transport.h"
 #include "otel_config.h"
@@ -24,6 +25,7 @@ struct state {
     int shut;
     int guarded;
     int last_rc;
+    int64_t exit_timeout_ms; /* bounds the host's shutdown deadline too */
     struct rocky_delivery_report last;
     struct state *next; /* all states stay reachable: see shutdown */
 };
@@ -70,6 +72,7 @@ static int otel_init(const struct rocky_host_api *host, void **out,
         snprintf(line, sizeof line, "inactive: %s", cfg.inert_reason);
         host_log((void *)host, ROCKY_LOG_DEBUG, line);
     } else {
+        s->exit_timeout_ms = cfg.exit_timeout_ms;
         rocky_otel_grpc_set_log(grpc_log_cb, (void *)host);
         rc =
             rocky_otel_exporter_new(&cfg, host->host_version, host_log,
@@ -156,6 +159,12 @@ static int otel_shutdown(void *state, int64_t deadline,
             if (s->guarded)
                 rocky_guard_disarm();
 #endif
+            /* One exit deadline on every path: a host that offers more
+             * time than ROCKY_OTEL_EXIT_TIMEOUT_MS (default: the OTLP
+             * timeout) does not make a dead collector hold the exit. */
+            int64_t own = rocky_deadline_after_ms(s->exit_timeout_ms);
+            if (own < deadline)
+                deadline = own;
             s->last_rc =
                 rocky_otel_exporter_shutdown(s->exp, deadline, &s->last);
             rocky_otel_exporter_free(s->exp);
