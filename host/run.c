@@ -483,6 +483,11 @@ static int run_planned_inner(struct runner *r,
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
         return 1;
     }
+    /* Awaiting delivery from the start: a runner killed before its plugins
+     * confirm leaves the run for `rocky trace --export-pending`. */
+    if (rocky_plugin_set_count(r->plugins) > 0 &&
+        rocky_store_set_delivery(r->store, run_id, 0, err, sizeof err) != 0)
+        rocky_log(ROCKY_LOG_WARN, "%s", err);
     struct rocky_run snap = *run;
     emit(r, ROCKY_EVENT_RUN_START, &snap, NULL, run->started_wall_ns,
          run->started_mono_ns);

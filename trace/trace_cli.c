@@ -1,8 +1,8 @@
 /* trace_cli.c — `rocky trace` / `rocky-trace`: options, store access,
  * errors with hints, dispatch to a renderer (see trace_cli.h).
  *
- * The option table keeps the parser easy to extend (e.g. --export later):
- * add a row and a field in struct options. */
+ * The option table keeps the parser easy to extend: add a row and a field
+ * in struct options. */
 #include "trace_cli.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "export.h"
 #include "follow.h"
 #include "render.h"
 #include "rocky/error.h"
@@ -24,6 +25,8 @@
 #define POLL_MS        200
 #define EXIT_FAILURE_1 1
 #define EXIT_USAGE     2
+#define MAX_PLUGINS    16
+#define MAX_PENDING    100000
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CHROME, FORMAT_HTML };
 
@@ -35,6 +38,10 @@ struct options {
     long width; /* 0: detect */
     int follow;
     int help;
+    int export_run;     /* --export                                     */
+    int export_pending; /* --export-pending                             */
+    const char *plugins[MAX_PLUGINS]; /* --plugin, in order             */
+    size_t nplugins;
 };
 
 static const char usage_text[] =
@@ -51,7 +58,17 @@ static const char usage_text[] =
     "                     " ROCKY_STORE_DEFAULT_FILE ")\n"
     "  --width N          columns of the text view (default: terminal)\n"
     "  --follow           live view of a running run; exits when it ends\n"
-    "  -h, --help         this help\n";
+    "  -h, --help         this help\n"
+    "\n"
+    "late delivery (at least once):\n"
+    "  --export           send the run's spans again through the plugins,\n"
+    "                     with its original ids and times, and mark it\n"
+    "                     delivered once they confirm\n"
+    "  --export-pending   the same for every run whose delivery was never\n"
+    "                     confirmed, oldest first (give no run id)\n"
+    "  --plugin PATH      plugin to export through (repeatable; also\n"
+    "                     ROCKY_PLUGINS, colon-separated), e.g. rocky_otel.so\n"
+    "                     with OTEL_EXPORTER_OTLP_ENDPOINT set\n";
 
 static int set_model(struct options *o, const char *v)
 {
@@ -74,6 +91,29 @@ static int set_json(struct options *o, const char *v)
 static int set_follow(struct options *o, const char *v)
 {
     o->follow = 1;
+    return 0;
+}
+
+static int set_export(struct options *o, const char *v)
+{
+    o->export_run = 1;
+    return 0;
+}
+
+static int set_export_pending(struct options *o, const char *v)
+{
+    o->export_pending = 1;
+    return 0;
+}
+
+static int add_plugin(struct options *o, const char *v)
+{
+    if (o->nplugins == MAX_PLUGINS) {
+        fprintf(stderr, "rocky trace: more than %d --plugin options\n",
+                MAX_PLUGINS);
+        return ROCKY_EINVAL;
+    }
+    o->plugins[o->nplugins++] = v;
     return 0;
 }
 
@@ -121,10 +161,17 @@ static const struct option_spec {
     int takes_value;
     int (*apply)(struct options *o, const char *value);
 } option_specs[] = {
-    {"--model", 1, set_model},   {"--state", 1, set_state},
-    {"--format", 1, set_format}, {"--width", 1, set_width},
-    {"--json", 0, set_json},     {"--follow", 0, set_follow},
-    {"--help", 0, set_help},     {"-h", 0, set_help},
+    {"--model", 1, set_model},
+    {"--state", 1, set_state},
+    {"--format", 1, set_format},
+    {"--width", 1, set_width},
+    {"--json", 0, set_json},
+    {"--follow", 0, set_follow},
+    {"--help", 0, set_help},
+    {"-h", 0, set_help},
+    {"--export-pending", 0, set_export_pending},
+    {"--export", 0, set_export},
+    {"--plugin", 1, add_plugin},
 };
 
 /* Parse argv[1..]; accepts "--opt value" and "--opt=value". */
@@ -171,6 +218,29 @@ static int parse(int argc, char **argv, struct options *o)
         int rc = spec->apply(o, value);
         if (rc != 0)
             return rc;
+    }
+    if (o->export_run && o->export_pending) {
+        fprintf(stderr, "rocky trace: --export and --export-pending exclude "
+                        "each other\n");
+        return ROCKY_EINVAL;
+    }
+    if (o->export_pending && o->run != NULL) {
+        fprintf(stderr,
+                "rocky trace: --export-pending exports every unconfirmed "
+                "run; drop the run id '%s' (or use --export for one run)\n",
+                o->run);
+        return ROCKY_EINVAL;
+    }
+    if ((o->export_run || o->export_pending) &&
+        (o->follow || o->model || o->format != FORMAT_TEXT || o->width)) {
+        fprintf(stderr, "rocky trace: --export sends a whole run; it takes "
+                        "no --follow, --model, --json, --format or --width\n");
+        return ROCKY_EINVAL;
+    }
+    if (o->nplugins > 0 && !o->export_run && !o->export_pending) {
+        fprintf(stderr, "rocky trace: --plugin is only used with --export "
+                        "or --export-pending\n");
+        return ROCKY_EINVAL;
     }
     if (o->run == NULL)
         o->run = "latest";
@@ -309,6 +379,174 @@ static int show(const struct options *o, struct rocky_store *store,
     return 0;
 }
 
+/* Plugins to export through: --plugin first, then ROCKY_PLUGINS. Returns
+ * the set, or NULL after printing why there is none. */
+static struct rocky_plugin_set *load_export_plugins(const struct options *o)
+{
+    struct rocky_plugin_set *set = NULL;
+    if (rocky_plugin_set_new(ROCKY_VERSION, &set) != 0) {
+        fail("out of memory loading plugins", ROCKY_ENOMEM, "");
+        return NULL;
+    }
+    size_t named = o->nplugins;
+    for (size_t i = 0; i < o->nplugins; i++)
+        rocky_plugin_set_load(set, o->plugins[i]);
+    const char *env = getenv("ROCKY_PLUGINS");
+    if (env != NULL && env[0] != '\0') {
+        char *copy = strdup(env);
+        char *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
+             t = strtok_r(NULL, ":", &save), named++)
+            rocky_plugin_set_load(set, t);
+        free(copy);
+    }
+    if (rocky_plugin_set_count(set) > 0)
+        return set;
+    rocky_plugin_set_free(set);
+    if (named == 0)
+        fail("no plugin to export through", ROCKY_EINVAL,
+             "pass --plugin PATH/rocky_otel.so (or set ROCKY_PLUGINS) and "
+             "point OTEL_EXPORTER_OTLP_ENDPOINT at the collector");
+    else
+        fail("none of the plugins loaded (reasons above)", ROCKY_EINVAL,
+             "check the --plugin / ROCKY_PLUGINS paths");
+    return NULL;
+}
+
+/* Replay one loaded run; print what became of it; mark it delivered when
+ * confirmed. Returns 0 when confirmed. */
+static int export_one(struct rocky_plugin_set *set, struct rocky_store *store,
+                      const struct rocky_run_record *rec)
+{
+    char err[1024] = "";
+    struct rocky_export_result res;
+    int rc = rocky_export_run(set, rec,
+                              rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS),
+                              &res, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "rocky trace: %s\n", err[0] ? err : rocky_strerror(rc));
+        return rc;
+    }
+    if (!res.confirmed) {
+        fprintf(stderr,
+                "rocky trace: run %s: %llu spans accepted, %llu delivered, "
+                "%llu dropped, %llu pending; still marked undelivered\n",
+                rec->run.run_id, (unsigned long long)res.accepted,
+                (unsigned long long)res.delivered,
+                (unsigned long long)res.dropped,
+                (unsigned long long)res.pending);
+        fprintf(stderr, "hint: %s\n",
+                res.accepted == 0
+                    ? "the plugins took no spans: is the exporter configured "
+                      "(OTEL_EXPORTER_OTLP_ENDPOINT) and not disabled?"
+                    : "is the collector reachable? try again once it is");
+        return ROCKY_EIO;
+    }
+    rc = rocky_store_set_delivery(store, rec->run.run_id, 1, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr,
+                "rocky trace: run %s was delivered but could not be marked "
+                "so: %s\n",
+                rec->run.run_id, err[0] ? err : rocky_strerror(rc));
+        return rc;
+    }
+    printf("exported run %s: %llu spans delivered\n", rec->run.run_id,
+           (unsigned long long)res.delivered);
+    fflush(stdout);
+    return 0;
+}
+
+/* --export / --export-pending. The store is opened for writing only to
+ * record delivery; a missing store is still an error, not created. */
+static int export_main(const struct options *o, const char *path)
+{
+    char err[1024] = "";
+    struct rocky_store *store = NULL;
+    int rc =
+        rocky_store_open(path, ROCKY_STORE_READONLY, &store, err, sizeof err);
+    if (rc == 0) {
+        rocky_store_close(store);
+        store = NULL;
+        rc = rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err,
+                              sizeof err);
+    }
+    if (rc != 0)
+        return fail(err[0] ? err : rocky_strerror(rc), rc, NULL);
+
+    char **ids = NULL;
+    size_t nids = 0;
+    struct rocky_run_record *one = NULL;
+    int status = 0;
+    if (o->export_pending) {
+        ids = calloc(MAX_PENDING, sizeof *ids);
+        if (ids == NULL ||
+            rocky_store_pending_run_ids(store, ids, MAX_PENDING, &nids) != 0)
+            status =
+                fail("cannot list the runs awaiting delivery", ROCKY_EIO, NULL);
+        else if (nids == 0)
+            printf("no runs awaiting delivery in %s\n", path);
+    } else {
+        status = load(store, path, o->run, &one);
+    }
+    struct rocky_plugin_set *set = NULL;
+    if (status == 0 && (one != NULL || nids > 0)) {
+        set = load_export_plugins(o);
+        if (set == NULL)
+            status = EXIT_FAILURE_1;
+    }
+    size_t done = 0, failed = 0, busy = 0;
+    if (set != NULL && one != NULL) {
+        rc = export_one(set, store, one);
+        status = rc == 0 ? 0 : EXIT_FAILURE_1;
+    }
+    for (size_t i = 0; set != NULL && i < nids; i++) {
+        struct rocky_run_record *rec = NULL;
+        char lerr[1024] = "";
+        if (rocky_store_run_load(store, ids[i], &rec, lerr, sizeof lerr) != 0) {
+            fprintf(stderr, "rocky trace: %s\n", lerr);
+            failed++;
+            continue;
+        }
+        rc = export_one(set, store, rec);
+        rocky_run_record_free(rec);
+        if (rc == ROCKY_EREFUSED) {
+            busy++; /* still running: its own runner delivers it */
+        } else if (rc != 0) {
+            failed++;
+            /* The collector is not taking spans: the rest would only wait
+             * out the same deadline each. They stay pending. */
+            break;
+        } else {
+            done++;
+        }
+    }
+    if (nids > 0 && set != NULL) {
+        size_t left = nids - done - failed - busy;
+        printf("%zu of %zu pending runs exported", done, nids);
+        if (busy)
+            printf(", %zu still running", busy);
+        if (failed || left)
+            printf(", %zu still pending (not delivered)", failed + left);
+        printf("\n");
+        if (failed || left)
+            status = EXIT_FAILURE_1;
+    }
+    if (set != NULL) {
+        /* Whatever a failed run left queued is not worth waiting for. */
+        int64_t deadline =
+            status == 0 ? rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS)
+                        : rocky_clock_mono_ns();
+        rocky_plugin_set_shutdown(set, deadline, NULL);
+        rocky_plugin_set_free(set);
+    }
+    for (size_t i = 0; i < nids; i++)
+        free(ids[i]);
+    free(ids);
+    rocky_run_record_free(one);
+    rocky_store_close(store);
+    return status;
+}
+
 int rocky_trace_cli_main(int argc, char **argv)
 {
     struct options o = {0};
@@ -329,6 +567,9 @@ int rocky_trace_cli_main(int argc, char **argv)
         path = getenv("ROCKY_STATE");
     if (path == NULL || path[0] == '\0')
         path = ROCKY_STORE_DEFAULT_FILE;
+
+    if (o.export_run || o.export_pending)
+        return export_main(&o, path);
 
     struct rocky_store *store = NULL;
     char err[1024] = "";

@@ -1,0 +1,117 @@
+/* export.c — replay a stored run through plugins (see export.h). */
+#include "export.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rocky/error.h"
+
+static void emit(struct rocky_plugin_set *set, uint32_t type,
+                 const struct rocky_run *run,
+                 const struct rocky_model_exec *model, int64_t wall_ns)
+{
+    struct rocky_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.type = type;
+    ev.flags = ROCKY_EVENT_FLAG_REPLAY;
+    ev.wall_ns = wall_ns;
+    ev.mono_ns = 0; /* the original monotonic clock is gone */
+    ev.run = run;
+    ev.model = model;
+    rocky_plugin_set_emit(set, &ev);
+}
+
+static int started(const struct rocky_model_exec *m)
+{
+    return m->status != ROCKY_MODEL_SKIPPED &&
+           m->status != ROCKY_MODEL_PENDING && m->started_wall_ns > 0;
+}
+
+/* The run as the live RUN_END saw it. A crashed run never wrote its end:
+ * it ends with its last model, and its counters come from its models (the
+ * runs row only gets them at the end). */
+static void final_run(const struct rocky_run_record *rec, struct rocky_run *run)
+{
+    *run = rec->run;
+    run->started_mono_ns = run->finished_mono_ns = 0;
+    if (run->status != ROCKY_RUN_CRASHED && run->finished_wall_ns > 0)
+        return;
+    int64_t end = run->started_wall_ns;
+    run->models_succeeded = run->models_failed = run->models_skipped = 0;
+    for (size_t i = 0; i < rec->model_count; i++) {
+        const struct rocky_model_exec *m = &rec->models[i];
+        if (m->finished_wall_ns > end)
+            end = m->finished_wall_ns;
+        run->models_succeeded += m->status == ROCKY_MODEL_SUCCESS;
+        run->models_failed += m->status == ROCKY_MODEL_FAILED;
+        run->models_skipped += m->status == ROCKY_MODEL_SKIPPED;
+    }
+    run->finished_wall_ns = end;
+}
+
+/* Deltas of the set's cumulative report since the previous export. */
+static void delta(const struct rocky_delivery_report *now,
+                  const struct rocky_delivery_report *before,
+                  struct rocky_export_result *out)
+{
+    out->accepted = now->accepted - before->accepted;
+    out->delivered = now->delivered - before->delivered;
+    out->dropped = now->dropped - before->dropped;
+    out->pending = now->pending;
+}
+
+int rocky_export_run(struct rocky_plugin_set *set,
+                     const struct rocky_run_record *rec,
+                     int64_t deadline_mono_ns,
+                     struct rocky_export_result *result, char *err,
+                     size_t err_size)
+{
+    memset(result, 0, sizeof *result);
+    if (rec->run.status == ROCKY_RUN_RUNNING) {
+        snprintf(err, err_size,
+                 "run %s is still running (pid %d); export it after it "
+                 "ends",
+                 rec->run.run_id, rec->owner_pid);
+        return ROCKY_EREFUSED;
+    }
+    /* Where the previous export left the cumulative counters. */
+    struct rocky_delivery_report before = {.struct_size = sizeof before};
+    rocky_plugin_set_flush(set, rocky_clock_mono_ns(), &before);
+
+    struct rocky_run run;
+    final_run(rec, &run);
+    /* RUN_START sees the run as it began. */
+    struct rocky_run begin = run;
+    begin.status = ROCKY_RUN_RUNNING;
+    begin.finished_wall_ns = 0;
+    begin.models_succeeded = begin.models_failed = begin.models_skipped = 0;
+    emit(set, ROCKY_EVENT_RUN_START, &begin, NULL, run.started_wall_ns);
+    for (size_t i = 0; i < rec->model_count; i++) {
+        const struct rocky_model_exec *m = &rec->models[i];
+        if (!started(m))
+            continue;
+        struct rocky_model_exec live = *m;
+        live.started_mono_ns = live.finished_mono_ns = 0;
+        struct rocky_model_exec at_start = live;
+        at_start.status = ROCKY_MODEL_RUNNING;
+        at_start.finished_wall_ns = 0;
+        at_start.rows_affected = at_start.bytes_written = -1;
+        at_start.error = NULL;
+        emit(set, ROCKY_EVENT_MODEL_START, &run, &at_start, m->started_wall_ns);
+        /* A model the crash cut short has no end: it ends with the run. */
+        if (live.finished_wall_ns == 0)
+            live.finished_wall_ns = run.finished_wall_ns;
+        emit(set, ROCKY_EVENT_MODEL_END, &run, &live, live.finished_wall_ns);
+    }
+    emit(set, ROCKY_EVENT_RUN_END, &run, NULL, run.finished_wall_ns);
+
+    struct rocky_delivery_report after = {.struct_size = sizeof after};
+    rocky_plugin_set_flush(set, deadline_mono_ns, &after);
+    delta(&after, &before, result);
+    result->confirmed = result->accepted > 0 && result->dropped == 0 &&
+                        result->pending == 0 &&
+                        result->delivered >= result->accepted;
+    return 0;
+}
