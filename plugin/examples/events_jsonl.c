@@ -113,7 +113,11 @@ static void put_hex(struct line *l, const uint8_t *bytes, size_t n)
 
 static void put_field(struct line *l, const char *key)
 {
-    put(l, ",\"", l->len > 1 ? 2 : 1);
+    /* After "{", no separator: a field list starts with the quote. */
+    if (l->len > 1)
+        put(l, ",\"", 2);
+    else
+        put(l, "\"", 1);
     puts_raw(l, key);
     put(l, "\":", 2);
 }

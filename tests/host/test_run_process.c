@@ -177,13 +177,11 @@ static cJSON *events(const struct fx *f)
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
-        /* Tolerate the first-field bug of early events_jsonl builds
-         * ("{,type":...), reported to the lead. */
-        if (line[0] == '{' && line[1] == ',')
-            line[1] = '"';
+        /* Every line must be valid JSON: a line that does not parse is a
+         * plugin bug, not something to skip. */
         cJSON *ev = cJSON_Parse(line);
-        if (ev != NULL)
-            cJSON_AddItemToArray(arr, ev);
+        assert_non_null(ev);
+        cJSON_AddItemToArray(arr, ev);
     }
     free(text);
     return arr;
