@@ -25,7 +25,7 @@ static struct rocky_host_api host = {
     .log = quiet_log,
 };
 
-int bench_sink_start(struct bench_sink *s)
+static int sink_start(struct bench_sink *s, const char *mode)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -37,7 +37,10 @@ int bench_sink_start(struct bench_sink *s)
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execl(ROCKY_OTEL_SINK_PATH, "otel_sink", "0", (char *)NULL);
+        if (mode)
+            execl(ROCKY_OTEL_SINK_PATH, "otel_sink", mode, "0", (char *)NULL);
+        else
+            execl(ROCKY_OTEL_SINK_PATH, "otel_sink", "0", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -50,6 +53,28 @@ int bench_sink_start(struct bench_sink *s)
         return -1;
     }
     fclose(f);
+    return 0;
+}
+
+int bench_sink_start(struct bench_sink *s)
+{
+    return sink_start(s, NULL);
+}
+
+int bench_sink_start_hung(struct bench_sink *s)
+{
+    return sink_start(s, "--never-answer");
+}
+
+int bench_sink_export_to(struct bench_sink *s)
+{
+    if (bench_sink_start(s) != 0) {
+        fprintf(stderr, "bench: cannot start otel_sink\n");
+        return -1;
+    }
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", s->port);
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, 1);
     return 0;
 }
 

@@ -17,7 +17,13 @@ struct bench_sink {
 
 /* Start otel_sink (ROCKY_OTEL_SINK_PATH) and read its port. 0 or -1. */
 int bench_sink_start(struct bench_sink *s);
+/* The same with `otel_sink --never-answer`: calls are taken, never answered
+ * (a hung collector). */
+int bench_sink_start_hung(struct bench_sink *s);
 void bench_sink_stop(struct bench_sink *s);
+/* Start the sink and point OTEL_EXPORTER_OTLP_ENDPOINT at it; says why on
+ * stderr when it cannot. 0 or -1. */
+int bench_sink_export_to(struct bench_sink *s);
 
 /* dlopen + init the plugin (ROCKY_OTEL_PLUGIN_PATH) with the current
  * environment. Exits on failure. */

@@ -14,13 +14,8 @@
 int main(void)
 {
     struct bench_sink sink;
-    if (bench_sink_start(&sink) != 0) {
-        fprintf(stderr, "bench: cannot start otel_sink\n");
+    if (bench_sink_export_to(&sink) != 0)
         return 1;
-    }
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", sink.port);
-    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, 1);
     setenv("OTEL_BSP_MAX_QUEUE_SIZE", "8192", 1);
     void *st;
     const struct rocky_plugin *p = bench_plugin_load(&st);

@@ -4,7 +4,10 @@
  * without decoding the request. Prints "listening <port>" once bound;
  * ends on SIGTERM/SIGINT.
  *
- *   otel_sink [PORT]      (0 or none: an ephemeral port)
+ *   otel_sink [--never-answer] [PORT]      (0 or none: an ephemeral port)
+ *
+ * --never-answer takes every call and never answers it (a hung collector):
+ * the call ends only when the client gives up.
  */
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -43,8 +46,11 @@ static void request(grpc_server *server, grpc_completion_queue *cq)
 
 int main(int argc, char **argv)
 {
+    int never_answer = argc > 1 && strcmp(argv[1], "--never-answer") == 0;
+    const char *port_arg =
+        argc > 1 + never_answer ? argv[1 + never_answer] : "0";
     char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%s", argc > 1 ? argv[1] : "0");
+    snprintf(addr, sizeof addr, "127.0.0.1:%s", port_arg);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     grpc_init();
@@ -89,8 +95,14 @@ int main(int argc, char **argv)
             ops[2].data.send_status_from_server.status = GRPC_STATUS_OK;
             ops[3].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
             ops[3].data.recv_close_on_server.cancelled = &c->cancelled;
-            /* An empty message is a valid Export*ServiceResponse. */
-            grpc_call_start_batch(c->call, ops, 4, c, NULL);
+            if (never_answer) {
+                /* Read the request, wait for the client to give up. */
+                ops[1] = ops[3];
+                grpc_call_start_batch(c->call, ops, 2, c, NULL);
+            } else {
+                /* An empty message is a valid Export*ServiceResponse. */
+                grpc_call_start_batch(c->call, ops, 4, c, NULL);
+            }
         } else {
             if (c->msg)
                 grpc_byte_buffer_destroy(c->msg);
