@@ -2,8 +2,9 @@
  * encode_trace.c — the trace request encoder (protobuf-c).
  *
  * All the message structs of one request come from one allocation, sized
- * up front, and point into the span records themselves for strings: one
- * calloc + one pack per request.
+ * up front, and point into the span records themselves for strings; each
+ * span is sized and packed by protobuf-c once, inside an envelope framed
+ * here.
  */
 #include "encode_trace.h"
 
@@ -27,17 +28,68 @@ struct per_span {
     char status_msg[48];
 };
 
+static size_t varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes of a length-delimited field with a one-byte tag (field < 16). */
+static size_t field_len(size_t payload)
+{
+    return 1 + varint_len(payload) + payload;
+}
+
+/* Tag (wire type 2) and length of field `number`; returns the end. */
+static uint8_t *put_header(uint8_t *w, unsigned number, size_t payload)
+{
+    *w++ = (uint8_t)(number << 3 | 2);
+    while (payload >= 0x80) {
+        *w++ = (uint8_t)(payload | 0x80);
+        payload >>= 7;
+    }
+    *w++ = (uint8_t)payload;
+    return w;
+}
+
+/* Worst cases of the encoding, per piece (protobuf wire format): a field
+ * tag is 1 byte (field numbers < 16), a length or int64 varint at most 3 / 10
+ * bytes (every string here is shorter than 2^21 bytes). */
+#define STR_FIELD_MAX(len) (1 + 3 + (len))
+#define ATTR_KEY_MAX       32 /* longest key: "rocky.run.models_succeeded" */
+#define ATTR_MAX(value)    (1 + 3 + STR_FIELD_MAX(ATTR_KEY_MAX) + 1 + 3 + (value))
+#define INT_ATTR_MAX       ATTR_MAX(1 + 10)
+#define STR_ATTR_MAX(len)  ATTR_MAX(STR_FIELD_MAX(len))
+#define STATUS_NAME_MAX    24 /* longest status name: "partial_failure" */
+
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *s)
 {
-    /* Fixed part: ids, times, kind, status, 10 keys with tags and lengths
-     * and int values; strings added at their length plus 3 length bytes. */
-    size_t n = 512 + strlen(s->run_id);
-    if (s->kind == ROCKY_OTEL_SPAN_RUN)
-        n += strlen(s->project) + strlen(s->trigger) + strlen(s->version) +
-             strlen(s->trace_state);
-    else /* the error text goes once, as the status message */
-        n += strlen(s->name) + strlen(s->sql_hash) + strlen(s->error);
-    return n + 8 * 3;
+    /* Span header in the request, ids, name, kind, times, dropped count and
+     * status code; then every attribute at its worst (ATTRS_PER_SPAN, each
+     * as an int or as its string), the trace state and status message. This
+     * bound is what the encoder reserves before protobuf-c packs the span:
+     * it must never be short. */
+    size_t n = 1 + 3 + STR_FIELD_MAX(16) + 2 * STR_FIELD_MAX(8) +
+               STR_FIELD_MAX(32) + 2 + 2 * 9 + 11 + (1 + 3 + 11);
+    n += ATTRS_PER_SPAN * INT_ATTR_MAX;
+    n += STR_ATTR_MAX(strlen(s->run_id));
+    if (s->kind == ROCKY_OTEL_SPAN_RUN) {
+        n += STR_ATTR_MAX(strlen(s->project)) +
+             STR_ATTR_MAX(strlen(s->trigger)) +
+             STR_ATTR_MAX(strlen(s->version)) + STR_ATTR_MAX(STATUS_NAME_MAX);
+        n += STR_FIELD_MAX(strlen(s->trace_state));
+        n += STR_FIELD_MAX(STATUS_NAME_MAX); /* status message */
+    } else {
+        n += STR_ATTR_MAX(strlen(s->name)) + STR_ATTR_MAX(strlen(s->sql_hash)) +
+             STR_ATTR_MAX(STATUS_NAME_MAX);
+        /* status message: the error text, or the status name */
+        n += STR_FIELD_MAX(strlen(s->error) + STATUS_NAME_MAX);
+    }
+    return n;
 }
 
 static int is_error(const struct rocky_otel_span *s)
@@ -176,41 +228,66 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         ptrs[i] = &ps[i].span;
     }
 
-    Opentelemetry__Proto__Trace__V1__ScopeSpans ss;
-    opentelemetry__proto__trace__v1__scope_spans__init(&ss);
-    ss.scope =
-        (Opentelemetry__Proto__Common__V1__InstrumentationScope *)&res->scope;
-    ss.n_spans = n;
-    ss.spans = ptrs;
-    Opentelemetry__Proto__Trace__V1__ScopeSpans *ssp = &ss;
-    Opentelemetry__Proto__Trace__V1__ResourceSpans rs;
-    opentelemetry__proto__trace__v1__resource_spans__init(&rs);
-    rs.resource =
-        (Opentelemetry__Proto__Resource__V1__Resource *)&res->resource;
-    rs.n_scope_spans = 1;
-    rs.scope_spans = &ssp;
-    Opentelemetry__Proto__Trace__V1__ResourceSpans *rsp = &rs;
-    Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest req;
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(
-        &req);
-    req.n_resource_spans = 1;
-    req.resource_spans = &rsp;
+    /* One pass: protobuf-c packs each span straight into its place, after
+     * room reserved from rocky_otel_span_size_bound() for its tag and
+     * length; the three envelope levels (one or two fields each) are framed
+     * here once the spans' total is known, right before the first span.
+     * Field order and encodings are what protobuf-c itself writes (the unit
+     * test compares with a full protobuf-c pack); not asking protobuf-c for
+     * each span's size first saves a whole walk of every span. */
+    const ProtobufCMessage *resource = &res->resource.base;
+    const ProtobufCMessage *scope = &res->scope.base;
+    size_t res_len = protobuf_c_message_get_packed_size(resource);
+    size_t scope_len = protobuf_c_message_get_packed_size(scope);
+    size_t prefix_max = 4 * (1 + 10) + res_len + scope_len;
+    size_t cap = prefix_max;
+    for (size_t i = 0; i < n; i++)
+        cap += rocky_otel_span_size_bound(spans[i]);
 
-    size_t len =
-        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
-            &req);
-    uint8_t *buf = scratch_bufs ? grow(&scratch_bufs->out,
-                                       &scratch_bufs->out_cap, len ? len : 1)
-                                : malloc(len ? len : 1);
+    uint8_t *buf = scratch_bufs
+                       ? grow(&scratch_bufs->out, &scratch_bufs->out_cap, cap)
+                       : malloc(cap);
     if (!buf) {
         if (!scratch_bufs)
             free(mem);
         return ROCKY_ENOMEM;
     }
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
-        &req, buf);
+    uint8_t *const first = buf + prefix_max;
+    uint8_t *w = first;
+    for (size_t i = 0; i < n; i++) { /* ScopeSpans.spans */
+        size_t bound = rocky_otel_span_size_bound(spans[i]);
+        size_t room = 1 + varint_len(bound);
+        size_t packed = protobuf_c_message_pack(&ps[i].span.base, w + room);
+        if (packed > bound) /* cannot happen: the bound is worst-case */
+            abort();
+        size_t hdr = 1 + varint_len(packed);
+        if (hdr < room)
+            memmove(w + hdr, w + room, packed);
+        w = put_header(w, 2, packed) + packed;
+    }
+    size_t spans_len = (size_t)(w - first);
+    size_t ss_len = field_len(scope_len) + spans_len;
+    size_t rs_len = field_len(res_len) + field_len(ss_len);
+    size_t prefix = 1 + varint_len(rs_len) + 1 + varint_len(res_len) + res_len +
+                    1 + varint_len(ss_len) + 1 + varint_len(scope_len) +
+                    scope_len;
+    uint8_t *start = first - prefix;
+    uint8_t *p = start;
+    p = put_header(p, 1, rs_len);  /* Request.resource_spans      */
+    p = put_header(p, 1, res_len); /*   ResourceSpans.resource    */
+    p += protobuf_c_message_pack(resource, p);
+    p = put_header(p, 2, ss_len);    /*   ResourceSpans.scope_spans */
+    p = put_header(p, 1, scope_len); /*     ScopeSpans.scope        */
+    p += protobuf_c_message_pack(scope, p);
     if (!scratch_bufs)
         free(mem);
+    if (p != first) /* cannot happen: a framing bug; never send it */
+        abort();
+    size_t len = (size_t)(w - start);
+    if (!scratch_bufs && start != buf) /* the caller frees *out */
+        memmove(buf, start, len);
+    else
+        buf = start;
     *out = buf;
     *out_len = len;
     return 0;

@@ -156,6 +156,54 @@ static void test_size_bound_covers_the_encoded_span(void **state)
     assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s));
 }
 
+/* The encoder packs each span into room reserved from the bound, so the
+ * bound must hold in the worst case: every string field filled to its
+ * capacity, every integer at its widest varint, parent and trace state set,
+ * error status; for both span kinds. (A short bound aborts the encoder.) */
+static void test_size_bound_holds_for_worst_case_spans(void **state)
+{
+    struct rocky_otel_span s[2];
+    memset(s, 0, sizeof s);
+    s[0].kind = ROCKY_OTEL_SPAN_RUN;
+    s[1].kind = ROCKY_OTEL_SPAN_MODEL;
+    for (int k = 0; k < 2; k++) {
+        memset(s[k].trace_id, 0xff, sizeof s[k].trace_id);
+        memset(s[k].span_id, 0xff, sizeof s[k].span_id);
+        memset(s[k].parent_span_id, 0xff, sizeof s[k].parent_span_id);
+        s[k].start_wall_ns = s[k].end_wall_ns = INT64_MAX;
+        s[k].rows_affected = s[k].bytes_written = INT64_MAX;
+        s[k].attempt = UINT32_MAX;
+        s[k].models_total = s[k].models_failed = UINT32_MAX;
+        s[k].models_succeeded = s[k].models_skipped = UINT32_MAX;
+        memset(s[k].run_id, 'r', sizeof s[k].run_id - 1);
+    }
+    s[0].status = ROCKY_RUN_PARTIAL_FAILURE;
+    memset(s[0].project, 'p', sizeof s[0].project - 1);
+    memset(s[0].trigger, 't', sizeof s[0].trigger - 1);
+    memset(s[0].version, 'v', sizeof s[0].version - 1);
+    memset(s[0].trace_state, 's', sizeof s[0].trace_state - 1);
+    s[1].status = ROCKY_MODEL_FAILED;
+    memset(s[1].name, 'n', sizeof s[1].name - 1);
+    memset(s[1].sql_hash, 'h', sizeof s[1].sql_hash - 1);
+    memset(s[1].error, 'e', sizeof s[1].error - 1);
+    for (int k = 0; k < 2; k++) {
+        const struct rocky_otel_span *one[] = {&s[k]}, *two[] = {&s[k], &s[k]};
+        size_t len1, len2;
+        treq *r = encode_decode(one, 1, -1, &len1);
+        Opentelemetry__Proto__Trace__V1__Span *sp =
+            r->resource_spans[0]->scope_spans[0]->spans[0];
+        assert_true(opentelemetry__proto__trace__v1__span__get_packed_size(sp) +
+                        4 <=
+                    rocky_otel_span_size_bound(&s[k]));
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+            r, NULL);
+        r = encode_decode(two, 2, -1, &len2);
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+            r, NULL);
+        assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s[k]));
+    }
+}
+
 /* The exporter reuses one scratch across requests: small, then larger (the
  * buffers grow), then small again; each must encode exactly as a fresh
  * buffer does, with a length limit so the cut-value scratch is used too. */
@@ -185,12 +233,62 @@ static void test_reused_scratch_encodes_like_fresh_buffers(void **state)
                          0);
         assert_int_equal(reused_len, fresh_len);
         assert_memory_equal(reused, fresh, fresh_len);
-        assert_ptr_equal(reused, scratch.out);
+        /* Inside the scratch's buffer (the envelope's framing decides
+         * where the request starts). */
+        assert_true(reused >= (uint8_t *)scratch.out &&
+                    reused + reused_len <=
+                        (uint8_t *)scratch.out + scratch.out_cap);
         free(fresh);
     }
     rocky_otel_encode_scratch_free(&scratch);
     assert_null(scratch.out);
     assert_null(scratch.mem);
+}
+
+/* The envelope is framed by hand around protobuf-c-packed spans: decoding
+ * and re-packing the whole request with protobuf-c must give the very same
+ * bytes (same field order, lengths and encodings), for 0, 1 and many spans
+ * of both kinds, including lengths that need multi-byte varints. */
+static void test_framed_request_equals_a_full_protobuf_c_pack(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    t.model.status = ROCKY_MODEL_FAILED;
+    t.model.error = "boom";
+    struct rocky_otel_span run, model;
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_RUN_END), &run);
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &model);
+    enum { MANY = 700 }; /* > 128 spans: a multi-byte length everywhere */
+    static const struct rocky_otel_span *spans[MANY];
+    spans[0] = &run;
+    for (size_t i = 1; i < MANY; i++)
+        spans[i] = &model;
+    const size_t sizes[] = {0, 1, 2, MANY};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], -1,
+                                                  NULL, &buf, &len),
+                         0);
+        treq *r =
+            opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+                NULL, len, buf);
+        assert_non_null(r);
+        assert_int_equal(r->resource_spans[0]->scope_spans[0]->n_spans,
+                         sizes[k]);
+        size_t again =
+            opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+                r);
+        assert_int_equal(again, len);
+        uint8_t *repacked = malloc(again);
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(
+            r, repacked);
+        assert_memory_equal(repacked, buf, len);
+        free(repacked);
+        free(buf);
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+            r, NULL);
+    }
 }
 
 static void test_metrics_encode_valid_histograms_and_temporality(void **state)
@@ -262,7 +360,9 @@ int main(void)
             test_model_and_run_spans_encode_with_links_and_attributes),
         cmocka_unit_test(test_value_length_limit_cuts_strings),
         cmocka_unit_test(test_size_bound_covers_the_encoded_span),
+        cmocka_unit_test(test_size_bound_holds_for_worst_case_spans),
         cmocka_unit_test(test_reused_scratch_encodes_like_fresh_buffers),
+        cmocka_unit_test(test_framed_request_equals_a_full_protobuf_c_pack),
         cmocka_unit_test(test_metrics_encode_valid_histograms_and_temporality),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
