@@ -392,6 +392,10 @@ static void test_sigkill_leaves_finished_models_on_record(void **state)
     const char *args[] = {"--threads", "4", NULL};
     pid_t pid = start(f, args);
     wait_event(f, "model_start", "slow", pid);
+    /* `a` ended before `slow` could start, but its end is announced by the
+     * recorder thread after the commit: wait for that too (a slow sanitizer
+     * build can get here first). */
+    wait_event(f, "model_end", "a", pid);
     assert_int_equal(kill(pid, SIGKILL), 0);
     int status = finish(pid, 10000);
     assert_true(WIFSIGNALED(status));
