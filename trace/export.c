@@ -62,9 +62,18 @@ static void delta(const struct rocky_delivery_report *now,
     out->pending = now->pending;
 }
 
+/* Wait for what was emitted so far. 0 when nothing is left pending. */
+static int drain(struct rocky_plugin_set *set, int64_t timeout_ms,
+                 struct rocky_delivery_report *report)
+{
+    report->struct_size = sizeof *report;
+    rocky_plugin_set_flush(set, rocky_deadline_after_ms(timeout_ms), report);
+    return report->pending == 0 ? 0 : ROCKY_ETIMEDOUT;
+}
+
 int rocky_export_run(struct rocky_plugin_set *set,
                      const struct rocky_run_record *rec,
-                     int64_t deadline_mono_ns,
+                     int64_t step_timeout_ms,
                      struct rocky_export_result *result, char *err,
                      size_t err_size)
 {
@@ -88,10 +97,20 @@ int rocky_export_run(struct rocky_plugin_set *set,
     begin.finished_wall_ns = 0;
     begin.models_succeeded = begin.models_failed = begin.models_skipped = 0;
     emit(set, ROCKY_EVENT_RUN_START, &begin, NULL, run.started_wall_ns);
-    for (size_t i = 0; i < rec->model_count; i++) {
+    struct rocky_delivery_report after = {.struct_size = sizeof after};
+    size_t since_flush = 0;
+    int stuck = 0;
+    for (size_t i = 0; i < rec->model_count && !stuck; i++) {
         const struct rocky_model_exec *m = &rec->models[i];
         if (!started(m))
             continue;
+        if (since_flush == ROCKY_EXPORT_CHUNK_MODELS) {
+            stuck = drain(set, step_timeout_ms, &after) != 0;
+            since_flush = 0;
+            if (stuck)
+                break;
+        }
+        since_flush++;
         struct rocky_model_exec live = *m;
         live.started_mono_ns = live.finished_mono_ns = 0;
         struct rocky_model_exec at_start = live;
@@ -105,13 +124,13 @@ int rocky_export_run(struct rocky_plugin_set *set,
             live.finished_wall_ns = run.finished_wall_ns;
         emit(set, ROCKY_EVENT_MODEL_END, &run, &live, live.finished_wall_ns);
     }
+    /* A stuck replay still ends the run, so a plugin never holds a run
+     * that has no end; it stays unconfirmed either way. */
     emit(set, ROCKY_EVENT_RUN_END, &run, NULL, run.finished_wall_ns);
-
-    struct rocky_delivery_report after = {.struct_size = sizeof after};
-    rocky_plugin_set_flush(set, deadline_mono_ns, &after);
+    drain(set, stuck ? 0 : step_timeout_ms, &after);
     delta(&after, &before, result);
-    result->confirmed = result->accepted > 0 && result->dropped == 0 &&
-                        result->pending == 0 &&
+    result->confirmed = !stuck && result->accepted > 0 &&
+                        result->dropped == 0 && result->pending == 0 &&
                         result->delivered >= result->accepted;
     return 0;
 }

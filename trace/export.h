@@ -26,9 +26,14 @@
 #include "run_record.h"
 #include "store.h"
 
-/* Per run: how long the plugins get to deliver its spans (the runner gives
- * its plugins the same budget at exit). */
+/* How long the plugins get to deliver each step of a replay (the runner
+ * gives its plugins the same budget at exit). */
 #define ROCKY_EXPORT_DEADLINE_MS 15000
+
+/* Model events between two flushes of a replay. A replay emits far faster
+ * than any exporter sends, so it waits for delivery every this many models
+ * rather than overflow a bounded queue (rocky_otel's default holds 2048). */
+#define ROCKY_EXPORT_CHUNK_MODELS 256
 
 /* Outcome of replaying one run. */
 struct rocky_export_result {
@@ -40,16 +45,18 @@ struct rocky_export_result {
 };
 
 /*
- * Replay the finished (or crashed/interrupted) run `rec` through `set` and
- * flush by `deadline_mono_ns`. A crashed run's end is its last model's end
- * and its counters are recomputed from its models. Returns 0 and fills
- * *result (the report's deltas since the previous call on the same set), or
- * ROCKY_EREFUSED with a message in `err` when the run is still running.
- * `rec` is only read.
+ * Replay the finished (or crashed/interrupted) run `rec` through `set`,
+ * flushing every ROCKY_EXPORT_CHUNK_MODELS models and at the end, each
+ * flush bounded by `step_timeout_ms`; a step that leaves spans pending ends
+ * the replay early (the run stays unconfirmed). A crashed run's end is its
+ * last model's end and its counters are recomputed from its models.
+ * Returns 0 and fills *result (the report's deltas since the previous call
+ * on the same set), or ROCKY_EREFUSED with a message in `err` when the run
+ * is still running. `rec` is only read.
  */
 int rocky_export_run(struct rocky_plugin_set *set,
                      const struct rocky_run_record *rec,
-                     int64_t deadline_mono_ns,
+                     int64_t step_timeout_ms,
                      struct rocky_export_result *result, char *err,
                      size_t err_size);
 

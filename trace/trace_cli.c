@@ -420,9 +420,8 @@ static int export_one(struct rocky_plugin_set *set, struct rocky_store *store,
 {
     char err[1024] = "";
     struct rocky_export_result res;
-    int rc = rocky_export_run(set, rec,
-                              rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS),
-                              &res, err, sizeof err);
+    int rc = rocky_export_run(set, rec, ROCKY_EXPORT_DEADLINE_MS, &res, err,
+                              sizeof err);
     if (rc != 0) {
         fprintf(stderr, "rocky trace: %s\n", err[0] ? err : rocky_strerror(rc));
         return rc;
