@@ -1,7 +1,9 @@
 /* export.c — replay a stored run through plugins (see export.h). */
 #include "export.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -62,6 +64,25 @@ static void delta(const struct rocky_delivery_report *now,
     out->pending = now->pending;
 }
 
+/* Models per flush: the default, or half the exporter's queue when the
+ * standard OTEL_BSP_MAX_QUEUE_SIZE makes it smaller (invalid values are the
+ * exporter's to warn about; they leave the default). */
+static size_t chunk_models(void)
+{
+    const char *v = getenv("OTEL_BSP_MAX_QUEUE_SIZE");
+    if (v == NULL || v[0] == '\0')
+        return ROCKY_EXPORT_CHUNK_MODELS;
+    char *end;
+    errno = 0;
+    long q = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || q < 1)
+        return ROCKY_EXPORT_CHUNK_MODELS;
+    size_t half = (size_t)q / 2;
+    if (half < 1)
+        half = 1;
+    return half < ROCKY_EXPORT_CHUNK_MODELS ? half : ROCKY_EXPORT_CHUNK_MODELS;
+}
+
 /* Wait for what was emitted so far. 0 when nothing is left pending. */
 static int drain(struct rocky_plugin_set *set, int64_t timeout_ms,
                  struct rocky_delivery_report *report)
@@ -98,13 +119,13 @@ int rocky_export_run(struct rocky_plugin_set *set,
     begin.models_succeeded = begin.models_failed = begin.models_skipped = 0;
     emit(set, ROCKY_EVENT_RUN_START, &begin, NULL, run.started_wall_ns);
     struct rocky_delivery_report after = {.struct_size = sizeof after};
-    size_t since_flush = 0;
+    size_t since_flush = 0, chunk = chunk_models();
     int stuck = 0;
     for (size_t i = 0; i < rec->model_count && !stuck; i++) {
         const struct rocky_model_exec *m = &rec->models[i];
         if (!started(m))
             continue;
-        if (since_flush == ROCKY_EXPORT_CHUNK_MODELS) {
+        if (since_flush == chunk) {
             stuck = drain(set, step_timeout_ms, &after) != 0;
             since_flush = 0;
             if (stuck)

@@ -32,7 +32,8 @@
 
 /* Model events between two flushes of a replay. A replay emits far faster
  * than any exporter sends, so it waits for delivery every this many models
- * rather than overflow a bounded queue (rocky_otel's default holds 2048). */
+ * rather than overflow a bounded queue (rocky_otel's default holds 2048).
+ * With OTEL_BSP_MAX_QUEUE_SIZE set, half that queue when it is smaller. */
 #define ROCKY_EXPORT_CHUNK_MODELS 256
 
 /* Outcome of replaying one run. */
@@ -46,7 +47,8 @@ struct rocky_export_result {
 
 /*
  * Replay the finished (or crashed/interrupted) run `rec` through `set`,
- * flushing every ROCKY_EXPORT_CHUNK_MODELS models and at the end, each
+ * flushing every ROCKY_EXPORT_CHUNK_MODELS models (see above) and at the
+ * end, each
  * flush bounded by `step_timeout_ms`; a step that leaves spans pending ends
  * the replay early (the run stays unconfirmed). A crashed run's end is its
  * last model's end and its counters are recomputed from its models.
