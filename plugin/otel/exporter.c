@@ -170,6 +170,36 @@ static void nap_until(struct rocky_otel_exporter *e, int64_t until)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* The pause between retries: like nap_until, but it keeps the channel's
+ * reconnect going (see rocky_otel_transport_wait_ready) and ends early once
+ * a channel that was not connected is. A channel that was connected (the
+ * server itself refused, perhaps with RetryInfo) waits the full pause.
+ * Exporter thread. */
+static void nap_reconnecting(struct rocky_otel_exporter *e,
+                             struct rocky_otel_transport *t, int64_t until)
+{
+    int was_down = !rocky_otel_transport_wait_ready(t, 0);
+    for (;;) {
+        int64_t now = rocky_clock_mono_ns();
+        if (now >= until)
+            return;
+        pthread_mutex_lock(&e->mu);
+        int stop = e->stop && e->stop_deadline <= until;
+        pthread_mutex_unlock(&e->mu);
+        if (stop)
+            return;
+        int64_t slice = now + 50000000; /* see a stop within 50 ms */
+        if (slice > until)
+            slice = until;
+        if (!was_down) {
+            nap_until(e, until);
+            return;
+        }
+        if (rocky_otel_transport_wait_ready(t, slice))
+            return;
+    }
+}
+
 /* The deadline the current work must respect. */
 static int64_t work_deadline(struct rocky_otel_exporter *e, int64_t dflt)
 {
@@ -201,7 +231,7 @@ static int send_with_retry(struct rocky_otel_exporter *e,
         int64_t next = rocky_clock_mono_ns() + wait * 1000000;
         if (next >= work_deadline(e, deadline))
             return -1;
-        nap_until(e, next);
+        nap_reconnecting(e, t, next);
     }
 }
 
@@ -631,6 +661,12 @@ void rocky_otel_exporter_free(struct rocky_otel_exporter *e)
         return;
     if (e->thread_started)
         rocky_otel_exporter_shutdown(e, rocky_clock_mono_ns(), NULL);
+    /* A fork child leaks the exporter on purpose: the parent's exporter
+     * thread was waiting on `wake` when the fork happened, and glibc's
+     * pthread_cond_destroy waits for waiters that no longer exist in the
+     * child (it hung forever). The child is on its way out anyway. */
+    if (atomic_load(&e->forked))
+        return;
     rocky_otel_queue_free(e->queue);
     free(e->batch);
     rocky_otel_metrics_free(e->metrics);
