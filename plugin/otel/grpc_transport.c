@@ -177,6 +177,31 @@ int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
     return 0;
 }
 
+int rocky_otel_transport_wait_ready(struct rocky_otel_transport *t,
+                                    int64_t until_mono_ns)
+{
+    grpc_connectivity_state st =
+        grpc_channel_check_connectivity_state(t->channel, 1);
+    int64_t remaining = until_mono_ns - rocky_clock_mono_ns();
+    if (st == GRPC_CHANNEL_READY || remaining <= 0)
+        return st == GRPC_CHANNEL_READY;
+    /* As in send: gRPC's clock has its own epoch, so go by a duration. */
+    gpr_timespec deadline =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                     gpr_time_from_nanos(remaining, GPR_TIMESPAN));
+    static char watch_tag; /* the address is the tag */
+    grpc_channel_watch_connectivity_state(t->channel, st, deadline, t->cq,
+                                          &watch_tag);
+    /* The watch completes on a state change or at its deadline; plucking
+     * it is what polls the channel. Never hang past a second more. */
+    grpc_event ev = grpc_completion_queue_pluck(
+        t->cq, &watch_tag,
+        gpr_time_add(deadline, gpr_time_from_millis(1000, GPR_TIMESPAN)), NULL);
+    (void)ev;
+    return grpc_channel_check_connectivity_state(t->channel, 0) ==
+           GRPC_CHANNEL_READY;
+}
+
 void rocky_otel_transport_free(struct rocky_otel_transport *t)
 {
     if (!t)

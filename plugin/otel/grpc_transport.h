@@ -81,6 +81,18 @@ int rocky_otel_transport_send(struct rocky_otel_transport *t,
                               const _Atomic int64_t *abort_at_mono_ns,
                               struct rocky_otel_call_result *res);
 
+/*
+ * Drive the channel's connection attempts until it is READY or until
+ * `until_mono_ns`, whichever comes first; returns 1 when READY. gRPC core
+ * makes connection progress only while some thread polls (otherwise on its
+ * 5 s backup poller), so the exporter waits here between retries instead of
+ * sleeping: a collector that comes back is connected within the reconnect
+ * backoff. Returns at once when the channel is already READY. Same thread
+ * as rocky_otel_transport_send (it uses the transport's completion queue).
+ */
+int rocky_otel_transport_wait_ready(struct rocky_otel_transport *t,
+                                    int64_t until_mono_ns);
+
 /* True for the codes the OTLP spec calls retryable (RESOURCE_EXHAUSTED
  * only with RetryInfo). */
 int rocky_otel_status_retryable(const struct rocky_otel_call_result *res);
