@@ -6,18 +6,46 @@
  *
  *   drive_plugin PLUGIN.so [--models N] [--threads T] [--fail-every K]
  *                [--skip-every K] [--deadline-ms D] [--bad-utf8]
+ *                [--model-ms MS] [--exit-in-worker CODE]
+ *                [--host-sigterm-handler] [--fork-after-init]
+ *                [--fork-child-no-shutdown]
  *
  * Like the runner, it takes the caller's span from TRACEPARENT/TRACESTATE.
  * Prints one JSON object on stdout: ids of the run, what the process looked
  * like after init (threads in /proc/self/task, open sockets) and the
  * plugins' delivery report. Exit status 0 unless the host itself failed.
+ *
+ * Fault options (for the exit-path tests):
+ *   --model-ms MS         each model "materializes" for MS ms (default: 1-3)
+ *   --exit-in-worker CODE the worker that ends the last model emits RUN_END,
+ *                         prints the JSON line (ids only, no report) and
+ *                         calls exit(CODE) from that worker thread, with no
+ *                         plugin shutdown: only the exit guard can flush.
+ *   --host-sigterm-handler  install a SIGTERM handler of the host's own
+ *                         BEFORE loading the plugins; it writes
+ *                         "drive_plugin: host SIGTERM handler ran" to stderr
+ *                         and makes the workers stop taking models; the run
+ *                         then ends "interrupted", shuts the plugins down and
+ *                         exits 143 (128 + SIGTERM) by returning from main.
+ *   --fork-after-init     once every model ended (spans queued), fork(); the
+ *                         child emits one model of its own ("child_model"),
+ *                         shuts its plugins down, prints one JSON line
+ *                         {"child":1,...} and exits 0; the parent waits for
+ *                         it (at most 5 s x ROCKY_TEST_TIME_SCALE, then
+ *                         SIGKILL) and adds child_exit / child_ms to its
+ *                         summary.
+ *   --fork-child-no-shutdown  with --fork-after-init: the child emits its
+ *                         model and calls exit(0) without shutting down.
+ * The extra summary fields appear only with these options.
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -28,14 +56,27 @@
 struct opts {
     int models, threads, fail_every, skip_every, bad_utf8;
     int64_t deadline_ms;
+    int model_ms;       /* 0: the default 1-3 ms per model */
+    int exit_in_worker; /* -1: off */
+    int host_sigterm_handler, fork_after_init, fork_child_no_shutdown;
 };
 
 static struct rocky_plugin_set *set;
 static struct rocky_run run;
-static struct opts o = {24, 4, 7, 11, 0, 10000};
+static struct opts o = {24, 4, 7, 11, 0, 10000, 0, -1, 0, 0, 0};
 static _Atomic int next_model;
+static _Atomic int models_ended;
 static _Atomic uint32_t succeeded, failed, skipped;
 static char run_id[64];
+static atomic_int host_signal; /* set by the host's own handler (lock-free) */
+
+static void host_on_sigterm(int signo)
+{
+    static const char marker[] = "drive_plugin: host SIGTERM handler ran\n";
+    ssize_t n = write(STDERR_FILENO, marker, sizeof marker - 1);
+    (void)n;
+    atomic_store(&host_signal, signo);
+}
 
 static int count_dir(const char *path, const char *link_prefix)
 {
@@ -74,10 +115,40 @@ static void emit(uint32_t type, const struct rocky_model_exec *m)
     rocky_plugin_set_emit(set, &ev);
 }
 
+static void ids_hex(char *trace_hex, char *span_hex, char *parent_hex)
+{
+    rocky_hex_encode(run.trace_id, 16, trace_hex);
+    rocky_hex_encode(run.span_id, 8, span_hex);
+    rocky_hex_encode(run.parent_span_id, 8, parent_hex);
+}
+
+/* --exit-in-worker: called by the worker that ended the last model. */
+static void end_run_and_exit(void)
+{
+    run.models_succeeded = succeeded;
+    run.models_failed = failed;
+    run.models_skipped = skipped;
+    run.status = failed ? ROCKY_RUN_PARTIAL_FAILURE : ROCKY_RUN_SUCCESS;
+    run.finished_wall_ns = rocky_clock_wall_ns();
+    run.finished_mono_ns = rocky_clock_mono_ns();
+    emit(ROCKY_EVENT_RUN_END, NULL);
+    char trace_hex[33], span_hex[17], parent_hex[17];
+    ids_hex(trace_hex, span_hex, parent_hex);
+    printf("{\"run_id\":\"%s\",\"trace_id\":\"%s\",\"run_span_id\":\"%s\","
+           "\"models\":%d,\"succeeded\":%u,\"failed\":%u,\"skipped\":%u,"
+           "\"exit_in_worker\":%d}\n",
+           run_id, trace_hex, span_hex, o.models, (unsigned)succeeded,
+           (unsigned)failed, (unsigned)skipped, o.exit_in_worker);
+    fflush(stdout);
+    exit(o.exit_in_worker);
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
     for (;;) {
+        if (atomic_load(&host_signal))
+            return NULL; /* the host's handler asked to stop */
         int i = atomic_fetch_add(&next_model, 1);
         if (i >= o.models)
             return NULL;
@@ -105,7 +176,10 @@ static void *worker(void *arg)
             m.started_wall_ns = rocky_clock_wall_ns();
             m.started_mono_ns = rocky_clock_mono_ns();
             emit(ROCKY_EVENT_MODEL_START, &m);
-            usleep(1000 + (unsigned)(i % 5) * 500); /* "materialize" */
+            if (o.model_ms > 0)
+                usleep((unsigned)o.model_ms * 1000);
+            else
+                usleep(1000 + (unsigned)(i % 5) * 500); /* "materialize" */
             m.finished_wall_ns = rocky_clock_wall_ns();
             m.finished_mono_ns = rocky_clock_mono_ns();
         }
@@ -124,6 +198,80 @@ static void *worker(void *arg)
             atomic_fetch_add(&succeeded, 1);
         }
         emit(ROCKY_EVENT_MODEL_END, &m);
+        if (atomic_fetch_add(&models_ended, 1) + 1 == o.models &&
+            o.exit_in_worker >= 0)
+            end_run_and_exit();
+    }
+}
+
+/* --fork-after-init, in the child: the plugin must neither send our model
+ * nor re-send what the parent queued, and shutdown must not hang. */
+static void forked_child(void)
+{
+    char name[] = "child_model", hash[65];
+    rocky_sha256_hex(name, strlen(name), hash);
+    struct rocky_model_exec m = {.struct_size = sizeof m};
+    m.model_name = name;
+    m.sql_hash = hash;
+    m.attempt = 1;
+    m.rows_affected = 1;
+    m.bytes_written = 1;
+    rocky_random_id(m.span_id, sizeof m.span_id);
+    m.status = ROCKY_MODEL_RUNNING;
+    m.started_wall_ns = rocky_clock_wall_ns();
+    m.started_mono_ns = rocky_clock_mono_ns();
+    emit(ROCKY_EVENT_MODEL_START, &m);
+    m.status = ROCKY_MODEL_SUCCESS;
+    m.finished_wall_ns = rocky_clock_wall_ns();
+    m.finished_mono_ns = rocky_clock_mono_ns();
+    emit(ROCKY_EVENT_MODEL_END, &m);
+    char span_hex[17];
+    rocky_hex_encode(m.span_id, 8, span_hex);
+    if (o.fork_child_no_shutdown) {
+        printf("{\"child\":1,\"child_span_id\":\"%s\"}\n", span_hex);
+        fflush(stdout);
+        exit(0); /* atexit: the child's guard must be dead */
+    }
+    struct rocky_delivery_report rep = {.struct_size = sizeof rep};
+    int64_t t0 = rocky_clock_mono_ns();
+    int rc =
+        rocky_plugin_set_shutdown(set, rocky_deadline_after_ms(2000), &rep);
+    int64_t ms = (rocky_clock_mono_ns() - t0) / 1000000;
+    printf("{\"child\":1,\"child_span_id\":\"%s\",\"shutdown_rc\":%d,"
+           "\"shutdown_ms\":%lld,\"accepted\":%llu,\"delivered\":%llu,"
+           "\"pending\":%llu}\n",
+           span_hex, rc, (long long)ms, (unsigned long long)rep.accepted,
+           (unsigned long long)rep.delivered, (unsigned long long)rep.pending);
+    fflush(stdout);
+    rocky_plugin_set_free(set);
+    exit(0);
+}
+
+/* Wait for the child at most 5 s x ROCKY_TEST_TIME_SCALE (then kill it).
+ * Returns its exit code, -signo when a signal ended it, -1000 when it had
+ * to be killed. */
+static int wait_child(pid_t pid, int64_t *ms)
+{
+    const char *scale_env = getenv("ROCKY_TEST_TIME_SCALE");
+    double scale = scale_env ? strtod(scale_env, NULL) : 1.0;
+    if (!(scale >= 1.0))
+        scale = 1.0;
+    int64_t limit_ms = (int64_t)(5000 * scale);
+    int64_t t0 = rocky_clock_mono_ns();
+    for (;;) {
+        int status = 0;
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        *ms = (rocky_clock_mono_ns() - t0) / 1000000;
+        if (got == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        if (got < 0)
+            return -2000;
+        if (*ms > limit_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1000;
+        }
+        usleep(5000);
     }
 }
 
@@ -132,16 +280,34 @@ static void *idle(void *arg)
     return arg;
 }
 
+static int is_flag(const char *a)
+{
+    return !strcmp(a, "--bad-utf8") || !strcmp(a, "--host-sigterm-handler") ||
+           !strcmp(a, "--fork-after-init") ||
+           !strcmp(a, "--fork-child-no-shutdown");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: drive_plugin PLUGIN.so [options]\n");
         return 2;
     }
-    for (int i = 2;
-         i + 1 < argc || (i < argc && !strcmp(argv[i], "--bad-utf8")); i++) {
+    for (int i = 2; i + 1 < argc || (i < argc && is_flag(argv[i])); i++) {
         if (!strcmp(argv[i], "--bad-utf8")) {
             o.bad_utf8 = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--host-sigterm-handler")) {
+            o.host_sigterm_handler = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--fork-after-init")) {
+            o.fork_after_init = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--fork-child-no-shutdown")) {
+            o.fork_child_no_shutdown = 1;
             continue;
         }
         if (i + 1 >= argc)
@@ -157,6 +323,10 @@ int main(int argc, char **argv)
             o.skip_every = (int)v;
         else if (!strcmp(argv[i], "--deadline-ms"))
             o.deadline_ms = v;
+        else if (!strcmp(argv[i], "--model-ms"))
+            o.model_ms = (int)v;
+        else if (!strcmp(argv[i], "--exit-in-worker"))
+            o.exit_in_worker = (int)v;
         else {
             fprintf(stderr, "drive_plugin: unknown option %s\n", argv[i]);
             return 2;
@@ -172,6 +342,16 @@ int main(int argc, char **argv)
     int threads_before = count_dir("/proc/self/task", NULL);
     /* Our stdio may itself be sockets (node's spawn uses socketpairs). */
     int sockets_before = count_dir("/proc/self/fd", "socket:");
+    if (o.host_sigterm_handler) {
+        /* The host's own handler, before the plugin: it must still run. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = host_on_sigterm;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        if (sigaction(SIGTERM, &sa, NULL) != 0)
+            return 1;
+    }
     if (rocky_plugin_set_new("0.1.0-test", &set) != 0)
         return 1;
     if (rocky_plugin_set_load(set, argv[1]) != 0)
@@ -215,10 +395,28 @@ int main(int argc, char **argv)
     int threads_during = count_dir("/proc/self/task", NULL);
     int sockets_during = count_dir("/proc/self/fd", "socket:");
 
+    char extra[256] = "";
+    if (o.fork_after_init) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0)
+            forked_child();
+        int64_t child_ms = 0;
+        int child_exit = pid < 0 ? -3000 : wait_child(pid, &child_ms);
+        snprintf(extra, sizeof extra, ",\"child_exit\":%d,\"child_ms\":%lld",
+                 child_exit, (long long)child_ms);
+    }
+
     run.models_succeeded = succeeded;
     run.models_failed = failed;
     run.models_skipped = skipped;
     run.status = failed ? ROCKY_RUN_PARTIAL_FAILURE : ROCKY_RUN_SUCCESS;
+    int signo = atomic_load(&host_signal);
+    if (signo) {
+        run.status = ROCKY_RUN_INTERRUPTED;
+        size_t len = strlen(extra);
+        snprintf(extra + len, sizeof extra - len, ",\"host_signal\":%d", signo);
+    }
     run.finished_wall_ns = rocky_clock_wall_ns();
     run.finished_mono_ns = rocky_clock_mono_ns();
     emit(ROCKY_EVENT_RUN_END, NULL);
@@ -229,9 +427,7 @@ int main(int argc, char **argv)
         set, rocky_deadline_after_ms(o.deadline_ms), &rep);
     int64_t shutdown_ms = (rocky_clock_mono_ns() - t0) / 1000000;
     char trace_hex[33], span_hex[17], parent_hex[17];
-    rocky_hex_encode(run.trace_id, 16, trace_hex);
-    rocky_hex_encode(run.span_id, 8, span_hex);
-    rocky_hex_encode(run.parent_span_id, 8, parent_hex);
+    ids_hex(trace_hex, span_hex, parent_hex);
     printf(
         "{\"run_id\":\"%s\",\"trace_id\":\"%s\",\"run_span_id\":\"%s\","
         "\"parent_span_id\":\"%s\",\"models\":%d,\"succeeded\":%u,"
@@ -239,14 +435,14 @@ int main(int argc, char **argv)
         "\"threads_after_init\":%d,\"threads_during\":%d,\"sockets_before\":%d,"
         "\"sockets_after_init\":%d,\"sockets_during\":%d,"
         "\"shutdown_rc\":%d,\"shutdown_ms\":%lld,\"accepted\":%llu,"
-        "\"delivered\":%llu,\"dropped\":%llu,\"pending\":%llu}\n",
+        "\"delivered\":%llu,\"dropped\":%llu,\"pending\":%llu%s}\n",
         run_id, trace_hex, span_hex, parent_hex, o.models, (unsigned)succeeded,
         (unsigned)failed, (unsigned)skipped, threads_before, threads_after_init,
         threads_during, sockets_before, sockets_after_init, sockets_during, rc,
         (long long)shutdown_ms, (unsigned long long)rep.accepted,
         (unsigned long long)rep.delivered, (unsigned long long)rep.dropped,
-        (unsigned long long)rep.pending);
+        (unsigned long long)rep.pending, extra);
     fflush(stdout);
     rocky_plugin_set_free(set);
-    return 0;
+    return signo ? 128 + signo : 0;
 }
