@@ -23,30 +23,40 @@ function cleanEnv(extra) {
   return { ROCKY_LOG: 'debug', ...env, ...extra };
 }
 
-/** Run drive_plugin; resolves {code, signal, stdout, stderr, summary, ms}. */
-function drive(envExtra, args = [], timeoutMs = 30000) {
+/** Run `bin args` with cleanEnv(envExtra), asynchronously (a receiver may
+ * live in this process's event loop); resolves {code, signal, stdout,
+ * stderr, ms}; rejects when it is not done in timeoutMs (scaled; the child
+ * is killed). */
+function runProcess(bin, args, envExtra, timeoutMs = 30000) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(DRIVE, [PLUGIN, ...args], { env: cleanEnv(envExtra) });
+    const child = spawn(bin, args, { env: cleanEnv(envExtra) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`drive_plugin did not finish in ${scaleMs(timeoutMs)} ms; stderr:\n${stderr}`));
+      reject(new Error(`${bin} did not finish in ${scaleMs(timeoutMs)} ms; stderr:\n${stderr}`));
     }, scaleMs(timeoutMs));
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      let summary = null;
-      try {
-        summary = JSON.parse(stdout.trim().split('\n').pop());
-      } catch (e) {
-        summary = null;
-      }
-      resolve({ code, signal, stdout, stderr, summary, ms: Date.now() - t0 });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
     });
   });
+}
+
+/** Run drive_plugin; resolves {code, signal, stdout, stderr, summary, ms}. */
+async function drive(envExtra, args = [], timeoutMs = 30000) {
+  const res = await runProcess(DRIVE, [PLUGIN, ...args], envExtra, timeoutMs);
+  let summary = null;
+  try {
+    summary = JSON.parse(res.stdout.trim().split('\n').pop());
+  } catch (e) {
+    summary = null;
+  }
+  return { ...res, summary };
 }
 
 function attrs(list) {
@@ -59,4 +69,4 @@ function attrs(list) {
   return out;
 }
 
-module.exports = { drive, attrs, cleanEnv, DRIVE, PLUGIN };
+module.exports = { drive, runProcess, attrs, cleanEnv, DRIVE, PLUGIN };

@@ -8,31 +8,15 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
-const { startReceiver, unusedPort, scaleMs } = require('./receiver/harness');
-const { cleanEnv, PLUGIN } = require('./common');
+const { startReceiver, unusedPort } = require('./receiver/harness');
+const { runProcess, PLUGIN } = require('./common');
 
 const ROCKY = process.env.ROCKY_BIN;
 const MODELS = 600; // the queue below holds 200
 
-// Asynchronous on purpose: the receiver lives in this process's event loop.
-function rocky(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ROCKY, args, { env: cleanEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`rocky ${args.join(' ')} did not end in time; stderr:\n${stderr}`));
-    }, scaleMs(60000));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+async function rocky(args, env) {
+  const res = await runProcess(ROCKY, args, env, 60000);
+  return { status: res.code, stdout: res.stdout, stderr: res.stderr };
 }
 
 // A project of MODELS trivial models: one root, the rest in fan-out from it.
