@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rocky/error.h"
 
@@ -100,10 +101,32 @@ static char *check_statement(sqlite3 *db, const struct rocky_model_def *m,
     return text;
 }
 
+/* SQLite re-prepares a statement whose schema changed up to 50 times, then
+ * gives up with SQLITE_SCHEMA. Every publish by another worker changes the
+ * schema, and re-reading a schema of hundreds of tables takes long enough
+ * that other workers can publish in between each time (seen with 600
+ * models on 2 threads under ThreadSanitizer): try again a bounded number of
+ * times, with a short pause so the others get ahead. */
+#define SCHEMA_RETRIES  200
+#define SCHEMA_PAUSE_NS 2000000
+
+static int exec_retrying(sqlite3 *db, const char *sql)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; i < SCHEMA_RETRIES; i++) {
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_SCHEMA)
+            break;
+        struct timespec pause = {0, SCHEMA_PAUSE_NS};
+        nanosleep(&pause, NULL);
+    }
+    return rc;
+}
+
 static int exec(sqlite3 *db, const char *sql,
                 struct rocky_materialize_result *res)
 {
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    int rc = exec_retrying(db, sql);
     if (rc != SQLITE_OK && res->error == NULL) {
         res->error = fmt("%s", sqlite3_errmsg(db));
         res->interrupted = (rc & 0xff) == SQLITE_INTERRUPT;

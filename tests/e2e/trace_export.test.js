@@ -39,7 +39,7 @@ test('export-pending delivers a run larger than the queue, every span with its s
   const down = `http://127.0.0.1:${await unusedPort()}`;
   const run = await rocky(['run', path.join(dir, 'p'), '--plugin', PLUGIN, '--state', state],
     { OTEL_EXPORTER_OTLP_ENDPOINT: down, ROCKY_OTEL_EXIT_TIMEOUT_MS: '300', ROCKY_LOG: 'warn' });
-  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stderr, /did not confirm delivery/);
 
   const shown = await rocky(['trace', 'latest', '--json', '--state', state], {});
