@@ -262,7 +262,13 @@ static void forked_child(void)
            span_hex, rc, (long long)ms, (unsigned long long)rep.accepted,
            (unsigned long long)rep.delivered, (unsigned long long)rep.pending);
     fflush(stdout);
+#if !defined(__SANITIZE_THREAD__)
+    /* Not under ThreadSanitizer: its runtime's own allocator lock can be
+     * copied held into a fork child of a threaded process, and its dlclose
+     * interceptor then spins on it forever (seen in gdb). Shutdown, the
+     * part under test, ran above either way. */
     rocky_plugin_set_free(set);
+#endif
     exit(0);
 }
 
