@@ -233,6 +233,26 @@ int rocky_plugin_set_load(struct rocky_plugin_set *set, const char *path)
     return 0;
 }
 
+size_t rocky_plugin_set_load_list(struct rocky_plugin_set *set,
+                                  const char *list)
+{
+    size_t tried = 0;
+    while (list != NULL && *list != '\0') {
+        const char *end = strchr(list, ':');
+        size_t len = end ? (size_t)(end - list) : strlen(list);
+        if (len > 0) {
+            char *path = strndup(list, len);
+            if (path == NULL)
+                break;
+            rocky_plugin_set_load(set, path);
+            free(path);
+            tried++;
+        }
+        list = end ? end + 1 : NULL;
+    }
+    return tried;
+}
+
 size_t rocky_plugin_set_count(const struct rocky_plugin_set *set)
 {
     return set ? set->count : 0;
@@ -257,6 +277,23 @@ static void report_once(struct loaded_plugin *p, enum callback_kind kind,
                   "plugin are not reported",
                   p->name, callback_names[kind], rocky_strerror(rc),
                   rocky_err_name(rc), callback_names[kind]);
+}
+
+void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
+                               uint32_t flags, const struct rocky_run *run,
+                               const struct rocky_model_exec *model,
+                               int64_t wall_ns, int64_t mono_ns)
+{
+    struct rocky_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.type = type;
+    ev.flags = flags;
+    ev.wall_ns = wall_ns;
+    ev.mono_ns = mono_ns;
+    ev.run = run;
+    ev.model = model;
+    rocky_plugin_set_emit(set, &ev);
 }
 
 void rocky_plugin_set_emit(struct rocky_plugin_set *set,

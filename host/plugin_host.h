@@ -35,12 +35,26 @@ int rocky_plugin_set_new(const char *host_version,
  * logged), ROCKY_EINVAL (bad descriptor). The set is unchanged then. */
 int rocky_plugin_set_load(struct rocky_plugin_set *set, const char *path);
 
+/* Load every path of a colon-separated list (the ROCKY_PLUGINS format) with
+ * rocky_plugin_set_load; empty entries are skipped, NULL or "" loads
+ * nothing. Returns how many paths were tried (loaded or not). */
+size_t rocky_plugin_set_load_list(struct rocky_plugin_set *set,
+                                  const char *list);
+
 /* Number of plugins loaded and initialised. */
 size_t rocky_plugin_set_count(const struct rocky_plugin_set *set);
 
 /* Name of the i-th loaded plugin (as it reported itself). */
 const char *rocky_plugin_set_name(const struct rocky_plugin_set *set,
                                   size_t index);
+
+/* Build an event of `type` (enum rocky_event_type) with `flags` (enum
+ * rocky_event_flags), the given run, model (NULL for run events) and times,
+ * and emit it: the one place the host fills a struct rocky_event. */
+void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
+                               uint32_t flags, const struct rocky_run *run,
+                               const struct rocky_model_exec *model,
+                               int64_t wall_ns, int64_t mono_ns);
 
 /* Deliver `event` to every plugin. Thread-safe, lock-free. A no-op after
  * shutdown started. */

@@ -71,15 +71,7 @@ struct runner {
 static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
                  const struct rocky_model_exec *m, int64_t wall, int64_t mono)
 {
-    struct rocky_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.type = type;
-    ev.wall_ns = wall;
-    ev.mono_ns = mono;
-    ev.run = run;
-    ev.model = m;
-    rocky_plugin_set_emit(r->plugins, &ev);
+    rocky_plugin_set_emit_new(r->plugins, type, 0, run, m, wall, mono);
 }
 
 static void enqueue(struct runner *r, size_t idx)
@@ -269,15 +261,7 @@ static void load_plugins(struct runner *r, const struct rocky_run_options *o)
 {
     for (size_t i = 0; i < o->nplugins; i++)
         rocky_plugin_set_load(r->plugins, o->plugins[i]);
-    const char *env = getenv("ROCKY_PLUGINS");
-    if (env != NULL && env[0] != '\0') {
-        char *copy = strdup(env);
-        char *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
-             t = strtok_r(NULL, ":", &save))
-            rocky_plugin_set_load(r->plugins, t);
-        free(copy);
-    }
+    rocky_plugin_set_load_list(r->plugins, getenv("ROCKY_PLUGINS"));
     for (size_t i = 0; i < r->p->nplugins; i++)
         rocky_plugin_set_load(r->plugins, r->p->plugins[i]);
 }

@@ -9,20 +9,14 @@
 #include "clock.h"
 #include "rocky/error.h"
 
+/* Replayed events: the original wall times; the original monotonic clock
+ * is gone, so mono_ns is 0 (as the ABI says for REPLAY). */
 static void emit(struct rocky_plugin_set *set, uint32_t type,
                  const struct rocky_run *run,
                  const struct rocky_model_exec *model, int64_t wall_ns)
 {
-    struct rocky_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.type = type;
-    ev.flags = ROCKY_EVENT_FLAG_REPLAY;
-    ev.wall_ns = wall_ns;
-    ev.mono_ns = 0; /* the original monotonic clock is gone */
-    ev.run = run;
-    ev.model = model;
-    rocky_plugin_set_emit(set, &ev);
+    rocky_plugin_set_emit_new(set, type, ROCKY_EVENT_FLAG_REPLAY, run, model,
+                              wall_ns, 0);
 }
 
 static int started(const struct rocky_model_exec *m)

@@ -20,11 +20,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "plugin_host.h"
 #include "run_record.h"
-#include "store.h"
 
 /* How long the plugins get to deliver each step of a replay (the runner
  * gives its plugins the same budget at exit). */

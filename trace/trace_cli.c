@@ -388,18 +388,10 @@ static struct rocky_plugin_set *load_export_plugins(const struct options *o)
         fail("out of memory loading plugins", ROCKY_ENOMEM, "");
         return NULL;
     }
-    size_t named = o->nplugins;
     for (size_t i = 0; i < o->nplugins; i++)
         rocky_plugin_set_load(set, o->plugins[i]);
-    const char *env = getenv("ROCKY_PLUGINS");
-    if (env != NULL && env[0] != '\0') {
-        char *copy = strdup(env);
-        char *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
-             t = strtok_r(NULL, ":", &save), named++)
-            rocky_plugin_set_load(set, t);
-        free(copy);
-    }
+    size_t named =
+        o->nplugins + rocky_plugin_set_load_list(set, getenv("ROCKY_PLUGINS"));
     if (rocky_plugin_set_count(set) > 0)
         return set;
     rocky_plugin_set_free(set);
@@ -445,7 +437,9 @@ static int export_one(struct rocky_plugin_set *set, struct rocky_store *store,
     if (rc != 0) {
         fprintf(stderr,
                 "rocky trace: run %s was delivered but could not be marked "
-                "so: %s\n",
+                "so: %s\n"
+                "hint: once the store is writable, `--export` the run again "
+                "(a second delivery is harmless: spans keep their ids)\n",
                 rec->run.run_id, err[0] ? err : rocky_strerror(rc));
         return rc;
     }
@@ -480,8 +474,10 @@ static int export_main(const struct options *o, const char *path)
         ids = calloc(MAX_PENDING, sizeof *ids);
         if (ids == NULL ||
             rocky_store_pending_run_ids(store, ids, MAX_PENDING, &nids) != 0)
-            status =
-                fail("cannot list the runs awaiting delivery", ROCKY_EIO, NULL);
+            status = fail("cannot list the runs awaiting delivery", ROCKY_EIO,
+                          "check that `rocky trace latest --state PATH` "
+                          "reads this store; out of memory is the other "
+                          "cause");
         else if (nids == 0)
             printf("no runs awaiting delivery in %s\n", path);
     } else {

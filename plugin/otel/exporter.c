@@ -9,6 +9,8 @@
  */
 #include "exporter.h"
 
+#include "cacheline.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,8 +41,9 @@ struct rocky_otel_exporter {
 
     /* Counters (any thread). `accepted` is bumped by every runner thread:
      * its own cache line, away from what the exporter thread writes. */
-    _Alignas(64) _Atomic uint64_t accepted;
-    _Alignas(64) _Atomic uint64_t delivered, exports_failed, requests_sent;
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t accepted;
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t delivered, exports_failed,
+        requests_sent;
     _Atomic uint64_t metric_exports;
     _Atomic uint64_t dropped[ROCKY_OTEL_DROP_REASONS]; /* queue_full: queue */
     _Atomic int wake_pending; /* a batch-full wakeup already signalled */
@@ -144,17 +147,22 @@ static int64_t backoff_ms(struct rocky_otel_exporter *e, int attempt)
     return base / 2 + (int64_t)(rand_r(&e->rng) % (unsigned)(base / 2 + 1));
 }
 
-/* Wait until `until` (mono ns) unless a stop with an earlier deadline
- * arrives. Exporter thread. */
+/* True when a stop arrived whose deadline comes no later than `until`: a
+ * pause that long must not outlast it. Exporter thread, e->mu held. */
+static int stop_before(const struct rocky_otel_exporter *e, int64_t until)
+{
+    return e->stop && e->stop_deadline <= until;
+}
+
+/* Wait until `until` (mono ns) unless such a stop arrives. Exporter
+ * thread. */
 static void nap_until(struct rocky_otel_exporter *e, int64_t until)
 {
     pthread_mutex_lock(&e->mu);
-    while (rocky_clock_mono_ns() < until) {
-        if (e->stop && e->stop_deadline <= until)
-            break;
+    while (rocky_clock_mono_ns() < until && !stop_before(e, until)) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t now = rocky_clock_mono_ns(), left = until - now;
+        int64_t left = until - rocky_clock_mono_ns();
         if (left <= 0)
             break;
         if (left > 50000000)
@@ -170,31 +178,26 @@ static void nap_until(struct rocky_otel_exporter *e, int64_t until)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* The pause between retries: like nap_until, but it keeps the channel's
- * reconnect going (see rocky_otel_transport_wait_ready) and ends early once
- * a channel that was not connected is. A channel that was connected (the
- * server itself refused, perhaps with RetryInfo) waits the full pause.
- * Exporter thread. */
+/* The pause between retries. A channel that is connected (the server itself
+ * refused, perhaps with RetryInfo) waits the full pause. One that is not
+ * keeps its reconnect going meanwhile (see rocky_otel_transport_wait_ready)
+ * and the pause ends as soon as it connects. Exporter thread. */
 static void nap_reconnecting(struct rocky_otel_exporter *e,
                              struct rocky_otel_transport *t, int64_t until)
 {
-    int was_down = !rocky_otel_transport_wait_ready(t, 0);
+    if (rocky_otel_transport_wait_ready(t, 0)) {
+        nap_until(e, until);
+        return;
+    }
     for (;;) {
         int64_t now = rocky_clock_mono_ns();
-        if (now >= until)
-            return;
         pthread_mutex_lock(&e->mu);
-        int stop = e->stop && e->stop_deadline <= until;
+        int stop = stop_before(e, until);
         pthread_mutex_unlock(&e->mu);
-        if (stop)
+        if (stop || now >= until)
             return;
-        int64_t slice = now + 50000000; /* see a stop within 50 ms */
-        if (slice > until)
-            slice = until;
-        if (!was_down) {
-            nap_until(e, until);
-            return;
-        }
+        /* Slices of 50 ms: a stop is seen that soon. */
+        int64_t slice = now + 50000000 < until ? now + 50000000 : until;
         if (rocky_otel_transport_wait_ready(t, slice))
             return;
     }
@@ -453,12 +456,7 @@ int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
                             void *log_ctx, struct rocky_otel_exporter **out,
                             char *err, size_t err_size)
 {
-    /* Over-aligned members (cache-line separation): calloc only promises
-     * 16 bytes. */
-    struct rocky_otel_exporter *e =
-        aligned_alloc(64, (sizeof *e + 63) / 64 * 64);
-    if (e)
-        memset(e, 0, sizeof *e);
+    struct rocky_otel_exporter *e = rocky_otel_zalloc_lines(sizeof *e);
     if (!e) {
         snprintf(err, err_size, "out of memory");
         return ROCKY_ENOMEM;

@@ -9,6 +9,8 @@
  */
 #include "queue.h"
 
+#include "cacheline.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -28,9 +30,10 @@ struct run_node {
 
 struct rocky_otel_queue {
     /* Producers and the consumer touch different lines. */
-    _Alignas(64) _Atomic uint64_t tail;
-    _Alignas(64) _Atomic uint64_t head; /* written by the consumer only */
-    _Alignas(64) _Atomic uint64_t dropped;
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t tail;
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t
+        head; /* written by the consumer only */
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t dropped;
     _Atomic size_t run_count;
     uint32_t cap;
     pthread_mutex_t run_lock;
@@ -42,11 +45,7 @@ int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out)
 {
     if (capacity == 0 || !out)
         return ROCKY_EINVAL;
-    /* Over-aligned members (cache-line separation): calloc only promises
-     * 16 bytes. */
-    struct rocky_otel_queue *q = aligned_alloc(64, (sizeof *q + 63) / 64 * 64);
-    if (q)
-        memset(q, 0, sizeof *q);
+    struct rocky_otel_queue *q = rocky_otel_zalloc_lines(sizeof *q);
     if (!q)
         return ROCKY_ENOMEM;
     /* calloc: slots are touched lazily, so an idle queue costs little RSS. */

@@ -156,7 +156,17 @@ function fixture(t) {
     }
   }
 
-  return { start, run, receiver, project, trace, pollStore };
+  /** Start the runner on project `p` exporting to receiver `r`, and wait
+   * until two models have finished while it still runs (mid-run). */
+  async function startMidRun(p, r) {
+    const proc = start(ROCKY, runArgs(p), { OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint });
+    const seen = await pollStore(p.state, (x) => x.models.filter((m) => m.status === 'success').length >= 2,
+      20000, 'two finished models');
+    assert.equal(proc.child.exitCode, null, 'the runner is still running mid-run');
+    return { proc, seen };
+  }
+
+  return { start, run, receiver, project, trace, pollStore, startMidRun };
 }
 
 /** SQL that takes a while: a recursive CTE counting to n (~0.2 s per million here). */
@@ -274,10 +284,7 @@ test('runner killed with SIGKILL mid-run: --export-pending delivers every finish
   const fx = fixture(t);
   const p = fx.project(slowModels(), 2);
   const live = await fx.receiver();
-  const proc = fx.start(ROCKY, runArgs(p), { OTEL_EXPORTER_OTLP_ENDPOINT: live.endpoint });
-  const seen = await fx.pollStore(p.state, (x) => x.models.filter((m) => m.status === 'success').length >= 2,
-    20000, 'two finished models');
-  assert.equal(proc.child.exitCode, null, 'the runner is still running at the kill');
+  const { proc, seen } = await fx.startMidRun(p, live);
   const killAt = Date.now();
   proc.child.kill('SIGKILL');
   const res = await proc.done;
@@ -472,10 +479,7 @@ for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
     const fx = fixture(t);
     const p = fx.project(slowModels(), 2);
     const r = await fx.receiver();
-    const proc = fx.start(ROCKY, runArgs(p), { OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint });
-    const seen = await fx.pollStore(p.state, (x) => x.models.filter((m) => m.status === 'success').length >= 2,
-      20000, 'two finished models');
-    assert.equal(proc.child.exitCode, null, 'still running at the signal');
+    const { proc, seen } = await fx.startMidRun(p, r);
     const killAt = Date.now();
     proc.child.kill(sig);
     const res = await proc.done;

@@ -108,12 +108,8 @@ static struct rocky_run test_run(void)
 static void emit(struct rocky_plugin_set *set, const struct rocky_run *run,
                  const struct rocky_model_exec *model, uint32_t type)
 {
-    struct rocky_event ev = {.struct_size = sizeof ev, .type = type};
-    ev.wall_ns = rocky_clock_wall_ns();
-    ev.mono_ns = rocky_clock_mono_ns();
-    ev.run = run;
-    ev.model = model;
-    rocky_plugin_set_emit(set, &ev);
+    rocky_plugin_set_emit_new(set, type, 0, run, model, rocky_clock_wall_ns(),
+                              rocky_clock_mono_ns());
 }
 
 static void emit_one_model_run(struct rocky_plugin_set *set)
@@ -243,6 +239,26 @@ test_short_descriptor_callbacks_beyond_size_are_not_called(void **state)
 }
 
 /* ---- fan-out, errors, delivery reports -------------------------------- */
+
+/* ROCKY_PLUGINS' format: every non-empty entry is tried, in order; one that
+ * fails is reported and the others still load. */
+static void test_colon_list_loads_every_entry_and_skips_empty_ones(void **s)
+{
+    char list[3 * 1100];
+    char counter[1024];
+    snprintf(counter, sizeof counter, "%s", fixture("counter"));
+    snprintf(list, sizeof list, "%s::/nonexistent/missing.so:%s:", counter,
+             fixture("counter_b"));
+    assert_int_equal(rocky_plugin_set_load_list(*s, list), 3);
+    assert_int_equal(rocky_plugin_set_count(*s), 2);
+    assert_int_equal(lines_matching("plugin /nonexistent/missing.so",
+                                    "file not found", NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_load_list(*s, NULL), 0);
+    assert_int_equal(rocky_plugin_set_load_list(*s, ""), 0);
+    assert_int_equal(rocky_plugin_set_load_list(*s, ":::"), 0);
+    assert_int_equal(rocky_plugin_set_count(*s), 2);
+}
 
 static void test_events_reach_every_loaded_plugin(void **state)
 {
@@ -389,6 +405,9 @@ int main(void)
             test_descriptor_from_newer_minor_is_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_short_descriptor_callbacks_beyond_size_are_not_called, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_colon_list_loads_every_entry_and_skips_empty_ones, setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_events_reach_every_loaded_plugin,
                                         setup, teardown),
