@@ -12,7 +12,7 @@ add_library(rocky_runner STATIC
 target_include_directories(rocky_runner PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(rocky_runner PRIVATE
   ROCKY_VERSION="${PROJECT_VERSION}")
-target_link_libraries(rocky_runner PUBLIC rocky_host rocky_store
+target_link_libraries(rocky_runner PUBLIC rocky_plugin_host rocky_store
   PkgConfig::CJSON PkgConfig::SQLITE3 Threads::Threads)
 
 add_executable(rocky ${CMAKE_CURRENT_LIST_DIR}/main.c)

@@ -49,16 +49,38 @@ enum rocky_errno {
 /*
  * rocky_strerror — a static, human-readable message for an error code.
  * Never returns NULL; unknown codes map to "unknown error". Thread-safe.
- * Lives in the rocky common library (not available to plugins that only
- * include the headers; they can copy the message list via ROCKY_ERRNO_MAP).
+ * Static inline, so a plugin that only includes the headers can call it
+ * without linking anything of rocky; for codes newer than the header it was
+ * built with, a plugin asks the host (host->strerror in rocky/plugin.h).
  */
-const char *rocky_strerror(int code);
+static inline const char *rocky_strerror(int code)
+{
+    switch (code) {
+    case ROCKY_OK: return "success";
+#define ROCKY_ERRNO_MSG_(name, value, msg)                                     \
+    case value: return msg;
+        ROCKY_ERRNO_MAP(ROCKY_ERRNO_MSG_)
+#undef ROCKY_ERRNO_MSG_
+    default: return "unknown error";
+    }
+}
 
 /*
  * rocky_err_name — the code's symbolic name without the ROCKY_ prefix
- * ("EINVAL"), or "UNKNOWN". Never returns NULL. Thread-safe.
+ * ("EINVAL"), or "UNKNOWN". Never returns NULL. Thread-safe. Static inline,
+ * like rocky_strerror.
  */
-const char *rocky_err_name(int code);
+static inline const char *rocky_err_name(int code)
+{
+    switch (code) {
+    case ROCKY_OK: return "OK";
+#define ROCKY_ERRNO_NAME_(name, value, msg)                                    \
+    case value: return #name;
+        ROCKY_ERRNO_MAP(ROCKY_ERRNO_NAME_)
+#undef ROCKY_ERRNO_NAME_
+    default: return "UNKNOWN";
+    }
+}
 
 #ifdef __cplusplus
 }

@@ -14,8 +14,9 @@
  *     sizeof() of the struct as *it* was compiled. Fields are only ever
  *     appended; a reader that was compiled against a newer header checks
  *     ROCKY_STRUCT_HAS(ptr, type, field) before touching a field added later.
- *   - No implicit padding: fields are ordered 8-byte first and explicit
- *     `reserved` bytes fill the tail. Sizes are asserted for LP64 below.
+ *   - No implicit padding on any ABI: 8-byte fields first, then pointers
+ *     (an even number of them), then 4-byte fields, then bytes, with
+ *     explicit `reserved` bytes at the tail. Asserted below.
  *   - Strings are UTF-8, NUL-terminated, and owned by whoever filled the
  *     struct. In an event they are valid only for the duration of the
  *     callback (copy what you keep). NULL means "not known".
@@ -37,13 +38,20 @@
 extern "C" {
 #endif
 
+/* A compile-time layout check that works in C11 and in C++11. */
+#ifdef __cplusplus
+#define ROCKY_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define ROCKY_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
 #define ROCKY_TRACE_ID_SIZE 16
 #define ROCKY_SPAN_ID_SIZE  8
 
 /*
  * True when the struct at `ptr` (whose first member is uint32_t struct_size)
  * is large enough to contain `field`. Use it before reading any field that
- * is documented as "since ABI 1.N" with N greater than the minor version the
+ * is documented as "since ABI 2.N" with N greater than the minor version the
  * producer may have been built with.
  */
 #define ROCKY_STRUCT_HAS(ptr, type, field)                                     \
@@ -77,29 +85,32 @@ enum rocky_model_status {
 struct rocky_run {
     uint32_t struct_size; /* sizeof(struct rocky_run) of the producer      */
     uint32_t status;      /* enum rocky_run_status                          */
-    const char *run_id;   /* unique, sorts by start time (e.g. "20261125T0600
-                             00.123Z-3f9a1c"); never NULL                   */
-    const char *project;  /* project name; never NULL                       */
-    const char *trigger;  /* "manual", "ci", "schedule", ...; never NULL     */
+    int64_t started_wall_ns;
+    int64_t finished_wall_ns; /* 0 while running                            */
+    int64_t started_mono_ns;
+    int64_t finished_mono_ns; /* 0 while running                            */
+    const char *run_id;  /* unique, sorts by start time (e.g. "20261125T0600
+                            00.123Z-3f9a1c"); never NULL                    */
+    const char *project; /* project name; never NULL                        */
+    const char *trigger; /* "manual", "ci", "schedule", ...; never NULL      */
     const char *config_hash;   /* hex hash of the project config, or NULL   */
     const char *hostname;      /* host that ran it, or NULL                 */
     const char *rocky_version; /* runner version, or NULL                   */
     const char *trace_state;   /* W3C tracestate of the caller, or NULL     */
-    int64_t started_wall_ns;
-    int64_t finished_wall_ns; /* 0 while running                            */
-    int64_t started_mono_ns;
-    int64_t finished_mono_ns;  /* 0 while running                            */
+    const char *adapter;       /* the warehouse adapter that runs the SQL
+                                  ("sqlite"), or NULL when not known             */
     uint32_t models_total;     /* models planned for this run               */
     uint32_t models_succeeded; /* counters as of this event                 */
     uint32_t models_failed;
     uint32_t models_skipped;
     uint8_t trace_id[ROCKY_TRACE_ID_SIZE]; /* the run's trace               */
-    uint8_t span_id[ROCKY_SPAN_ID_SIZE];   /* the run span (pipeline.run)   */
+    uint8_t span_id[ROCKY_SPAN_ID_SIZE];   /* the run's root span           */
     uint8_t parent_span_id[ROCKY_SPAN_ID_SIZE]; /* caller's span from
                                                    TRACEPARENT, or zeros     */
     uint8_t trace_flags; /* W3C flags; bit 0 = sampled    */
     uint8_t reserved[7]; /* zero; room for later fields   */
-    /* Fields added in later ABI minors go below, with a "since 1.N" note. */
+    /* Fields added in later ABI minors go below, with a "since 2.N" note;
+     * keep the pointer count even so that ILP32 has no tail padding. */
 };
 
 /*
@@ -122,14 +133,23 @@ struct rocky_model_exec {
     uint32_t attempt;      /* 1 for the first attempt                       */
     uint32_t dependency_count;
     uint8_t span_id[ROCKY_SPAN_ID_SIZE]; /* this execution's span           */
-    /* Fields added in later ABI minors go below, with a "since 1.N" note. */
+    /* Fields added in later ABI minors go below, with a "since 2.N" note. */
 };
 
+/* Layout: no padding on any ABI, LP64 or ILP32 with 4- or 8-byte aligned
+ * int64_t (each size is the sum of its fields), and the LP64 sizes pinned.
+ * tests/unit builds the headers with -m32 (and -malign-double) too. */
+ROCKY_ABI_ASSERT(sizeof(struct rocky_run) ==
+                     8 + 4 * 8 + 8 * sizeof(void *) + 4 * 4 + 16 + 8 + 8 + 8,
+                 "struct rocky_run has no padding");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_model_exec) ==
+                     8 + 4 * sizeof(void *) + 6 * 8 + 2 * 4 + 8,
+                 "struct rocky_model_exec has no padding");
 #if defined(__LP64__) || defined(_LP64)
-_Static_assert(sizeof(struct rocky_run) == 152,
-               "struct rocky_run layout is ABI: append only, keep no holes");
-_Static_assert(sizeof(struct rocky_model_exec) == 104,
-               "struct rocky_model_exec layout is ABI: append only");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_run) == 160,
+                 "struct rocky_run layout is ABI: append only");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_model_exec) == 104,
+                 "struct rocky_model_exec layout is ABI: append only");
 #endif
 
 /* Lowercase stable names, as stored and as shown in JSON ("partial_failure").
