@@ -11,7 +11,8 @@
  *       "state":   state store path (default .rocky/state.db)
  *       "target":  the SQLite database models are built in
  *                  (default .rocky/warehouse.db)
- *       "plugins": [paths of plugins to load]
+ *       "plugins": plugin instances to load: paths, or {"path", "name",
+ *                  "config"} objects (project_plugins.h)
  *       "sources": [tables that exist in the target but are no model]
  *   Relative paths in rocky.json are relative to <dir>.
  *
@@ -24,6 +25,8 @@
 #define ROCKY_HOST_PROJECT_H
 
 #include <stddef.h>
+
+struct rocky_plugin_spec;
 
 struct rocky_model_def {
     char *name; /* table name = file stem */
@@ -44,7 +47,7 @@ struct rocky_project {
     char *state_path; /* NULL when rocky.json has none */
     char *target_path;
     int threads; /* 0 when unset */
-    char **plugins;
+    struct rocky_plugin_spec *plugins; /* owned (project_plugins.h) */
     size_t nplugins;
     char **sources;
     size_t nsources;
@@ -77,5 +80,9 @@ int rocky_project_select(struct rocky_project *p, char *const *names,
 long rocky_project_find(const struct rocky_project *p, const char *name);
 
 void rocky_project_free(struct rocky_project *p);
+
+/* `rel` relative to `dir` (an absolute `rel` as it is), newly allocated,
+ * or NULL when out of memory: how rocky.json's paths are resolved. */
+char *rocky_path_join(const char *dir, const char *rel);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rocky/error.h"
+#include "project_plugins.h"
 #include "sha256.h"
 
 /* Whole file into a NUL-terminated heap buffer. Plain read(2) into one
@@ -68,7 +69,7 @@ static int slurp(const char *path, char **out, size_t *len)
     return 0;
 }
 
-static char *join_path(const char *dir, const char *rel)
+char *rocky_path_join(const char *dir, const char *rel)
 {
     if (rel[0] == '/')
         return strdup(rel);
@@ -134,7 +135,7 @@ static int string_list(cJSON *root, const char *key, const char *dir,
                      "rocky.json: \"%s\" must hold non-empty strings", key);
             return ROCKY_EINVAL;
         }
-        char *v = resolve ? join_path(dir, item->valuestring)
+        char *v = resolve ? rocky_path_join(dir, item->valuestring)
                           : strdup(item->valuestring);
         if (v == NULL)
             return ROCKY_ENOMEM;
@@ -156,7 +157,7 @@ static int path_opt(cJSON *root, const char *key, const char *dir, char **out,
                  key);
         return ROCKY_EINVAL;
     }
-    *out = join_path(dir, v->valuestring);
+    *out = rocky_path_join(dir, v->valuestring);
     return *out ? 0 : ROCKY_ENOMEM;
 }
 
@@ -210,9 +211,10 @@ static int load_config(struct rocky_project *p, const char *text, char *err,
             p->target_path = target;
         }
     }
-    if (code == 0)
-        code = string_list(root, "plugins", p->dir, 1, &p->plugins,
-                           &p->nplugins, err, err_size);
+    cJSON *plugins = cJSON_GetObjectItemCaseSensitive(root, "plugins");
+    if (code == 0 && plugins != NULL)
+        code = rocky_project_plugins_parse(plugins, p->dir, &p->plugins,
+                                           &p->nplugins, err, err_size);
     if (code == 0)
         code = string_list(root, "sources", p->dir, 0, &p->sources,
                            &p->nsources, err, err_size);
@@ -246,7 +248,7 @@ static int add_model(struct rocky_project *p, const char *models_dir,
     p->nmodels++;
     m->name = strndup(fname, stem);
     m->file = malloc(len + 8);
-    char *path = join_path(models_dir, fname);
+    char *path = rocky_path_join(models_dir, fname);
     if (m->name == NULL || m->file == NULL || path == NULL) {
         free(path);
         return ROCKY_ENOMEM;
@@ -273,7 +275,7 @@ static int add_model(struct rocky_project *p, const char *models_dir,
 
 static int load_models(struct rocky_project *p, char *err, size_t err_size)
 {
-    char *models_dir = join_path(p->dir, "models");
+    char *models_dir = rocky_path_join(p->dir, "models");
     if (models_dir == NULL)
         return ROCKY_ENOMEM;
     DIR *d = opendir(models_dir);
@@ -373,12 +375,12 @@ int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
         return ROCKY_ENOMEM;
     p->dir = strdup(dir);
     p->name = base_name(dir);
-    p->target_path = join_path(dir, ".rocky/warehouse.db");
+    p->target_path = rocky_path_join(dir, ".rocky/warehouse.db");
     if (p->dir == NULL || p->name == NULL || p->target_path == NULL) {
         rocky_project_free(p);
         return ROCKY_ENOMEM;
     }
-    char *cfg_path = join_path(dir, "rocky.json");
+    char *cfg_path = rocky_path_join(dir, "rocky.json");
     char *config = NULL;
     size_t config_len = 0;
     int code = cfg_path ? 0 : ROCKY_ENOMEM;
@@ -422,9 +424,7 @@ void rocky_project_free(struct rocky_project *p)
         free((void *)m->dep_names);
     }
     free(p->models);
-    for (size_t i = 0; i < p->nplugins; i++)
-        free(p->plugins[i]);
-    free(p->plugins);
+    rocky_project_plugins_free(p->plugins, p->nplugins);
     for (size_t i = 0; i < p->nsources; i++)
         free(p->sources[i]);
     free(p->sources);

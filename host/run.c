@@ -107,6 +107,9 @@ static size_t skip_downstream(struct runner *r, size_t idx, size_t *out,
     return nout;
 }
 
+static void hand_over(struct runner *r, const struct rocky_model_exec *e,
+                      const struct rocky_run *snap);
+
 static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
 {
     struct rocky_model_exec *e = &r->execs[idx];
@@ -155,24 +158,38 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
     snap = r->run;
     /* Hand over inside the lock so the recorder sees models in the order
      * they ended (a downstream model can only end after this push). */
-    rocky_recorder_push(r->recorder, e, &snap);
+    hand_over(r, e, &snap);
     for (size_t i = 0; i < nskipped; i++)
-        rocky_recorder_push(r->recorder, &r->execs[skipped[i]], &snap);
+        hand_over(r, &r->execs[skipped[i]], &snap);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Recorder thread, after the commit: announce and print. Skipped models
- * never started, so they get no events (they are in the run's counters and
- * in the store). */
+/* Recorder thread, after the commit: announce and print. Every planned
+ * model ends with one MODEL_END (the ABI's promise), a skipped one too: it
+ * never started, so it has no MODEL_START and its event time is now. */
 static void delivered(void *ctx, const struct rocky_model_exec *m,
                       const struct rocky_run *run)
 {
     struct runner *r = ctx;
-    if (m->status != ROCKY_MODEL_SKIPPED)
+    if (m->status == ROCKY_MODEL_SKIPPED)
+        emit(r, ROCKY_EVENT_MODEL_END, run, m, rocky_clock_wall_ns(),
+             rocky_clock_mono_ns());
+    else
         emit(r, ROCKY_EVENT_MODEL_END, run, m, m->finished_wall_ns,
              m->finished_mono_ns);
     rocky_output_model(&r->out, m);
+}
+
+/* Hand a finished or skipped model to the recorder; without one (it could
+ * not start) it is only announced, and the run is recorded as failed. */
+static void hand_over(struct runner *r, const struct rocky_model_exec *e,
+                      const struct rocky_run *snap)
+{
+    if (r->recorder != NULL)
+        rocky_recorder_push(r->recorder, e, snap);
+    else
+        delivered(r, e, snap);
 }
 
 struct worker {
@@ -257,13 +274,20 @@ static char *state_path_for(const struct rocky_run_options *opt,
     return out;
 }
 
-static void load_plugins(struct runner *r, const struct rocky_run_options *o)
+static void load_plugins(struct runner *r, const struct rocky_run_options *o,
+                         const char *state_path)
 {
+    /* The runner does not own the process's exit for its plugins yet
+     * (ROCKY_HOST_CAP_OWNS_EXIT stays clear), so rocky_otel keeps its own
+     * exit guard. */
+    if (rocky_plugin_set_context(r->plugins, r->p->dir, state_path, 0) != 0)
+        rocky_log(ROCKY_LOG_WARN, "plugins get no project context (out of "
+                                  "memory)");
     for (size_t i = 0; i < o->nplugins; i++)
         rocky_plugin_set_load(r->plugins, o->plugins[i]);
     rocky_plugin_set_load_list(r->plugins, getenv("ROCKY_PLUGINS"));
     for (size_t i = 0; i < r->p->nplugins; i++)
-        rocky_plugin_set_load(r->plugins, r->p->plugins[i]);
+        rocky_plugin_set_load_spec(r->plugins, &r->p->plugins[i]);
 }
 
 static void init_trace(struct rocky_run *run)
@@ -300,8 +324,8 @@ static uint32_t final_status(const struct rocky_run *run, int stop)
 }
 
 /* After the workers: anything selected and never started is recorded as
- * skipped, so the store accounts for every planned model. */
-static void record_unstarted(struct runner *r)
+ * skipped, so the store and the plugins account for every planned model. */
+static void record_unstarted(struct runner *r, const char *why)
 {
     for (size_t k = 0; k < r->p->nmodels; k++) {
         size_t i = r->p->order[k];
@@ -311,8 +335,8 @@ static void record_unstarted(struct runner *r)
         r->run.models_skipped++;
         struct rocky_model_exec *e = &r->execs[i];
         e->status = ROCKY_MODEL_SKIPPED;
-        e->error = "not started: the run was interrupted";
-        rocky_recorder_push(r->recorder, e, &r->run);
+        e->error = why;
+        hand_over(r, e, &r->run);
     }
 }
 
@@ -460,6 +484,7 @@ static int run_planned_inner(struct runner *r,
     run->config_hash = r->p->config_hash;
     run->hostname = hostname;
     run->rocky_version = ROCKY_VERSION;
+    run->adapter = "sqlite";
     run->models_total = (uint32_t)nselected;
     init_trace(run);
 
@@ -475,28 +500,39 @@ static int run_planned_inner(struct runner *r,
     struct rocky_run snap = *run;
     emit(r, ROCKY_EVENT_RUN_START, &snap, NULL, run->started_wall_ns,
          run->started_mono_ns);
+    /* From RUN_START on, every path below reaches RUN_END and the plugins'
+     * stop: the ABI promises it. */
+    const char *unstarted_why = "not started: the run was interrupted";
+    int stop = 0;
     if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
                              &r->recorder) != 0) {
-        rocky_log(ROCKY_LOG_ERROR, "cannot start the state store writer");
-        return 1;
-    }
-
-    pthread_t watcher;
-    int have_watcher =
-        have_signals && pthread_create(&watcher, NULL, watcher_main, r) == 0;
-    if (!have_watcher)
-        rocky_log(ROCKY_LOG_WARN, "cannot watch for SIGINT/SIGTERM; Ctrl-C "
-                                  "will kill the run without recording it");
-    code = execute(r);
-    int stop = atomic_load(&r->stop);
-    if (have_watcher) {
-        rocky_signals_wake();
-        pthread_join(watcher, NULL);
+        rocky_log(ROCKY_LOG_ERROR,
+                  "cannot start the state store writer; no model is run");
+        r->recorder = NULL;
+        r->store_failed = 1;
+        code = ROCKY_EIO;
+        unstarted_why = "not started: the state store writer did not start";
+    } else {
+        pthread_t watcher;
+        int have_watcher = have_signals &&
+                           pthread_create(&watcher, NULL, watcher_main, r) == 0;
+        if (!have_watcher)
+            rocky_log(ROCKY_LOG_WARN,
+                      "cannot watch for SIGINT/SIGTERM; Ctrl-C will kill "
+                      "the run without recording it");
+        code = execute(r);
         stop = atomic_load(&r->stop);
+        if (have_watcher) {
+            rocky_signals_wake();
+            pthread_join(watcher, NULL);
+            stop = atomic_load(&r->stop);
+        }
+        if (code != 0) {
+            rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
+            unstarted_why = "not started: no worker thread could start";
+        }
     }
-    if (code != 0)
-        rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
-    record_unstarted(r);
+    record_unstarted(r, unstarted_why);
     if (rocky_recorder_stop(r->recorder) != 0)
         r->store_failed = 1;
     r->recorder = NULL;
@@ -512,10 +548,10 @@ static int run_planned_inner(struct runner *r,
     emit(r, ROCKY_EVENT_RUN_END, &snap, NULL, run->finished_wall_ns,
          run->finished_mono_ns);
 
-    /* Plugins: shutdown waits for in-flight emits, then delivers. Only a
-     * run that had plugins gets a delivery verdict. */
+    /* Plugins: stop waits for in-flight emits, then delivers. Only a run
+     * that had plugins gets a delivery verdict. */
     if (rocky_plugin_set_count(r->plugins) > 0) {
-        int rc = rocky_plugin_set_shutdown(
+        int rc = rocky_plugin_set_stop(
             r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), NULL);
         if (rocky_store_set_delivery(r->store, run_id, rc == 0, err,
                                      sizeof err) != 0)
@@ -591,7 +627,7 @@ int rocky_run_main(const struct rocky_run_options *opt)
     } else if (rocky_plugin_set_new(ROCKY_VERSION, &r.plugins) != 0) {
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
     } else {
-        load_plugins(&r, opt);
+        load_plugins(&r, opt, state_path);
         rocky_output_init(&r.out, stdout, opt->json, nselected);
         status = run_planned(&r, opt, nselected, state_path);
         rocky_output_destroy(&r.out);

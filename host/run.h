@@ -4,9 +4,12 @@
  *
  * Shutdown order (in rocky_run_main, one step each):
  *   1. workers drain (or stop on SIGINT/SIGTERM, statements interrupted),
- *   2. never-started models are recorded, the run is finished in the store,
- *   3. RUN_END is emitted, then the plugin set is shut down (which waits
- *      for in-flight emits) and the delivery outcome recorded,
+ *   2. never-started models are recorded (each announced as a SKIPPED
+ *      MODEL_END), the run is finished in the store,
+ *   3. RUN_END is emitted — on every path after RUN_START, the state store
+ *      writer failing to start included — then the plugin instances are
+ *      stopped (which waits for in-flight emits) and the delivery outcome
+ *      recorded; they are destroyed when the plugin set is freed,
  *   4. output, exit status.
  */
 #ifndef ROCKY_HOST_RUN_H

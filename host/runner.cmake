@@ -2,6 +2,7 @@
 add_library(rocky_runner STATIC
   ${CMAKE_CURRENT_LIST_DIR}/sqlscan.c
   ${CMAKE_CURRENT_LIST_DIR}/project_load.c
+  ${CMAKE_CURRENT_LIST_DIR}/project_plugins.c
   ${CMAKE_CURRENT_LIST_DIR}/project_graph.c
   ${CMAKE_CURRENT_LIST_DIR}/materialize.c
   ${CMAKE_CURRENT_LIST_DIR}/signals.c

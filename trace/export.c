@@ -1,7 +1,6 @@
 /* export.c — replay a stored run through plugins (see export.h). */
 #include "export.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +9,25 @@
 #include "rocky/error.h"
 
 /* Replayed events: the original wall times; the original monotonic clock
- * is gone, so mono_ns is 0 (as the ABI says for REPLAY). */
-static void emit(struct rocky_plugin_set *set, uint32_t type,
-                 const struct rocky_run *run,
-                 const struct rocky_model_exec *model, int64_t wall_ns)
+ * is gone, so mono_ns is 0 (as the ABI says for REPLAY). Paced: a plugin
+ * whose queue is full (ROCKY_EAGAIN) is flushed and offered the event
+ * again, so a replay never outruns a bounded exporter queue. Returns
+ * ROCKY_ETIMEDOUT when a plugin stayed full for `step_timeout_ms`. */
+static int emit(struct rocky_plugin_set *set, uint32_t type,
+                const struct rocky_run *run,
+                const struct rocky_model_exec *model, int64_t wall_ns,
+                int64_t step_timeout_ms)
 {
-    rocky_plugin_set_emit_new(set, type, ROCKY_EVENT_FLAG_REPLAY, run, model,
-                              wall_ns, 0);
+    struct rocky_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.struct_size = sizeof ev;
+    ev.type = type;
+    ev.flags = ROCKY_EVENT_FLAG_REPLAY;
+    ev.wall_ns = wall_ns;
+    ev.run = run;
+    ev.model = model;
+    return rocky_plugin_set_emit_paced(
+        set, &ev, rocky_deadline_after_ms(step_timeout_ms));
 }
 
 static int started(const struct rocky_model_exec *m)
@@ -58,25 +69,6 @@ static void delta(const struct rocky_delivery_report *now,
     out->pending = now->pending;
 }
 
-/* Models per flush: the default, or half the exporter's queue when the
- * standard OTEL_BSP_MAX_QUEUE_SIZE makes it smaller (invalid values are the
- * exporter's to warn about; they leave the default). */
-static size_t chunk_models(void)
-{
-    const char *v = getenv("OTEL_BSP_MAX_QUEUE_SIZE");
-    if (v == NULL || v[0] == '\0')
-        return ROCKY_EXPORT_CHUNK_MODELS;
-    char *end;
-    errno = 0;
-    long q = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || q < 1)
-        return ROCKY_EXPORT_CHUNK_MODELS;
-    size_t half = (size_t)q / 2;
-    if (half < 1)
-        half = 1;
-    return half < ROCKY_EXPORT_CHUNK_MODELS ? half : ROCKY_EXPORT_CHUNK_MODELS;
-}
-
 /* Wait for what was emitted so far. 0 when nothing is left pending. */
 static int drain(struct rocky_plugin_set *set, int64_t timeout_ms,
                  struct rocky_delivery_report *report)
@@ -111,37 +103,40 @@ int rocky_export_run(struct rocky_plugin_set *set,
     begin.status = ROCKY_RUN_RUNNING;
     begin.finished_wall_ns = 0;
     begin.models_succeeded = begin.models_failed = begin.models_skipped = 0;
-    emit(set, ROCKY_EVENT_RUN_START, &begin, NULL, run.started_wall_ns);
-    struct rocky_delivery_report after = {.struct_size = sizeof after};
-    size_t since_flush = 0, chunk = chunk_models();
-    int stuck = 0;
+    int stuck = emit(set, ROCKY_EVENT_RUN_START, &begin, NULL,
+                     run.started_wall_ns, step_timeout_ms) != 0;
     for (size_t i = 0; i < rec->model_count && !stuck; i++) {
         const struct rocky_model_exec *m = &rec->models[i];
-        if (!started(m))
-            continue;
-        if (since_flush == chunk) {
-            stuck = drain(set, step_timeout_ms, &after) != 0;
-            since_flush = 0;
-            if (stuck)
-                break;
-        }
-        since_flush++;
         struct rocky_model_exec live = *m;
         live.started_mono_ns = live.finished_mono_ns = 0;
+        if (!started(m)) {
+            /* Never started: MODEL_END alone, as in the live run. */
+            live.status = ROCKY_MODEL_SKIPPED;
+            if (live.error == NULL)
+                live.error = "not started";
+            stuck = emit(set, ROCKY_EVENT_MODEL_END, &run, &live,
+                         run.finished_wall_ns, step_timeout_ms) != 0;
+            continue;
+        }
         struct rocky_model_exec at_start = live;
         at_start.status = ROCKY_MODEL_RUNNING;
         at_start.finished_wall_ns = 0;
         at_start.rows_affected = at_start.bytes_written = -1;
         at_start.error = NULL;
-        emit(set, ROCKY_EVENT_MODEL_START, &run, &at_start, m->started_wall_ns);
+        stuck = emit(set, ROCKY_EVENT_MODEL_START, &run, &at_start,
+                     m->started_wall_ns, step_timeout_ms) != 0;
         /* A model the crash cut short has no end: it ends with the run. */
         if (live.finished_wall_ns == 0)
             live.finished_wall_ns = run.finished_wall_ns;
-        emit(set, ROCKY_EVENT_MODEL_END, &run, &live, live.finished_wall_ns);
+        if (!stuck)
+            stuck = emit(set, ROCKY_EVENT_MODEL_END, &run, &live,
+                         live.finished_wall_ns, step_timeout_ms) != 0;
     }
     /* A stuck replay still ends the run, so a plugin never holds a run
      * that has no end; it stays unconfirmed either way. */
-    emit(set, ROCKY_EVENT_RUN_END, &run, NULL, run.finished_wall_ns);
+    emit(set, ROCKY_EVENT_RUN_END, &run, NULL, run.finished_wall_ns,
+         stuck ? 0 : step_timeout_ms);
+    struct rocky_delivery_report after = {.struct_size = sizeof after};
     drain(set, stuck ? 0 : step_timeout_ms, &after);
     delta(&after, &before, result);
     result->confirmed = !stuck && result->accepted > 0 &&

@@ -7,8 +7,11 @@
  * MODEL_START + MODEL_END for every model that started, RUN_END, each with
  * ROCKY_EVENT_FLAG_REPLAY, the stored trace and span ids and the original
  * wall-clock times (monotonic times 0). Skipped and never-started models get
- * no events, as in a live run. Delivery is at least once: a backend may see
- * a span twice if the first delivery did arrive but was not confirmed.
+ * a MODEL_END alone (status SKIPPED), as in a live run. A replay emits far
+ * faster than any exporter sends; it is paced by the ABI's backpressure: a
+ * plugin answering ROCKY_EAGAIN is flushed and offered the event again
+ * (rocky_plugin_set_emit_paced). Delivery is at least once: a backend may
+ * see a span twice if the first delivery did arrive but was not confirmed.
  *
  * A run is marked delivered in the store only when the plugins confirm that
  * every span accepted for it was delivered (none dropped, none pending) and
@@ -28,12 +31,6 @@
  * gives its plugins the same budget at exit). */
 #define ROCKY_EXPORT_DEADLINE_MS 15000
 
-/* Model events between two flushes of a replay. A replay emits far faster
- * than any exporter sends, so it waits for delivery every this many models
- * rather than overflow a bounded queue (rocky_otel's default holds 2048).
- * With OTEL_BSP_MAX_QUEUE_SIZE set, half that queue when it is smaller. */
-#define ROCKY_EXPORT_CHUNK_MODELS 256
-
 /* Outcome of replaying one run. */
 struct rocky_export_result {
     uint64_t accepted;  /* spans the plugins took for this run     */
@@ -45,10 +42,9 @@ struct rocky_export_result {
 
 /*
  * Replay the finished (or crashed/interrupted) run `rec` through `set`,
- * flushing every ROCKY_EXPORT_CHUNK_MODELS models (see above) and at the
- * end, each
- * flush bounded by `step_timeout_ms`; a step that leaves spans pending ends
- * the replay early (the run stays unconfirmed). A crashed run's end is its
+ * then flush. A plugin that stays full for `step_timeout_ms` ends the
+ * replay early (the run stays unconfirmed); the final flush is bounded by
+ * it too. A crashed run's end is its
  * last model's end and its counters are recomputed from its models.
  * Returns 0 and fills *result (the report's deltas since the previous call
  * on the same set), or ROCKY_EREFUSED with a message in `err` when the run

@@ -381,10 +381,17 @@ static int show(const struct options *o, struct rocky_store *store,
 
 /* Plugins to export through: --plugin first, then ROCKY_PLUGINS. Returns
  * the set, or NULL after printing why there is none. */
-static struct rocky_plugin_set *load_export_plugins(const struct options *o)
+static struct rocky_plugin_set *load_export_plugins(const struct options *o,
+                                                    const char *state_path)
 {
     struct rocky_plugin_set *set = NULL;
     if (rocky_plugin_set_new(ROCKY_VERSION, &set) != 0) {
+        fail("out of memory loading plugins", ROCKY_ENOMEM, "");
+        return NULL;
+    }
+    /* A replay has a store but no project; it does not own the exit. */
+    if (rocky_plugin_set_context(set, NULL, state_path, 0) != 0) {
+        rocky_plugin_set_free(set);
         fail("out of memory loading plugins", ROCKY_ENOMEM, "");
         return NULL;
     }
@@ -485,7 +492,7 @@ static int export_main(const struct options *o, const char *path)
     }
     struct rocky_plugin_set *set = NULL;
     if (status == 0 && (one != NULL || nids > 0)) {
-        set = load_export_plugins(o);
+        set = load_export_plugins(o, path);
         if (set == NULL)
             status = EXIT_FAILURE_1;
     }
@@ -531,7 +538,7 @@ static int export_main(const struct options *o, const char *path)
         int64_t deadline =
             status == 0 ? rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS)
                         : rocky_clock_mono_ns();
-        rocky_plugin_set_shutdown(set, deadline, NULL);
+        rocky_plugin_set_stop(set, deadline, NULL);
         rocky_plugin_set_free(set);
     }
     for (size_t i = 0; i < nids; i++)

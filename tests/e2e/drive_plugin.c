@@ -254,7 +254,7 @@ static void forked_child(void)
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
     int64_t t0 = rocky_clock_mono_ns();
     int rc =
-        rocky_plugin_set_shutdown(set, rocky_deadline_after_ms(2000), &rep);
+        rocky_plugin_set_stop(set, rocky_deadline_after_ms(2000), &rep);
     int64_t ms = (rocky_clock_mono_ns() - t0) / 1000000;
     printf("{\"child\":1,\"child_span_id\":\"%s\",\"shutdown_rc\":%d,"
            "\"shutdown_ms\":%lld,\"accepted\":%llu,\"delivered\":%llu,"
@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
     int64_t t0 = rocky_clock_mono_ns();
-    int rc = rocky_plugin_set_shutdown(
+    int rc = rocky_plugin_set_stop(
         set, rocky_deadline_after_ms(o.deadline_ms), &rep);
     int64_t shutdown_ms = (rocky_clock_mono_ns() - t0) / 1000000;
     char trace_hex[33], span_hex[17], parent_hex[17];

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,7 +22,7 @@
 
 /* ---- captured log lines ------------------------------------------------ */
 
-#define MAX_LINES 64
+#define MAX_LINES 4096
 static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *lines[MAX_LINES];
 static int line_count;
@@ -169,11 +170,12 @@ static void test_abi_too_old_names_both_versions(void **state)
 {
     int rc = rocky_plugin_set_load(*state, fixture("abi_old"));
     assert_int_equal(rc, ROCKY_EVERSION);
-    if (lines_matching("abi_old.so", "plugin ABI 0.9", "too old",
-                       "(plugin ABI 1.0)", NULL) != 1)
+    if (lines_matching("abi_old.so", "plugin ABI 1.0", "too old",
+                       "(plugin ABI 2.0)", NULL) != 1)
         dump_lines();
-    assert_int_equal(lines_matching("abi_old.so", "plugin ABI 0.9", "too old",
-                                    "(plugin ABI 1.0)", NULL),
+    assert_int_equal(lines_matching("abi_old.so", "plugin ABI 1.0", "too old",
+                                    "(plugin ABI 2.0)", "port it to ABI 2.0",
+                                    "Migrating from ABI 1.x", NULL),
                      1);
 }
 
@@ -181,8 +183,8 @@ static void test_abi_too_new_names_both_versions(void **state)
 {
     int rc = rocky_plugin_set_load(*state, fixture("abi_new"));
     assert_int_equal(rc, ROCKY_EVERSION);
-    assert_int_equal(lines_matching("abi_new.so", "plugin ABI 2.0", "too new",
-                                    "(plugin ABI 1.0)", NULL),
+    assert_int_equal(lines_matching("abi_new.so", "plugin ABI 3.0", "too new",
+                                    "(plugin ABI 2.0)", NULL),
                      1);
 }
 
@@ -193,12 +195,12 @@ static void test_entry_returning_null_is_refused(void **state)
     assert_int_equal(lines_matching("entry_null.so", "returned NULL", NULL), 1);
 }
 
-static void test_init_refusal_prints_the_plugins_reason(void **state)
+static void test_create_refusal_prints_the_plugins_reason(void **state)
 {
     int rc = rocky_plugin_set_load(*state, fixture("init_fail"));
     assert_int_equal(rc, ROCKY_EREFUSED);
     assert_int_equal(lines_matching("plugin ", "init_fail.so",
-                                    "init failed (EREFUSED)",
+                                    "create failed (EREFUSED)",
                                     "database credentials missing", NULL),
                      1);
     assert_int_equal(rocky_plugin_set_count(*state), 0);
@@ -210,7 +212,200 @@ static void test_same_file_twice_is_refused(void **state)
     assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")),
                      ROCKY_EEXIST);
     assert_int_equal(rocky_plugin_set_count(*state), 1);
-    assert_int_equal(lines_matching("counter.so", "already loaded", NULL), 1);
+    assert_int_equal(lines_matching("counter.so",
+                                    "already loaded as instance 'counter'",
+                                    "its own \"name\"", NULL),
+                     1);
+}
+
+/* ---- instances: one library, several named instances ------------------ */
+
+static void test_one_library_serves_two_named_instances_with_config(void **s)
+{
+    assert_int_equal(
+        rocky_plugin_set_context(*s, "/projects/p", "/projects/p/state.db", 0),
+        0);
+    struct rocky_config_entry a_cfg[] = {{"endpoint", "http://a:4317"},
+                                         {"timeout", "5000"}};
+    struct rocky_config_entry b_cfg[] = {{"endpoint", "http://b:4317"}};
+    struct rocky_plugin_spec a = {fixture("counter"), "first", a_cfg, 2};
+    struct rocky_plugin_spec b = {fixture("counter"), "second", b_cfg, 1};
+    assert_int_equal(rocky_plugin_set_load_spec(*s, &a), 0);
+    assert_int_equal(rocky_plugin_set_load_spec(*s, &b), 0);
+    assert_int_equal(rocky_plugin_set_count(*s), 2);
+    assert_string_equal(rocky_plugin_set_name(*s, 0), "first");
+    assert_string_equal(rocky_plugin_set_name(*s, 1), "second");
+    assert_int_equal(
+        lines_matching("plugin first: counter: created first "
+                       "config=endpoint=http://a:4317,timeout=5000 "
+                       "project=/projects/p state=/projects/p/state.db",
+                       NULL),
+        1);
+    assert_int_equal(lines_matching("plugin second: counter: created second "
+                                    "config=endpoint=http://b:4317",
+                                    NULL),
+                     1);
+    emit_one_model_run(*s);
+    struct rocky_delivery_report total;
+    assert_int_equal(rocky_plugin_set_stop(*s, INT64_MAX, &total), 0);
+    assert_int_equal(total.accepted, 8); /* 4 events, each instance */
+    const char *expect = "run_start=1 model_start=1 model_end=1 run_end=1";
+    assert_int_equal(lines_matching("plugin first: ", expect, NULL), 1);
+    assert_int_equal(lines_matching("plugin second: ", expect, NULL), 1);
+    /* The same instance name twice is refused, the set unchanged. */
+    assert_int_equal(rocky_plugin_set_load_spec(*s, &b), ROCKY_EEXIST);
+    assert_int_equal(rocky_plugin_set_count(*s), 2);
+}
+
+static void test_duplicate_config_key_is_refused(void **state)
+{
+    struct rocky_config_entry cfg[] = {{"endpoint", "a"}, {"endpoint", "b"}};
+    struct rocky_plugin_spec spec = {fixture("counter"), NULL, cfg, 2};
+    assert_int_equal(rocky_plugin_set_load_spec(*state, &spec), ROCKY_EINVAL);
+    assert_int_equal(lines_matching("counter.so",
+                                    "config key 'endpoint' is given twice",
+                                    NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_count(*state), 0);
+}
+
+/* stop exactly once, then destroy (the fixture aborts on any breach), and
+ * destroy only when the set is freed. */
+static void test_stop_then_destroy_each_exactly_once(void **state)
+{
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
+    emit_one_model_run(*state);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, NULL), 0);
+    assert_int_equal(lines_matching("counter: destroyed", NULL), 0);
+    rocky_plugin_set_free(*state);
+    *state = NULL;
+    assert_int_equal(lines_matching("stop=1", NULL), 1);
+    assert_int_equal(
+        lines_matching("plugin counter: counter: destroyed counter", NULL), 1);
+    /* free without an explicit stop: stop (immediately), then destroy. */
+    struct rocky_plugin_set *set = NULL;
+    assert_int_equal(rocky_plugin_set_new("9.9.9-test", &set), 0);
+    assert_int_equal(rocky_plugin_set_load(set, fixture("counter_b")), 0);
+    rocky_plugin_set_free(set);
+    assert_int_equal(lines_matching("plugin counter_b: ", "stop=1", NULL), 1);
+    assert_int_equal(lines_matching("counter: destroyed counter_b", NULL), 1);
+}
+
+/* A stop that times out leaves a thread of the plugin running; destroy
+ * still comes, the thread stops using the host at destroy, and the library
+ * stays mapped while it lingers in its own code (a dlclose would crash it).
+ * Under ASan, any use of the freed services table or names fails here. */
+static void test_stop_timeout_then_destroy_abandons_threads_safely(void **s)
+{
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("slow_stop")), 0);
+    /* Let its thread use the host's log for a while. */
+    for (int i = 0; i < 200 && lines_matching("still delivering", NULL) < 3;
+         i++) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    assert_true(lines_matching("still delivering", NULL) >= 3);
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_stop(*s, rocky_clock_mono_ns(), &r),
+                     ROCKY_ETIMEDOUT);
+    assert_int_equal(r.pending, 1);
+    rocky_plugin_set_free(*s);
+    *s = NULL;
+    pthread_mutex_lock(&lines_lock);
+    int destroyed_at = -1, chatter_after = 0;
+    for (int i = 0; i < line_count; i++) {
+        if (strstr(lines[i], "counter: destroyed slow_stop"))
+            destroyed_at = i;
+        else if (destroyed_at >= 0 && strstr(lines[i], "still delivering"))
+            chatter_after++;
+    }
+    pthread_mutex_unlock(&lines_lock);
+    assert_true(destroyed_at >= 0);
+    /* The thread outlives destroy by 50 ms, in the library's code. */
+    struct timespec wait = {0, 150 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    pthread_mutex_lock(&lines_lock);
+    for (int i = destroyed_at + 1; i < line_count; i++)
+        chatter_after += strstr(lines[i], "still delivering") != NULL;
+    pthread_mutex_unlock(&lines_lock);
+    assert_int_equal(chatter_after, 0);
+}
+
+/* ---- backpressure: ROCKY_EAGAIN means "full, flush me" ----------------- */
+
+/* A live emit never waits: what a full instance refuses is counted as
+ * dropped by the host, once warned, and the run is not confirmed. */
+static void test_live_emit_counts_refused_events_as_dropped(void **state)
+{
+    struct rocky_config_entry cfg[] = {{"capacity", "2"}};
+    struct rocky_plugin_spec spec = {fixture("eagain"), NULL, cfg, 1};
+    assert_int_equal(rocky_plugin_set_load_spec(*state, &spec), 0);
+    emit_one_model_run(*state); /* 4 events into a queue of 2 */
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &r), ROCKY_EIO);
+    assert_int_equal(r.accepted, 2);
+    assert_int_equal(r.delivered, 2);
+    assert_int_equal(r.dropped, 2);
+    assert_int_equal(r.pending, 0);
+    assert_int_equal(lines_matching("plugin eagain: its queue is full", NULL),
+                     1);
+}
+
+/* A paced emit flushes a full instance and offers the event again: 5,000
+ * events through a queue of 2, nothing dropped. */
+static void test_paced_emit_flushes_and_retries_so_nothing_drops(void **state)
+{
+    struct rocky_config_entry cfg[] = {{"capacity", "2"}};
+    struct rocky_plugin_spec spec = {fixture("eagain"), NULL, cfg, 1};
+    assert_int_equal(rocky_plugin_set_load_spec(*state, &spec), 0);
+    struct rocky_run run = test_run();
+    struct rocky_event ev = {.struct_size = sizeof ev,
+                             .type = ROCKY_EVENT_RUN_START,
+                             .flags = ROCKY_EVENT_FLAG_REPLAY,
+                             .run = &run};
+    for (int i = 0; i < 5000; i++)
+        assert_int_equal(rocky_plugin_set_emit_paced(
+                             *state, &ev, rocky_deadline_after_ms(10000)),
+                         0);
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &r), 0);
+    assert_int_equal(r.accepted, 5000);
+    assert_int_equal(r.dropped, 0);
+    assert_int_equal(lines_matching("run_start=5000", "flush=2499", NULL), 1);
+}
+
+/* An instance that stays full past the deadline: the event is dropped for
+ * it, and the caller learns so. */
+static void test_paced_emit_gives_up_at_the_deadline(void **state)
+{
+    struct rocky_config_entry cfg[] = {{"capacity", "0"}};
+    struct rocky_plugin_spec spec = {fixture("eagain"), NULL, cfg, 1};
+    assert_int_equal(rocky_plugin_set_load_spec(*state, &spec), 0);
+    struct rocky_run run = test_run();
+    struct rocky_event ev = {
+        .struct_size = sizeof ev, .type = ROCKY_EVENT_RUN_START, .run = &run};
+    assert_int_equal(
+        rocky_plugin_set_emit_paced(*state, &ev, rocky_deadline_after_ms(20)),
+        ROCKY_ETIMEDOUT);
+    struct rocky_delivery_report r;
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &r), ROCKY_EIO);
+    assert_int_equal(r.accepted, 0);
+    assert_int_equal(r.dropped, 1);
+}
+
+/* ---- event types by ABI minor ----------------------------------------- */
+
+static void test_event_types_unknown_to_the_plugins_minor_are_not_sent(void **s)
+{
+    assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_MODEL_END), 0);
+    assert_int_equal(rocky_event_type_since_minor(99), -1);
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("grown")), 0); /* 2.7 */
+    struct rocky_run run = test_run();
+    rocky_plugin_set_emit_new(*s, 99, 0, &run, NULL, 1, 1);
+    emit_one_model_run(*s);
+    assert_int_equal(rocky_plugin_set_stop(*s, INT64_MAX, NULL), 0);
+    assert_int_equal(lines_matching("run_start=1 ", "other=0", NULL), 2);
 }
 
 /* ---- negotiation: structs that grew or are short ---------------------- */
@@ -220,22 +415,21 @@ static void test_descriptor_from_newer_minor_is_accepted(void **state)
     assert_int_equal(rocky_plugin_set_load(*state, fixture("grown")), 0);
     assert_string_equal(rocky_plugin_set_name(*state, 0), "grown");
     emit_one_model_run(*state);
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, NULL), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, NULL), 0);
     assert_int_equal(lines_matching("plugin grown: counter: run_start=1",
                                     "model_end=1", "run_end=1", NULL),
                      1);
 }
 
-static void
-test_short_descriptor_callbacks_beyond_size_are_not_called(void **state)
+/* A descriptor that ends before destroy cannot be given the lifecycle the
+ * ABI promises: refused, saying so. */
+static void test_descriptor_without_destroy_is_refused(void **state)
 {
-    /* The fixture's flush/shutdown abort(): reaching them fails the test. */
-    assert_int_equal(rocky_plugin_set_load(*state, fixture("small")), 0);
-    emit_one_model_run(*state);
-    struct rocky_delivery_report r;
-    assert_int_equal(rocky_plugin_set_flush(*state, INT64_MAX, &r), 0);
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &r), 0);
-    assert_int_equal(r.pending, 0);
+    assert_int_equal(rocky_plugin_set_load(*state, fixture("small")),
+                     ROCKY_EINVAL);
+    assert_int_equal(lines_matching("small.so", "no create or destroy", NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_count(*state), 0);
 }
 
 /* ---- fan-out, errors, delivery reports -------------------------------- */
@@ -268,7 +462,7 @@ static void test_events_reach_every_loaded_plugin(void **state)
     emit_one_model_run(*state);
     emit_one_model_run(*state);
     struct rocky_delivery_report total;
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &total), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &total), 0);
     const char *expect = "run_start=2 model_start=2 model_end=2 run_end=2";
     assert_int_equal(lines_matching("plugin counter: ", expect, NULL), 1);
     assert_int_equal(lines_matching("plugin counter_b: ", expect, NULL), 1);
@@ -285,7 +479,7 @@ static void test_callback_error_is_reported_once(void **state)
         lines_matching("plugin event_fail: on_event failed", "EIO", NULL), 1);
 }
 
-static void test_flush_and_shutdown_report_pending_and_dropped(void **state)
+static void test_flush_and_stop_report_pending_and_dropped(void **state)
 {
     assert_int_equal(rocky_plugin_set_load(*state, fixture("pending")), 0);
     emit_one_model_run(*state);
@@ -294,30 +488,27 @@ static void test_flush_and_shutdown_report_pending_and_dropped(void **state)
                      ROCKY_ETIMEDOUT);
     assert_int_equal(r.accepted, 4);
     assert_int_equal(r.pending, 1);
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &r),
-                     ROCKY_EIO);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &r), ROCKY_EIO);
     assert_int_equal(r.dropped, 1);
     assert_int_equal(r.delivered, 3);
 }
 
-static void
-test_shutdown_twice_calls_plugin_once_and_repeats_result(void **state)
+static void test_stop_twice_calls_plugin_once_and_repeats_result(void **state)
 {
     assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
     emit_one_model_run(*state);
     struct rocky_delivery_report first, second;
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &first), 0);
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &second), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &first), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &second), 0);
     assert_memory_equal(&first, &second, sizeof first);
-    assert_int_equal(lines_matching("shutdown=1", NULL), 1);
-    assert_int_equal(lines_matching("shutdown=2", NULL), 0);
+    assert_int_equal(lines_matching("stop=1", NULL), 1);
 }
 
-static void test_events_after_shutdown_are_not_delivered(void **state)
+static void test_events_after_stop_are_not_delivered(void **state)
 {
     assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
     emit_one_model_run(*state);
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, NULL), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, NULL), 0);
     emit_one_model_run(*state); /* must not reach the plugin */
     assert_int_equal(lines_matching("run_start=1 ", NULL), 1);
 }
@@ -341,10 +532,10 @@ test_eight_threads_emit_concurrently_and_nothing_is_lost(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    setenv("ROCKY_EVENTS_JSONL", path, 1);
     assert_int_equal(rocky_plugin_set_load(*state, fixture("counter")), 0);
-    assert_int_equal(rocky_plugin_set_load(*state, ROCKY_EVENTS_JSONL_PLUGIN),
-                     0);
+    struct rocky_config_entry cfg[] = {{"path", path}};
+    struct rocky_plugin_spec jsonl = {ROCKY_EVENTS_JSONL_PLUGIN, NULL, cfg, 1};
+    assert_int_equal(rocky_plugin_set_load_spec(*state, &jsonl), 0);
 
     pthread_t threads[THREADS];
     for (int i = 0; i < THREADS; i++)
@@ -353,7 +544,7 @@ test_eight_threads_emit_concurrently_and_nothing_is_lost(void **state)
         pthread_join(threads[i], NULL);
 
     struct rocky_delivery_report total;
-    assert_int_equal(rocky_plugin_set_shutdown(*state, INT64_MAX, &total), 0);
+    assert_int_equal(rocky_plugin_set_stop(*state, INT64_MAX, &total), 0);
     const int runs = THREADS * RUNS_PER_THREAD;
     char expect[160];
     snprintf(expect, sizeof expect,
@@ -377,7 +568,6 @@ test_eight_threads_emit_concurrently_and_nothing_is_lost(void **state)
     }
     fclose(f);
     unlink(path);
-    unsetenv("ROCKY_EVENTS_JSONL");
     assert_int_equal(count, 4 * runs);
     assert_int_equal(whole, count);
 }
@@ -398,13 +588,32 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_entry_returning_null_is_refused,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_init_refusal_prints_the_plugins_reason, setup, teardown),
+            test_create_refusal_prints_the_plugins_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_file_twice_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_descriptor_from_newer_minor_is_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_short_descriptor_callbacks_beyond_size_are_not_called, setup,
+            test_descriptor_without_destroy_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_one_library_serves_two_named_instances_with_config, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_config_key_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_stop_then_destroy_each_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_stop_timeout_then_destroy_abandons_threads_safely, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_live_emit_counts_refused_events_as_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paced_emit_flushes_and_retries_so_nothing_drops, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paced_emit_gives_up_at_the_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_event_types_unknown_to_the_plugins_minor_are_not_sent, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             test_colon_list_loads_every_entry_and_skips_empty_ones, setup,
@@ -414,13 +623,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_error_is_reported_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_flush_and_shutdown_report_pending_and_dropped, setup,
+            test_flush_and_stop_report_pending_and_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_stop_twice_calls_plugin_once_and_repeats_result, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
-            test_shutdown_twice_calls_plugin_once_and_repeats_result, setup,
-            teardown),
-        cmocka_unit_test_setup_teardown(
-            test_events_after_shutdown_are_not_delivered, setup, teardown),
+            test_events_after_stop_are_not_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_eight_threads_emit_concurrently_and_nothing_is_lost, setup,
             teardown),
