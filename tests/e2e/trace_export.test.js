@@ -1,8 +1,10 @@
 'use strict';
-// `rocky trace --export-pending` of a real run that is larger than the
-// exporter's queue: the replay waits for delivery between chunks, so every
-// span arrives (a replay that emitted everything at once would overflow the
-// bounded queue and drop most of them), with the stored ids and times.
+// `rocky trace --export-pending` of runs larger than the exporter's queue:
+// the replay is paced by the plugin ABI's backpressure (an exporter whose
+// queue is full answers ROCKY_EAGAIN, the replay flushes it and offers the
+// span again), so every span arrives (a replay that emitted everything at
+// once would overflow the bounded queue and drop most of them), with the
+// stored ids and times.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
@@ -81,4 +83,27 @@ test('export-pending delivers a run larger than the queue, every span with its s
     { OTEL_EXPORTER_OTLP_ENDPOINT: rx.endpoint });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /no runs awaiting delivery/);
+});
+
+test('a 5,000-model replay through a 64-span queue: paced by EAGAIN, nothing dropped', { skip: !process.env.TRACE_MAKE_STORE && 'no trace_make_store' }, async (t) => {
+  const N = 5000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocky-export-wide-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const state = path.join(dir, 'state.db');
+  const made = await runProcess(process.env.TRACE_MAKE_STORE, [state, 'wide', String(N)], {}, 120000);
+  assert.equal(made.code, 0, made.stderr);
+
+  const rx = await startReceiver();
+  t.after(() => rx.stop());
+  const exp = await rocky(['trace', '--export-pending', '--state', state, '--plugin', PLUGIN],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: rx.endpoint, OTEL_BSP_MAX_QUEUE_SIZE: '64',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64', ROCKY_LOG: 'warn' });
+  assert.equal(exp.status, 0, `${exp.stdout}\n${exp.stderr}`);
+  assert.match(exp.stdout, new RegExp(`: ${N + 1} spans delivered`));
+  assert.doesNotMatch(exp.stderr, /dropped|queue is full/);
+  const spans = rx.spans().map((s) => s.span);
+  const models = spans.filter((s) => s.name === 'materialize.table');
+  assert.equal(models.length, N);
+  assert.equal(new Set(models.map((m) => m.spanIdHex)).size, N, 'each span once');
+  assert.equal(spans.length, N + 1);
 });

@@ -11,7 +11,13 @@
  *   trace_make_store PATH running  `sample` plus a newer run left running by
  *                                  this (then exited) process: it reads back
  *                                  as crashed, with no finish time
+ *   trace_make_store PATH wide N   one successful run of N models, 2 ms
+ *                                  each, distinct span ids, awaiting
+ *                                  delivery (for replays through small
+ *                                  queues); written in one transaction
  */
+#include <stdlib.h>
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +25,7 @@
 #include "fixture.h"
 #include "rocky/error.h"
 #include "store.h"
+#include "store_batch.h"
 
 #define OLD_RUN "20251125T055000.000Z-0ld0"
 #define NEW_RUN "20251125T060000.000Z-5a3f"
@@ -99,10 +106,54 @@ static int running(const char *path)
     return rc;
 }
 
+static int wide(const char *path, long n)
+{
+    struct rocky_run_record *rec =
+        fx_record("20251125T060000.000Z-w1de", 2 * n + 1, ROCKY_RUN_SUCCESS);
+    char name[32];
+    for (long i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "m%05ld", i);
+        fx_model(rec, name, 2 * i, 2 * i + 2, ROCKY_MODEL_SUCCESS, NULL);
+        /* fx_model's ids repeat after 255 models; these do not. */
+        uint8_t *id = (uint8_t *)rec->models[i].span_id;
+        id[0] = (uint8_t)(i >> 8);
+        id[1] = (uint8_t)i;
+        id[2] = 0x77;
+    }
+    struct rocky_run *run = (struct rocky_run *)&rec->run;
+    run->models_total = run->models_succeeded = (uint32_t)n;
+    struct rocky_store *store = NULL;
+    char err[512] = "";
+    int rc =
+        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_run_begin(store, &rec->run, err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_batch_begin(store, err, sizeof err);
+    for (size_t i = 0; rc == 0 && i < rec->model_count; i++)
+        rc = rocky_store_model_record(store, rec->run.run_id, &rec->models[i],
+                                      err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_batch_commit(store, err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_run_finish(store, &rec->run, err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_set_delivery(store, rec->run.run_id, 0, err,
+                                      sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "trace_make_store: %s: %s\n", path, err);
+    rocky_store_close(store);
+    rocky_run_record_free(rec);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[2], "wide") == 0)
+        return wide(argv[1], strtol(argv[3], NULL, 10)) == 0 ? 0 : 1;
     if (argc != 3) {
-        fprintf(stderr, "usage: %s PATH sample|empty|newer|running\n", argv[0]);
+        fprintf(stderr, "usage: %s PATH sample|empty|newer|running|wide N\n",
+                argv[0]);
         return 2;
     }
     int rc;

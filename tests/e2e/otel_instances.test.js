@@ -1,0 +1,77 @@
+'use strict';
+// Plugin ABI 2.0 instances, end to end: one rocky_otel.so loaded twice by
+// the real runner from rocky.json, each instance with its own config
+// (endpoint, service name), each sending to its own independent receiver.
+// Each receiver must get the whole run — every span exactly once, under
+// that instance's service name — and nothing meant for the other.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startReceiver } = require('./receiver/harness');
+const { runProcess, attrs, PLUGIN } = require('./common');
+
+const ROCKY = process.env.ROCKY_BIN;
+
+function makeProject(dir, plugins) {
+  fs.mkdirSync(path.join(dir, 'models'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'models', 'a.sql'), 'SELECT 1 AS x\n');
+  fs.writeFileSync(path.join(dir, 'models', 'b.sql'), 'SELECT x FROM a\n');
+  fs.writeFileSync(path.join(dir, 'models', 'c.sql'), 'SELECT x FROM a\n');
+  fs.writeFileSync(path.join(dir, 'models', 'd.sql'), 'SELECT abs(-9223372036854775808) AS y\n');
+  fs.writeFileSync(path.join(dir, 'models', 'e.sql'), 'SELECT y FROM d\n');
+  fs.writeFileSync(path.join(dir, 'rocky.json'), JSON.stringify({ name: 'two', threads: 2, plugins }));
+}
+
+test('two instances of rocky_otel with their own config each deliver the whole run to their own collector', { skip: !ROCKY && 'no runner' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocky-instances-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const a = await startReceiver();
+  t.after(() => a.stop());
+  const b = await startReceiver();
+  t.after(() => b.stop());
+  makeProject(path.join(dir, 'p'), [
+    { path: PLUGIN, name: 'otel_a', config: { endpoint: a.endpoint, service_name: 'svc-a', insecure: true } },
+    { path: PLUGIN, name: 'otel_b', config: { endpoint: b.endpoint, service_name: 'svc-b', timeout: 5000 } },
+  ]);
+  const state = path.join(dir, 'state.db');
+  // The environment points elsewhere: each instance's config must win.
+  const res = await runProcess(ROCKY, ['run', path.join(dir, 'p'), '--state', state],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'from-env', ROCKY_LOG: 'info' }, 60000);
+  assert.equal(res.code, 1, `partial failure expected\n${res.stdout}\n${res.stderr}`);
+  assert.doesNotMatch(res.stderr, /did not confirm delivery/, res.stderr);
+
+  const shown = await runProcess(ROCKY, ['trace', 'latest', '--json', '--state', state], {});
+  const doc = JSON.parse(shown.stdout);
+  const ran = doc.models.filter((m) => m.status !== 'skipped');
+  for (const [rx, svc] of [[a, 'svc-a'], [b, 'svc-b']]) {
+    const spans = rx.spans();
+    const models = spans.filter((s) => s.span.name === 'materialize.table');
+    const others = spans.filter((s) => s.span.name !== 'materialize.table');
+    assert.equal(others.length, 1, `${svc}: one run span`);
+    assert.equal(models.length, ran.length, `${svc}: one span per model that ran`);
+    assert.deepEqual(new Set(models.map((s) => s.span.spanIdHex)), new Set(ran.map((m) => m.span_id)));
+    for (const s of spans) {
+      assert.equal(s.span.traceIdHex, doc.trace_id);
+      assert.equal(attrs(s.resource.attributes)['service.name'], svc);
+    }
+  }
+});
+
+test('an unknown rocky_otel config key refuses that instance by name; the run and the other instance go on', { skip: !ROCKY && 'no runner' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocky-instances-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const a = await startReceiver();
+  t.after(() => a.stop());
+  makeProject(path.join(dir, 'p'), [
+    { path: PLUGIN, name: 'good', config: { endpoint: a.endpoint } },
+    { path: PLUGIN, name: 'typo', config: { endpont: 'http://127.0.0.1:9' } },
+  ]);
+  const res = await runProcess(ROCKY, ['run', path.join(dir, 'p'), '--state', path.join(dir, 'state.db')],
+    { ROCKY_LOG: 'info' }, 60000);
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /plugin .*rocky_otel\.so: create failed .*endpont/);
+  assert.match(res.stderr, /continuing without it/);
+  assert.ok(a.spans().length >= 4, 'the good instance delivered');
+});
