@@ -429,6 +429,17 @@ static int execute(struct runner *r)
     struct worker *w = calloc((size_t)r->nthreads, sizeof *w);
     if (w == NULL)
         return ROCKY_ENOMEM;
+    /* Workers never take SIGINT/SIGTERM: a thread deep inside one long SQL
+     * statement may not run a handler for a long time (under TSan, whose
+     * deferred signal delivery waits for the thread's next intercepted
+     * call, not until the statement ends), so the signal goes to a thread
+     * that is waiting (main, watcher) and sqlite3_interrupt does the rest.
+     * Threads inherit the mask at creation. */
+    sigset_t block, saved;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     int started = 0;
     for (int i = 0; i < r->nthreads; i++) {
         w[i].r = r;
@@ -437,6 +448,7 @@ static int execute(struct runner *r)
             break;
         started++;
     }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (started == 0) {
         free(w);
         return ROCKY_EIO;
