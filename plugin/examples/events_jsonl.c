@@ -1,23 +1,41 @@
 /*
- * events_jsonl.c — a complete, tiny rocky plugin: writes every event as one
- * JSON line to the file named by the environment variable ROCKY_EVENTS_JSONL.
+ * events_jsonl.c — a complete, tiny rocky plugin (ABI 2.0): each instance
+ * appends every event it sees as one JSON line to a file of its own.
  *
  * It uses nothing but the public headers (rocky/plugin.h), so it doubles as
  * the proof that the ABI can be implemented from its documentation, and as
  * the recorder test double of the runner's tests.
  *
  * Build:  cc -std=c11 -shared -fPIC -fvisibility=hidden \
- *            -I<rocky>/include events_jsonl.c -o events_jsonl.so -lpthread
+ *            -I<rocky>/include events_jsonl.c -o events_jsonl.so
  * Use:    ROCKY_EVENTS_JSONL=events.jsonl rocky run --plugin ./events_jsonl.so
+ *   or, one file per instance, in rocky.json:
+ *         "plugins": [{"path": "events_jsonl.so", "name": "audit",
+ *                      "config": {"path": "audit.jsonl"}}]
+ *
+ * Configuration (per instance):
+ *   path   the file to append to; when not set, the environment variable
+ *          ROCKY_EVENTS_JSONL. One of the two is required.
+ * Any other key is refused in create, naming it and the known keys.
+ *
+ * State: everything lives in the instance (struct jsonl), so several
+ * instances run side by side; nothing is process-wide.
  *
  * One line per event (a single write(2) on an O_APPEND descriptor, so lines
  * from concurrent worker threads never interleave):
- *   {"type":"model_end","run_id":"…","trace_id":"…","span_id":"…",
- *    "parent_span_id":"…","model":"orders","status":"success",
- *    "rows_affected":42,"bytes_written":4096,"sql_hash":"…","error":null,
- *    "attempt":1,"dependencies":["stg_orders"],"wall_ns":…,"mono_ns":…,
- *    "flags":0,"thread":12345}
+ *   {"type":"model_end","instance":"audit","run_id":"…","trace_id":"…",
+ *    "span_id":"…","parent_span_id":"…","status":"success",
+ *    "model":"orders","rows_affected":42,"bytes_written":4096,
+ *    "sql_hash":"…","error":null,"attempt":1,"dependencies":["stg_orders"],
+ *    "wall_ns":…,"mono_ns":…,"flags":0,"thread":12345}
  * `span_id` is the model's span for model events and the run's otherwise.
+ * A model that never started (MODEL_END only) has the same fields, with
+ * status "skipped" and `error` saying why. Run events carry "project",
+ * "trigger" and "models_total" instead of the model fields.
+ *
+ * Delivery: lines are written synchronously in on_event, so reports have
+ * accepted == delivered + dropped and nothing pending; an event whose line
+ * could not be written is dropped (and the first such failure logged).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* gettid */
@@ -25,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,23 +52,44 @@
 
 #include "rocky/plugin.h"
 
-#define JSONL_ENV "ROCKY_EVENTS_JSONL"
+#define JSONL_ENV        "ROCKY_EVENTS_JSONL"
+#define JSONL_KEY_PATH   "path"
+#define JSONL_KNOWN_KEYS "path"
 
-struct jsonl_state {
-    int fd;
+/* One instance. `host` and every string of `info` stay valid until destroy
+ * returned (plugin.h section 4), so they are kept as pointers. Counters are
+ * bumped by the host's worker threads concurrently; the rest is written by
+ * create/stop only. */
+struct jsonl {
+    const struct rocky_host_api *host;
+    const char *name; /* info->instance_name */
+    int fd;           /* -1 after stop */
     atomic_uint_fast64_t accepted;
     atomic_uint_fast64_t delivered;
     atomic_uint_fast64_t dropped;
-    int shut_down;
-    struct rocky_delivery_report last;
+    atomic_int write_failure_logged;
 };
 
-/* A growable line buffer; on allocation failure it marks itself failed and
- * the event is counted as dropped. */
+static void say(const struct jsonl *j, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const struct jsonl *j, int level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    j->host->log(j->host->host_ctx, level, msg);
+}
+
+/* A line buffer that starts on the stack and moves to the heap only for a
+ * long line (hot path: most events allocate nothing). On allocation
+ * failure it marks itself failed and the event is counted as dropped. */
 struct line {
     char *buf;
     size_t len, cap;
     int failed;
+    char small[1024];
 };
 
 static void put(struct line *l, const char *s, size_t n)
@@ -57,14 +97,16 @@ static void put(struct line *l, const char *s, size_t n)
     if (l->failed)
         return;
     if (l->len + n + 1 > l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 512;
+        size_t cap = l->cap * 2;
         while (cap < l->len + n + 1)
             cap *= 2;
-        char *grown = realloc(l->buf, cap);
+        char *grown = l->buf == l->small ? malloc(cap) : realloc(l->buf, cap);
         if (grown == NULL) {
             l->failed = 1;
             return;
         }
+        if (l->buf == l->small)
+            memcpy(grown, l->small, l->len);
         l->buf = grown;
         l->cap = cap;
     }
@@ -140,13 +182,16 @@ static const char *type_name(uint32_t type)
     }
 }
 
-static void format_event(struct line *l, const struct rocky_event *ev)
+static void format_event(struct line *l, const struct jsonl *j,
+                         const struct rocky_event *ev)
 {
     const struct rocky_run *run = ev->run;
     const struct rocky_model_exec *m = ev->model;
     puts_raw(l, "{");
     put_field(l, "type");
     put_json_string(l, type_name(ev->type));
+    put_field(l, "instance");
+    put_json_string(l, j->name);
     put_field(l, "run_id");
     put_json_string(l, run->run_id);
     put_field(l, "trace_id");
@@ -198,110 +243,173 @@ static void format_event(struct line *l, const struct rocky_event *ev)
     puts_raw(l, "}\n");
 }
 
-static int jsonl_init(const struct rocky_host_api *host, void **state,
-                      char *errbuf, size_t errbuf_size)
+/* Refuse any key but the ones we know, naming it, so a typo in rocky.json
+ * is never silently ignored (plugin.h section 4). */
+static int check_config(const struct rocky_instance_info *info, char *errbuf,
+                        size_t errbuf_size)
 {
-    const char *path = getenv(JSONL_ENV);
-    if (path == NULL || *path == '\0') {
-        snprintf(errbuf, errbuf_size,
-                 "%s is not set; set it to the file the events should be "
-                 "appended to",
-                 JSONL_ENV);
-        return ROCKY_EINVAL;
+    for (uint32_t i = 0; i < info->config_count; i++) {
+        const char *key = info->config[i].key;
+        if (strcmp(key, JSONL_KEY_PATH) != 0) {
+            snprintf(errbuf, errbuf_size,
+                     "unknown config key '%s' (known keys: %s)", key,
+                     JSONL_KNOWN_KEYS);
+            return ROCKY_EINVAL;
+        }
     }
-    /* One instance per process (the host never loads a file twice), kept in
-     * static storage so that shutdown can be idempotent without freeing. */
-    static struct jsonl_state the_state;
-    struct jsonl_state *s = &the_state;
-    memset(s, 0, sizeof *s);
-    s->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
-        snprintf(errbuf, errbuf_size, "cannot open %s=%s: %s", JSONL_ENV, path,
-                 strerror(errno));
-        return ROCKY_EIO;
-    }
-    if (host->log != NULL) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "writing events to %s", path);
-        host->log(host->host_ctx, ROCKY_LOG_DEBUG, msg);
-    }
-    *state = s;
     return 0;
 }
 
-static int jsonl_on_event(void *state, const struct rocky_event *ev)
+static int jsonl_create(const struct rocky_host_api *host,
+                        const struct rocky_instance_info *info, void **instance,
+                        char *errbuf, size_t errbuf_size)
 {
-    struct jsonl_state *s = state;
+    int rc = check_config(info, errbuf, errbuf_size);
+    if (rc != 0)
+        return rc;
+    const char *path = host->config_get(host->host_ctx, JSONL_KEY_PATH);
+    const char *from = "config key '" JSONL_KEY_PATH "'";
+    if (path == NULL) {
+        path = getenv(JSONL_ENV);
+        from = JSONL_ENV;
+        if (path == NULL || *path == '\0') {
+            snprintf(errbuf, errbuf_size,
+                     "no output file: set config key '%s' of instance '%s' "
+                     "or %s to the file the events should be appended to",
+                     JSONL_KEY_PATH, info->instance_name, JSONL_ENV);
+            return ROCKY_EINVAL;
+        }
+    }
+    if (*path == '\0') {
+        snprintf(errbuf, errbuf_size,
+                 "config key '%s' is empty; set it to the file the events "
+                 "should be appended to",
+                 JSONL_KEY_PATH);
+        return ROCKY_EINVAL;
+    }
+
+    struct jsonl *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        snprintf(errbuf, errbuf_size, "out of memory");
+        return ROCKY_ENOMEM;
+    }
+    j->host = host;
+    j->name = info->instance_name;
+    atomic_init(&j->accepted, 0);
+    atomic_init(&j->delivered, 0);
+    atomic_init(&j->dropped, 0);
+    atomic_init(&j->write_failure_logged, 0);
+    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (j->fd < 0) {
+        snprintf(errbuf, errbuf_size, "cannot open %s (from %s): %s", path,
+                 from, strerror(errno));
+        free(j);
+        return ROCKY_EIO;
+    }
+    say(j, ROCKY_LOG_DEBUG, "writing events to %s (from %s)", path, from);
+    *instance = j;
+    return 0;
+}
+
+static int jsonl_on_event(void *instance, const struct rocky_event *ev)
+{
+    struct jsonl *j = instance;
     if (type_name(ev->type) == NULL)
         return 0; /* a newer host's event type: ignore, as the ABI asks */
-    atomic_fetch_add(&s->accepted, 1);
-    struct line l = {0};
-    format_event(&l, ev);
+    atomic_fetch_add(&j->accepted, 1);
+    struct line l = {.cap = sizeof l.small};
+    l.buf = l.small;
+    format_event(&l, j, ev);
     int rc = 0;
+    int err = 0;
     if (l.failed) {
         rc = ROCKY_ENOMEM;
-    } else if (write(s->fd, l.buf, l.len) != (ssize_t)l.len) {
+    } else if (write(j->fd, l.buf, l.len) != (ssize_t)l.len) {
+        err = errno;
         rc = ROCKY_EIO;
     }
-    free(l.buf);
-    atomic_fetch_add(rc == 0 ? &s->delivered : &s->dropped, 1);
+    if (l.buf != l.small)
+        free(l.buf);
+    /* Taken, then lost: ours to count as dropped (not ROCKY_EAGAIN, which
+     * would mean "not taken"). */
+    atomic_fetch_add(rc == 0 ? &j->delivered : &j->dropped, 1);
+    if (rc != 0 && atomic_exchange(&j->write_failure_logged, 1) == 0)
+        say(j, ROCKY_LOG_WARN,
+            "cannot write an event line (%s); dropping it (later failures "
+            "are counted, not logged)",
+            rc == ROCKY_EIO ? strerror(err) : j->host->strerror(rc));
     return rc;
 }
 
-static void fill_report(struct jsonl_state *s, struct rocky_delivery_report *r)
+static void report(struct jsonl *j, struct rocky_delivery_report *dst)
 {
-    if (r == NULL)
-        return;
     /* Writes are synchronous: nothing is ever pending. */
-    struct rocky_delivery_report out = {.struct_size = r->struct_size};
-    out.accepted = atomic_load(&s->accepted);
-    out.delivered = atomic_load(&s->delivered);
-    out.dropped = atomic_load(&s->dropped);
-    out.pending = 0;
-    size_t n = r->struct_size < sizeof out ? r->struct_size : sizeof out;
-    memcpy(r, &out, n);
+    struct rocky_delivery_report now = {
+        .struct_size = sizeof now,
+        .accepted = atomic_load(&j->accepted),
+        .delivered = atomic_load(&j->delivered),
+        .dropped = atomic_load(&j->dropped),
+        .pending = 0,
+    };
+    rocky_delivery_report_write(dst, &now);
 }
 
-static int jsonl_flush(void *state, int64_t deadline_mono_ns,
-                       struct rocky_delivery_report *report)
+/* Lines are in the file already; syncing only makes them durable, so it is
+ * skipped when the deadline left no time to wait. */
+static void sync_by(struct jsonl *j, int64_t deadline_mono_ns)
 {
-    struct jsonl_state *s = state;
-    if (!s->shut_down)
-        fdatasync(s->fd);
-    fill_report(s, report);
+    if (j->fd >= 0 && j->host->mono_ns() < deadline_mono_ns)
+        fdatasync(j->fd);
+}
+
+static int jsonl_flush(void *instance, int64_t deadline_mono_ns,
+                       struct rocky_delivery_report *r)
+{
+    struct jsonl *j = instance;
+    sync_by(j, deadline_mono_ns);
+    report(j, r);
     return 0;
 }
 
-static int jsonl_shutdown(void *state, int64_t deadline_mono_ns,
-                          struct rocky_delivery_report *report)
+static int jsonl_stop(void *instance, int64_t deadline_mono_ns,
+                      struct rocky_delivery_report *r)
 {
-    struct jsonl_state *s = state;
-    if (!s->shut_down) {
-        fdatasync(s->fd);
-        close(s->fd);
-        s->shut_down = 1;
-    }
-    fill_report(s, report);
+    struct jsonl *j = instance;
+    sync_by(j, deadline_mono_ns);
+    if (j->fd >= 0 && close(j->fd) != 0)
+        say(j, ROCKY_LOG_WARN, "closing the events file: %s", strerror(errno));
+    j->fd = -1;
+    report(j, r);
     return 0;
+}
+
+static void jsonl_destroy(void *instance)
+{
+    struct jsonl *j = instance;
+    if (j->fd >= 0) /* not reached through a host: stop always came first */
+        close(j->fd);
+    free(j);
 }
 
 static const struct rocky_plugin descriptor = {
     .struct_size = sizeof(struct rocky_plugin),
     .abi_version = ROCKY_PLUGIN_ABI_VERSION,
     .name = "events_jsonl",
-    .version = "1.0.0",
-    .description = "writes every event as a JSON line to $ROCKY_EVENTS_JSONL",
-    .init = jsonl_init,
+    .version = "2.0.0",
+    .description = "writes every event as a JSON line to config 'path' or "
+                   "$ROCKY_EVENTS_JSONL",
+    .create = jsonl_create,
     .on_event = jsonl_on_event,
     .flush = jsonl_flush,
-    .shutdown = jsonl_shutdown,
+    .stop = jsonl_stop,
+    .destroy = jsonl_destroy,
 };
 
+/* Describes the plugin only; the host checks the ABI major and refuses a
+ * mismatch with both versions named, so there is nothing to check here. */
 ROCKY_PLUGIN_EXPORT const struct rocky_plugin *
 rocky_plugin_entry(const struct rocky_host_api *host)
 {
-    if (host == NULL ||
-        ROCKY_PLUGIN_ABI_MAJOR_OF(host->abi_version) != ROCKY_PLUGIN_ABI_MAJOR)
-        return NULL;
+    (void)host;
     return &descriptor;
 }
