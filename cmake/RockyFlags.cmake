@@ -4,8 +4,8 @@ include(CheckCSourceCompiles)
 
 add_library(rocky_build_flags INTERFACE)
 target_compile_options(rocky_build_flags INTERFACE
-  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-  -Wno-unused-parameter)
+  -Wall -Wextra -Wshadow -Wno-unused-parameter
+  $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes -Wmissing-prototypes>)
 target_compile_definitions(rocky_build_flags INTERFACE _GNU_SOURCE)
 if(ROCKY_WERROR)
   target_compile_options(rocky_build_flags INTERFACE -Werror)
@@ -47,6 +47,7 @@ function(rocky_add_plugin target)
   set_target_properties(${target} PROPERTIES
     PREFIX ""
     C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
   if(ARG_OUTPUT_NAME)

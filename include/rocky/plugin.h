@@ -156,8 +156,11 @@
  * ---------------------------------------------------------------------------
  *   - on_event is called concurrently from the host's worker threads, for
  *     different models of the same run, and for several instances.
- *   - on_event must return quickly and never block on I/O or on a lock held
- *     across I/O: copy what you need into a bounded queue and return.
+ *   - on_event must return quickly: never wait on the network, on another
+ *     thread, or on a lock held across such a wait. Copy what you need into
+ *     a bounded queue and return. A short write to a local file is the one
+ *     kind of I/O that fits (events_jsonl does it, and so reports accepted
+ *     == delivered, section 8).
  *   - Every pointer inside an event (the event, the run, the model, strings,
  *     the dependency array) is valid only during the call.
  *   - create, flush, stop and destroy of all instances of a library are
