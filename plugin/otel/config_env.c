@@ -1,5 +1,6 @@
 /*
- * config_env.c — the OTel SDK environment variables, parsed per the spec.
+ * config_env.c — one instance's config keys over the OTel SDK environment
+ * variables, parsed per the spec (rules and precedence in otel_config.h).
  */
 #include "otel_config.h"
 
@@ -13,21 +14,127 @@
 
 #include "rocky/error.h"
 
+/* Every key and the variable it mirrors. The per-signal variables not
+ * listed (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, ...) have no key of their own:
+ * the generic key covers both signals. */
+static const struct key {
+    const char *key;
+    const char *var;
+} known[] = {
+    {"endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+    {"traces_endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+    {"metrics_endpoint", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"},
+    {"headers", "OTEL_EXPORTER_OTLP_HEADERS"},
+    {"timeout", "OTEL_EXPORTER_OTLP_TIMEOUT"},
+    {"compression", "OTEL_EXPORTER_OTLP_COMPRESSION"},
+    {"insecure", "OTEL_EXPORTER_OTLP_INSECURE"},
+    {"certificate", "OTEL_EXPORTER_OTLP_CERTIFICATE"},
+    {"protocol", "OTEL_EXPORTER_OTLP_PROTOCOL"},
+    {"service_name", "OTEL_SERVICE_NAME"},
+    {"resource_attributes", "OTEL_RESOURCE_ATTRIBUTES"},
+    {"exit_timeout_ms", "ROCKY_OTEL_EXIT_TIMEOUT_MS"},
+    {"disabled", "OTEL_SDK_DISABLED"},
+    {"traces_exporter", "OTEL_TRACES_EXPORTER"},
+    {"metrics_exporter", "OTEL_METRICS_EXPORTER"},
+    {"bsp_max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"},
+    {"bsp_max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"},
+    {"bsp_schedule_delay", "OTEL_BSP_SCHEDULE_DELAY"},
+    {"bsp_export_timeout", "OTEL_BSP_EXPORT_TIMEOUT"},
+    {"metric_export_interval", "OTEL_METRIC_EXPORT_INTERVAL"},
+    {"metric_export_timeout", "OTEL_METRIC_EXPORT_TIMEOUT"},
+    {"metrics_temporality_preference",
+     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"},
+    {"attribute_value_length_limit", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"},
+};
+#define NKEYS (sizeof known / sizeof known[0])
+
+const char *rocky_otel_config_key(size_t i)
+{
+    return i < NKEYS ? known[i].key : NULL;
+}
+
 struct env {
-    const char *(*get)(const char *name);
-    rocky_otel_warn_fn warn;
-    void *warn_ctx;
-    /* Variables already warned about: the generic variables are read once
+    const struct rocky_otel_config_source *src;
+    /* Sources already warned about: the generic settings are read once
      * per signal, but each bad one is reported once. */
     char warned[48][64];
     size_t warned_count;
 };
 
-/* Empty means unset (spec). */
-static const char *value(const struct env *e, const char *name)
+/* Where a setting's value came from. */
+struct found {
+    const char *value; /* NULL: set nowhere                              */
+    char name[64];     /* what a warning names: "OTEL_BSP_SCHEDULE_DELAY" or
+                          "config key bsp_schedule_delay"                    */
+};
+
+/* Empty means unset (spec); the same for a config value. */
+static const char *nonempty(const char *v)
 {
-    const char *v = e->get ? e->get(name) : getenv(name);
     return (v && *v) ? v : NULL;
+}
+
+static const char *key_of(const char *var)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(known[i].var, var) == 0)
+            return known[i].key;
+    return NULL;
+}
+
+static const char *config_value(const struct env *e, const char *key)
+{
+    for (size_t i = 0; i < e->src->config_count; i++) {
+        const struct rocky_config_entry *c = &e->src->config[i];
+        if (c->key && strcmp(c->key, key) == 0)
+            return nonempty(c->value);
+    }
+    return NULL;
+}
+
+static const char *env_value(const struct env *e, const char *var)
+{
+    return nonempty(e->src->getenv ? e->src->getenv(var) : getenv(var));
+}
+
+/* The one source that decides a setting whose variables are `vars`, most
+ * specific first: every config key before every variable. */
+static struct found lookup(const struct env *e, const char *const *vars,
+                           size_t n)
+{
+    struct found f = {.value = NULL, .name = ""};
+    for (size_t i = 0; i < n; i++) {
+        const char *key = key_of(vars[i]);
+        if (key && (f.value = config_value(e, key))) {
+            snprintf(f.name, sizeof f.name, "config key %s", key);
+            return f;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((f.value = env_value(e, vars[i]))) {
+            snprintf(f.name, sizeof f.name, "%s", vars[i]);
+            return f;
+        }
+    }
+    return f;
+}
+
+/* A setting with one variable (and its key). */
+static struct found one(const struct env *e, const char *var)
+{
+    return lookup(e, &var, 1);
+}
+
+/* A per-signal setting: OTEL_EXPORTER_OTLP_<sig>_<what> and the generic
+ * OTEL_EXPORTER_OTLP_<what>, and their keys. */
+static struct found per_signal(const struct env *e, const char *sig,
+                               const char *what)
+{
+    char specific[96], generic[96];
+    snprintf(specific, sizeof specific, "OTEL_EXPORTER_OTLP_%s_%s", sig, what);
+    snprintf(generic, sizeof generic, "OTEL_EXPORTER_OTLP_%s", what);
+    const char *vars[] = {specific, generic};
+    return lookup(e, vars, 2);
 }
 
 /* A value shown in a warning: bounded, control bytes replaced, so a hostile
@@ -62,30 +169,31 @@ static void warn(struct env *e, const char *name, const char *val,
     } else {
         snprintf(msg, sizeof msg, "%s %s; using %s", name, what, dflt);
     }
-    if (e->warn)
-        e->warn(e->warn_ctx, msg);
+    if (e->src->warn)
+        e->src->warn(e->src->warn_ctx, msg);
 }
 
 /* Returns 1 true, 0 false, -1 unset; warns once on anything else. */
-static int get_bool(struct env *e, const char *name)
+static int get_bool(struct env *e, const struct found *f)
 {
-    const char *v = value(e, name);
+    const char *v = f->value;
     if (!v)
         return -1;
     if (strcasecmp(v, "true") == 0)
         return 1;
     if (strcasecmp(v, "false") == 0)
         return 0;
-    warn(e, name, v, "is not a boolean (true or false)", "the default false");
+    warn(e, f->name, v, "is not a boolean (true or false)",
+         "the default false");
     return -1;
 }
 
 /* A non-negative integer; `min` is the smallest accepted value. Leaves
  * *out unchanged (the default) when unset or invalid. Returns 1 when set. */
-static int get_int(struct env *e, const char *name, int64_t min, int64_t max,
-                   int64_t *out)
+static int get_int(struct env *e, const struct found *f, int64_t min,
+                   int64_t max, int64_t *out)
 {
-    const char *v = value(e, name);
+    const char *v = f->value;
     if (!v)
         return 0;
     char *end = NULL;
@@ -102,7 +210,7 @@ static int get_int(struct env *e, const char *name, int64_t min, int64_t max,
     snprintf(what, sizeof what, "is not an integer in [%lld, %lld]",
              (long long)min, (long long)max);
     snprintf(dflt, sizeof dflt, "the default %lld", (long long)*out);
-    warn(e, name, v, what, dflt);
+    warn(e, f->name, v, what, dflt);
     return 0;
 }
 
@@ -243,86 +351,71 @@ static int parse_endpoint(const char *v, int insecure, char *target,
 static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
                        const char *sig, int64_t dflt_timeout, int *any_endpoint)
 {
-    char name[96];
-    const char *v;
+    char var[96];
+    struct found f;
 
-    snprintf(name, sizeof name, "OTEL_%s_EXPORTER", sig);
+    snprintf(var, sizeof var, "OTEL_%s_EXPORTER", sig);
+    f = one(e, var);
     s->enabled = 1;
-    if ((v = value(e, name))) {
-        if (strcasecmp(v, "none") == 0)
+    if (f.value) {
+        if (strcasecmp(f.value, "none") == 0)
             s->enabled = 0;
-        else if (strcasecmp(v, "otlp") != 0)
-            warn(e, name, v, "is not supported (otlp or none)",
+        else if (strcasecmp(f.value, "otlp") != 0)
+            warn(e, f.name, f.value, "is not supported (otlp or none)",
                  "the default otlp");
     }
 
-    /* Protocol: the generic and the signal's variable. */
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_PROTOCOL", sig);
-    const char *pname = value(e, name) ? name : "OTEL_EXPORTER_OTLP_PROTOCOL";
-    if ((v = value(e, pname)) && strcasecmp(v, "grpc") != 0)
-        warn(e, pname, v, "is not supported: this exporter speaks gRPC only",
-             "grpc");
+    f = per_signal(e, sig, "PROTOCOL");
+    if (f.value && strcasecmp(f.value, "grpc") != 0)
+        warn(e, f.name, f.value,
+             "is not supported: this exporter speaks gRPC only", "grpc");
 
-    /* Insecure: the signal's variable wins over the generic one. */
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_INSECURE", sig);
-    int insecure = get_bool(e, name);
-    if (insecure < 0)
-        insecure = get_bool(e, "OTEL_EXPORTER_OTLP_INSECURE");
+    f = per_signal(e, sig, "INSECURE");
+    int insecure = get_bool(e, &f);
 
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_ENDPOINT", sig);
-    const char *ename = name;
-    v = value(e, name);
-    if (!v) {
-        ename = "OTEL_EXPORTER_OTLP_ENDPOINT";
-        v = value(e, ename);
-    }
-    if (v)
+    f = per_signal(e, sig, "ENDPOINT");
+    if (f.value)
         *any_endpoint = 1;
-    if (!v || parse_endpoint(v, insecure, s->target, sizeof s->target,
-                             &s->tls) != 0) {
-        if (v)
-            warn(e, ename, v, "is not a valid http(s)://host:port endpoint",
+    if (!f.value || parse_endpoint(f.value, insecure, s->target,
+                                   sizeof s->target, &s->tls) != 0) {
+        if (f.value)
+            warn(e, f.name, f.value,
+                 "is not a valid http(s)://host:port endpoint",
                  "the default " ROCKY_OTEL_DEFAULT_ENDPOINT);
         parse_endpoint(ROCKY_OTEL_DEFAULT_ENDPOINT, insecure, s->target,
                        sizeof s->target, &s->tls);
     }
 
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_TIMEOUT", sig);
     s->timeout_ms = dflt_timeout;
-    if (!get_int(e, name, 1, 3600000, &s->timeout_ms))
-        get_int(e, "OTEL_EXPORTER_OTLP_TIMEOUT", 1, 3600000, &s->timeout_ms);
+    f = per_signal(e, sig, "TIMEOUT");
+    get_int(e, &f, 1, 3600000, &s->timeout_ms);
 
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_COMPRESSION", sig);
-    const char *cname =
-        value(e, name) ? name : "OTEL_EXPORTER_OTLP_COMPRESSION";
-    if ((v = value(e, cname))) {
-        if (strcasecmp(v, "gzip") == 0)
+    f = per_signal(e, sig, "COMPRESSION");
+    if (f.value) {
+        if (strcasecmp(f.value, "gzip") == 0)
             s->gzip = 1;
-        else if (strcasecmp(v, "none") != 0)
-            warn(e, cname, v, "is not supported (gzip or none)",
+        else if (strcasecmp(f.value, "none") != 0)
+            warn(e, f.name, f.value, "is not supported (gzip or none)",
                  "the default none");
     }
 
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_CERTIFICATE", sig);
-    const char *caname =
-        value(e, name) ? name : "OTEL_EXPORTER_OTLP_CERTIFICATE";
-    if ((v = value(e, caname))) {
-        if (strlen(v) < sizeof s->ca_file && access(v, R_OK) == 0)
-            strcpy(s->ca_file, v);
+    f = per_signal(e, sig, "CERTIFICATE");
+    if (f.value) {
+        if (strlen(f.value) < sizeof s->ca_file && access(f.value, R_OK) == 0)
+            strcpy(s->ca_file, f.value);
         else
-            warn(e, caname, v, "is not a readable file",
+            warn(e, f.name, f.value, "is not a readable file",
                  "the system's root certificates");
     }
 
-    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_HEADERS", sig);
-    const char *hname = value(e, name) ? name : "OTEL_EXPORTER_OTLP_HEADERS";
-    if ((v = value(e, hname))) {
-        int n = parse_pairs(v, s->header_keys, s->header_values,
+    f = per_signal(e, sig, "HEADERS");
+    if (f.value) {
+        int n = parse_pairs(f.value, s->header_keys, s->header_values,
                             ROCKY_OTEL_MAX_HEADERS, 1);
         if (n == -2)
             return ROCKY_ENOMEM;
         if (n < 0) /* value never shown: headers carry credentials */
-            warn(e, hname, NULL,
+            warn(e, f.name, NULL,
                  "is malformed (want key=value pairs separated by commas, "
                  "values percent-encoded)",
                  "no headers");
@@ -332,16 +425,43 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
     return 0;
 }
 
-int rocky_otel_config_load(struct rocky_otel_config *cfg,
-                           const char *(*get)(const char *name),
-                           rocky_otel_warn_fn warnfn, void *warn_ctx)
+/* Refuse a key we do not know, so a typo is never silently ignored. */
+static int check_keys(const struct rocky_otel_config_source *src, char *err,
+                      size_t err_size)
 {
+    for (size_t i = 0; i < src->config_count; i++) {
+        const char *k = src->config[i].key;
+        size_t j = 0;
+        while (k && j < NKEYS && strcmp(known[j].key, k) != 0)
+            j++;
+        if (k && j < NKEYS)
+            continue;
+        if (!err || err_size == 0)
+            return ROCKY_EINVAL;
+        char shown_key[48];
+        shown(k ? k : "(null)", shown_key, sizeof shown_key);
+        size_t len = (size_t)snprintf(
+            err, err_size, "unknown config key \"%s\"; known keys:", shown_key);
+        for (j = 0; j < NKEYS && len < err_size; j++)
+            len += (size_t)snprintf(err + len, err_size - len, "%s %s",
+                                    j ? "," : "", known[j].key);
+        return ROCKY_EINVAL;
+    }
+    return 0;
+}
+
+int rocky_otel_config_load(struct rocky_otel_config *cfg,
+                           const struct rocky_otel_config_source *src,
+                           char *err, size_t err_size)
+{
+    static const struct rocky_otel_config_source none = {0};
     struct env e;
     memset(&e, 0, sizeof e);
-    e.get = get;
-    e.warn = warnfn;
-    e.warn_ctx = warn_ctx;
+    e.src = src ? src : &none;
     memset(cfg, 0, sizeof *cfg);
+    int rc = check_keys(e.src, err, err_size);
+    if (rc != 0)
+        return rc;
     cfg->bsp_max_queue_size = 2048;
     cfg->bsp_max_export_batch = 512;
     cfg->bsp_schedule_delay_ms = 5000;
@@ -352,32 +472,34 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
     strcpy(cfg->service_name, "rocky");
 
     int any_endpoint = 0;
-    int rc = load_signal(&e, &cfg->traces, "TRACES", 10000, &any_endpoint);
+    rc = load_signal(&e, &cfg->traces, "TRACES", 10000, &any_endpoint);
     if (rc == 0)
         rc = load_signal(&e, &cfg->metrics, "METRICS", 10000, &any_endpoint);
     if (rc != 0) {
         rocky_otel_config_free(cfg);
+        snprintf(err, err_size, "out of memory reading the configuration");
         return rc;
     }
 
-    const char *v;
-    if ((v = value(&e, "OTEL_SERVICE_NAME"))) {
-        if (strlen(v) < sizeof cfg->service_name) {
-            strcpy(cfg->service_name, v);
+    struct found f = one(&e, "OTEL_SERVICE_NAME");
+    if (f.value) {
+        if (strlen(f.value) < sizeof cfg->service_name) {
+            strcpy(cfg->service_name, f.value);
             cfg->service_name_set = 1;
         } else
-            warn(&e, "OTEL_SERVICE_NAME", v, "is too long",
-                 "the default rocky");
+            warn(&e, f.name, f.value, "is too long", "the default rocky");
     }
-    if ((v = value(&e, "OTEL_RESOURCE_ATTRIBUTES"))) {
-        int n = parse_pairs(v, cfg->resource_keys, cfg->resource_values,
+    f = one(&e, "OTEL_RESOURCE_ATTRIBUTES");
+    if (f.value) {
+        int n = parse_pairs(f.value, cfg->resource_keys, cfg->resource_values,
                             ROCKY_OTEL_MAX_RES_ATTRS, 0);
         if (n == -2) {
             rocky_otel_config_free(cfg);
+            snprintf(err, err_size, "out of memory reading the configuration");
             return ROCKY_ENOMEM;
         }
         if (n < 0)
-            warn(&e, "OTEL_RESOURCE_ATTRIBUTES", v,
+            warn(&e, f.name, f.value,
                  "is malformed (want key=value pairs separated by commas, "
                  "values percent-encoded) and is discarded whole",
                  "no extra resource attributes");
@@ -386,57 +508,63 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
     }
 
     int64_t n = cfg->bsp_max_queue_size;
-    get_int(&e, "OTEL_BSP_MAX_QUEUE_SIZE", 1, 1 << 20, &n);
+    f = one(&e, "OTEL_BSP_MAX_QUEUE_SIZE");
+    get_int(&e, &f, 1, 1 << 20, &n);
     cfg->bsp_max_queue_size = (uint32_t)n;
     n = cfg->bsp_max_export_batch;
-    if (get_int(&e, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1 << 20, &n) &&
-        n > cfg->bsp_max_queue_size) {
+    f = one(&e, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+    if (get_int(&e, &f, 1, 1 << 20, &n) && n > cfg->bsp_max_queue_size) {
         char d[64];
         snprintf(d, sizeof d, "the queue size %u", cfg->bsp_max_queue_size);
-        warn(&e, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-             value(&e, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-             "exceeds OTEL_BSP_MAX_QUEUE_SIZE", d);
+        warn(&e, f.name, f.value, "exceeds the span queue's size", d);
         n = cfg->bsp_max_queue_size;
     }
     if (n > cfg->bsp_max_queue_size) /* the default 512 vs a small queue */
         n = cfg->bsp_max_queue_size;
     cfg->bsp_max_export_batch = (uint32_t)n;
-    get_int(&e, "OTEL_BSP_SCHEDULE_DELAY", 0, 3600000,
-            &cfg->bsp_schedule_delay_ms);
-    get_int(&e, "OTEL_BSP_EXPORT_TIMEOUT", 1, 3600000,
-            &cfg->bsp_export_timeout_ms);
-    get_int(&e, "OTEL_METRIC_EXPORT_INTERVAL", 1, 86400000,
-            &cfg->metric_export_interval_ms);
-    get_int(&e, "OTEL_METRIC_EXPORT_TIMEOUT", 1, 3600000,
-            &cfg->metric_export_timeout_ms);
-    get_int(&e, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, INT32_MAX,
-            &cfg->attr_value_length_limit);
+    f = one(&e, "OTEL_BSP_SCHEDULE_DELAY");
+    get_int(&e, &f, 0, 3600000, &cfg->bsp_schedule_delay_ms);
+    f = one(&e, "OTEL_BSP_EXPORT_TIMEOUT");
+    get_int(&e, &f, 1, 3600000, &cfg->bsp_export_timeout_ms);
+    f = one(&e, "OTEL_METRIC_EXPORT_INTERVAL");
+    get_int(&e, &f, 1, 86400000, &cfg->metric_export_interval_ms);
+    f = one(&e, "OTEL_METRIC_EXPORT_TIMEOUT");
+    get_int(&e, &f, 1, 3600000, &cfg->metric_export_timeout_ms);
+    f = one(&e, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT");
+    get_int(&e, &f, 0, INT32_MAX, &cfg->attr_value_length_limit);
 
     cfg->exit_timeout_ms = cfg->traces.timeout_ms;
-    get_int(&e, "ROCKY_OTEL_EXIT_TIMEOUT_MS", 0, 3600000,
-            &cfg->exit_timeout_ms);
+    f = one(&e, "ROCKY_OTEL_EXIT_TIMEOUT_MS");
+    get_int(&e, &f, 0, 3600000, &cfg->exit_timeout_ms);
 
-    if ((v = value(&e, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"))) {
-        if (strcasecmp(v, "delta") == 0)
+    f = one(&e, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE");
+    if (f.value) {
+        if (strcasecmp(f.value, "delta") == 0)
             cfg->temporality = ROCKY_OTEL_DELTA;
-        else if (strcasecmp(v, "lowmemory") == 0)
+        else if (strcasecmp(f.value, "lowmemory") == 0)
             cfg->temporality = ROCKY_OTEL_LOWMEMORY;
-        else if (strcasecmp(v, "cumulative") != 0)
-            warn(&e, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", v,
+        else if (strcasecmp(f.value, "cumulative") != 0)
+            warn(&e, f.name, f.value,
                  "is not supported (cumulative, delta or lowmemory)",
                  "the default cumulative");
     }
 
-    if (get_bool(&e, "OTEL_SDK_DISABLED") == 1) {
+    f = one(&e, "OTEL_SDK_DISABLED");
+    if (get_bool(&e, &f) == 1) {
         cfg->inert = 1;
-        cfg->inert_reason = "OTEL_SDK_DISABLED=true";
+        snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
+                 "disabled (%s=true)", f.name);
     } else if (!any_endpoint) {
         cfg->inert = 1;
-        cfg->inert_reason = "no OTEL_EXPORTER_OTLP_ENDPOINT set";
+        snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
+                 "no endpoint (config key endpoint or "
+                 "OTEL_EXPORTER_OTLP_ENDPOINT)");
     } else if (!cfg->traces.enabled && !cfg->metrics.enabled) {
         cfg->inert = 1;
-        cfg->inert_reason = "OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER "
-                            "are none";
+        snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
+                 "both exporters are none (traces_exporter, "
+                 "metrics_exporter or OTEL_TRACES_EXPORTER, "
+                 "OTEL_METRICS_EXPORTER)");
     }
     return 0;
 }

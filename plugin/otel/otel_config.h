@@ -1,13 +1,39 @@
 /*
- * otel_config.h — the exporter's configuration, read from the standard
- * OpenTelemetry SDK environment variables.
+ * otel_config.h — the exporter's configuration: one instance's config keys
+ * (rocky/plugin.h section 4) over the standard OpenTelemetry SDK
+ * environment variables.
  *
  * Rules (OTel SDK specification, "Environment Variable Specification"):
  * an empty value means unset; booleans are only case-insensitive
  * "true"/"false"; enum values are case-insensitive; a malformed
  * OTEL_RESOURCE_ATTRIBUTES is discarded whole. Every invalid value produces
- * exactly one warning that names the variable and the default used
- * instead. Header values are secrets: they never appear in any message.
+ * exactly one warning that names where it came from (the config key, or
+ * the variable) and the default used instead. Header values are secrets:
+ * they never appear in any message.
+ *
+ * Keys. Each key mirrors one variable: the variable's name without its
+ * OTEL_EXPORTER_OTLP_ / OTEL_ / ROCKY_OTEL_ prefix, in lower case
+ * ("timeout" for OTEL_EXPORTER_OTLP_TIMEOUT, "bsp_max_queue_size" for
+ * OTEL_BSP_MAX_QUEUE_SIZE, "exit_timeout_ms" for
+ * ROCKY_OTEL_EXIT_TIMEOUT_MS), except "disabled" for OTEL_SDK_DISABLED.
+ * Values are read with the variable's rules (JSON numbers and booleans
+ * arrive as their text). rocky_otel_config_key() lists them; any other key
+ * makes the load fail.
+ *
+ * Precedence, for every setting: the instance's config beats the
+ * environment. For a per-signal setting of signal S (TRACES or METRICS),
+ * the first of these that is set decides:
+ *
+ *   1. config "S_endpoint"            (only the endpoint has per-signal keys)
+ *   2. config "endpoint" (generic key: "timeout", "headers", ...)
+ *   3. OTEL_EXPORTER_OTLP_S_ENDPOINT  (the signal's variable)
+ *   4. OTEL_EXPORTER_OTLP_ENDPOINT    (the generic variable)
+ *
+ * so an instance with "endpoint" in its config sends both signals there
+ * whatever OTEL_EXPORTER_OTLP_TRACES_ENDPOINT says; the environment only
+ * fills the settings the config leaves unset. The source that decides is
+ * the only one read: when its value is invalid, the warning names it and
+ * the default is used (a less specific source is not consulted).
  */
 #ifndef ROCKY_OTEL_CONFIG_H
 #define ROCKY_OTEL_CONFIG_H
@@ -15,13 +41,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rocky/plugin.h" /* struct rocky_config_entry */
+
 #define ROCKY_OTEL_MAX_HEADERS      32
 #define ROCKY_OTEL_MAX_RES_ATTRS    64
 #define ROCKY_OTEL_DEFAULT_ENDPOINT "http://localhost:4317"
 
 /* One signal's (traces or metrics) transport settings. */
 struct rocky_otel_signal_config {
-    int enabled;         /* OTEL_{TRACES,METRICS}_EXPORTER != none          */
+    int enabled;         /* {traces,metrics}_exporter != none               */
     char target[512];    /* gRPC target "host:port" (scheme stripped)       */
     int tls;             /* 1: TLS (https or insecure=false), 0: plaintext  */
     char ca_file[512];   /* _CERTIFICATE, or "" for the system roots        */
@@ -46,7 +74,7 @@ struct rocky_otel_config {
     /* 1 when the SDK is disabled or no endpoint is configured: the plugin
      * then starts nothing. `inert_reason` says which (for a debug line). */
     int inert;
-    const char *inert_reason;
+    char inert_reason[128];
     struct rocky_otel_signal_config traces;
     struct rocky_otel_signal_config metrics;
     char service_name[256];
@@ -70,16 +98,35 @@ struct rocky_otel_config {
 /* Where warnings go: one line, no trailing newline. */
 typedef void (*rocky_otel_warn_fn)(void *ctx, const char *message);
 
+/* What a configuration is read from. */
+struct rocky_otel_config_source {
+    /* The instance's configuration (info->config), `config_count`
+     * entries; NULL when there is none. Read during the load only. */
+    const struct rocky_config_entry *config;
+    size_t config_count;
+    /* The environment, getenv-shaped so tests can pass their own table;
+     * NULL means getenv(3). */
+    const char *(*getenv)(const char *name);
+    /* Where each invalid value is reported, once. May be NULL. */
+    rocky_otel_warn_fn warn;
+    void *warn_ctx;
+};
+
+/* The i-th config key (0-based, in the order the README lists them), or
+ * NULL past the last one. */
+const char *rocky_otel_config_key(size_t i);
+
 /*
- * Fill `cfg` from the environment through `get` (getenv-shaped, so tests
- * can pass their own table; NULL means getenv). Each invalid value is
- * reported once through `warn` and replaced by its default. Never fails on
- * bad input; returns 0, or ROCKY_ENOMEM (cfg then needs no free).
- * Call rocky_otel_config_free() afterwards.
+ * Fill `cfg` from `src` (precedence above). Each invalid value is reported
+ * once through src->warn and replaced by its default: bad values never make
+ * the load fail. Returns 0; ROCKY_EINVAL when the config has a key that is
+ * not among rocky_otel_config_key() (then `err` names it and lists the known
+ * keys); ROCKY_ENOMEM. On failure cfg needs no free. Otherwise call
+ * rocky_otel_config_free() afterwards.
  */
 int rocky_otel_config_load(struct rocky_otel_config *cfg,
-                           const char *(*get)(const char *name),
-                           rocky_otel_warn_fn warn, void *warn_ctx);
+                           const struct rocky_otel_config_source *src,
+                           char *err, size_t err_size);
 
 /* Free what load allocated (headers, resource attributes). Idempotent. */
 void rocky_otel_config_free(struct rocky_otel_config *cfg);

@@ -1,4 +1,5 @@
-/* Unit tests: OTel environment variables -> struct rocky_otel_config. */
+/* Unit tests: config keys over OTel environment variables -> struct
+ * rocky_otel_config. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +9,12 @@
 #include <string.h>
 
 #include "otel_config.h"
+#include "rocky/error.h"
 
 static const char *env_table[64][2];
 static size_t env_count;
+static struct rocky_config_entry config[32];
+static size_t config_count;
 static char warnings[16][512];
 static size_t warn_count;
 
@@ -37,17 +41,38 @@ static void set(const char *k, const char *v)
     env_count++;
 }
 
+/* One entry of the instance's configuration. */
+static void key(const char *k, const char *v)
+{
+    config[config_count].key = k;
+    config[config_count].value = v;
+    config_count++;
+}
+
 static int reset(void **state)
 {
     (void)state;
     env_count = 0;
+    config_count = 0;
     warn_count = 0;
     return 0;
 }
 
+static int load_rc(struct rocky_otel_config *c, char *err, size_t err_size)
+{
+    struct rocky_otel_config_source src = {.config = config,
+                                           .config_count = config_count,
+                                           .getenv = fake_get,
+                                           .warn = fake_warn};
+    return rocky_otel_config_load(c, &src, err, err_size);
+}
+
 static void load(struct rocky_otel_config *c)
 {
-    assert_int_equal(rocky_otel_config_load(c, fake_get, fake_warn, NULL), 0);
+    char err[512] = "";
+    int rc = load_rc(c, err, sizeof err);
+    if (rc != 0)
+        fail_msg("load failed (%d): %s", rc, err);
 }
 
 static void test_defaults_without_endpoint_are_inert(void **state)
@@ -232,6 +257,179 @@ static void test_control_bytes_in_a_bad_value_are_not_echoed(void **state)
     rocky_otel_config_free(&c);
 }
 
+/* ---- per-instance config keys over the environment ------------------- */
+
+static void test_config_key_beats_its_variable_for_both_signals(void **state)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:1");
+    set("OTEL_EXPORTER_OTLP_TIMEOUT", "5000");
+    set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "6000");
+    set("OTEL_BSP_MAX_QUEUE_SIZE", "100");
+    key("timeout", "2000");
+    key("bsp_max_queue_size", "64");
+    key("exit_timeout_ms", "750");
+    load(&c);
+    assert_int_equal(c.traces.timeout_ms, 2000);
+    assert_int_equal(c.metrics.timeout_ms, 2000);
+    assert_int_equal(c.bsp_max_queue_size, 64);
+    assert_int_equal(c.exit_timeout_ms, 750);
+    assert_int_equal(warn_count, 0);
+    rocky_otel_config_free(&c);
+}
+
+static void test_environment_fills_what_the_config_leaves_unset(void **state)
+{
+    struct rocky_otel_config c;
+    set("OTEL_SERVICE_NAME", "from-env");
+    set("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "7000");
+    set("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip");
+    key("endpoint", "http://cfg:4317");
+    key("service_name", ""); /* empty: unset, as for a variable */
+    load(&c);
+    assert_false(c.inert);
+    assert_string_equal(c.traces.target, "cfg:4317");
+    assert_string_equal(c.service_name, "from-env");
+    assert_int_equal(c.traces.timeout_ms, 10000);
+    assert_int_equal(c.metrics.timeout_ms, 7000);
+    assert_true(c.traces.gzip);
+    assert_true(c.metrics.gzip);
+    /* The exit deadline follows the traces timeout, wherever it came from. */
+    assert_int_equal(c.exit_timeout_ms, 10000);
+    rocky_otel_config_free(&c);
+}
+
+static void test_config_endpoint_beats_per_signal_env_endpoints(void **state)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env-generic:1");
+    set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://env-traces:2");
+    set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://env-metrics:3");
+    key("endpoint", "http://cfg:9");
+    load(&c);
+    assert_string_equal(c.traces.target, "cfg:9");
+    assert_string_equal(c.metrics.target, "cfg:9");
+    assert_false(c.metrics.tls);
+    rocky_otel_config_free(&c);
+    /* A per-signal key beats the generic key for its signal only. */
+    key("metrics_endpoint", "https://cfg-metrics:10");
+    load(&c);
+    assert_string_equal(c.traces.target, "cfg:9");
+    assert_string_equal(c.metrics.target, "cfg-metrics:10");
+    assert_true(c.metrics.tls);
+    rocky_otel_config_free(&c);
+}
+
+static void test_config_insecure_and_headers_apply_to_both_signals(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false");
+    set("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "from=env");
+    key("endpoint", "collector:4317");
+    key("insecure", "true");
+    key("headers", "api-key=k%2C1");
+    load(&c);
+    assert_false(c.traces.tls);
+    assert_false(c.metrics.tls);
+    assert_int_equal(c.traces.header_count, 1);
+    assert_string_equal(c.traces.header_keys[0], "api-key");
+    assert_string_equal(c.traces.header_values[0], "k,1");
+    assert_int_equal(c.metrics.header_count, 1);
+    rocky_otel_config_free(&c);
+}
+
+static void test_config_disabled_overrides_the_environment_both_ways(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:1");
+    set("OTEL_SDK_DISABLED", "true");
+    key("disabled", "false");
+    load(&c);
+    assert_false(c.inert);
+    rocky_otel_config_free(&c);
+    reset(NULL);
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:1");
+    key("disabled", "true");
+    load(&c);
+    assert_true(c.inert);
+    assert_non_null(strstr(c.inert_reason, "config key disabled"));
+    rocky_otel_config_free(&c);
+}
+
+static void test_unknown_config_key_is_refused_naming_it(void **state)
+{
+    struct rocky_otel_config c;
+    key("endpoint", "http://h:1");
+    key("bsp_queue_size", "10");
+    char err[512] = "";
+    assert_int_equal(load_rc(&c, err, sizeof err), ROCKY_EINVAL);
+    assert_non_null(strstr(err, "\"bsp_queue_size\""));
+    for (size_t i = 0; rocky_otel_config_key(i); i++)
+        assert_non_null(strstr(err, rocky_otel_config_key(i)));
+    /* A key names its variable's setting exactly: case matters. */
+    reset(NULL);
+    key("Endpoint", "http://h:1");
+    assert_int_equal(load_rc(&c, err, sizeof err), ROCKY_EINVAL);
+    assert_non_null(strstr(err, "\"Endpoint\""));
+    /* Control bytes in a bad key are not echoed. */
+    reset(NULL);
+    key("x\nrocky: error: forged", "1");
+    assert_int_equal(load_rc(&c, err, sizeof err), ROCKY_EINVAL);
+    assert_null(strchr(err, '\n'));
+}
+
+static void test_every_key_is_accepted(void **state)
+{
+    struct rocky_otel_config c;
+    size_t n = 0;
+    for (; rocky_otel_config_key(n); n++)
+        key(rocky_otel_config_key(n), "");
+    assert_true(n >= 23);
+    load(&c);
+    assert_int_equal(warn_count, 0);
+    rocky_otel_config_free(&c);
+}
+
+static void test_invalid_config_value_warns_naming_the_key(void **state)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:1");
+    set("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"); /* shadowed: never read */
+    key("timeout", "soon");
+    key("headers", "token=hunter2,nonsense");
+    key("insecure", "1");
+    load(&c);
+    assert_int_equal(warn_count, 3); /* once each, not once per signal */
+    int timeout = -1, headers = -1, insecure = -1;
+    for (size_t i = 0; i < warn_count; i++) {
+        assert_null(strstr(warnings[i], "OTEL_"));
+        assert_null(strstr(warnings[i], "hunter2"));
+        if (strstr(warnings[i], "config key timeout=\"soon\""))
+            timeout = (int)i;
+        if (strstr(warnings[i], "config key headers"))
+            headers = (int)i;
+        if (strstr(warnings[i], "config key insecure"))
+            insecure = (int)i;
+    }
+    assert_true(timeout >= 0 && headers >= 0 && insecure >= 0);
+    assert_non_null(strstr(warnings[timeout], "using the default 10000"));
+    assert_int_equal(c.traces.timeout_ms, 10000);
+    assert_int_equal(c.traces.header_count, 0);
+    rocky_otel_config_free(&c);
+}
+
+static void test_invalid_env_value_still_names_the_variable(void **state)
+{
+    struct rocky_otel_config c;
+    key("endpoint", "http://h:1");
+    set("OTEL_BSP_SCHEDULE_DELAY", "soon");
+    load(&c);
+    assert_int_equal(warn_count, 1);
+    assert_non_null(strstr(warnings[0], "OTEL_BSP_SCHEDULE_DELAY=\"soon\""));
+    assert_null(strstr(warnings[0], "config key"));
+    rocky_otel_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +452,23 @@ int main(void)
         cmocka_unit_test_setup(test_temporality_enum_is_case_insensitive,
                                reset),
         cmocka_unit_test_setup(test_control_bytes_in_a_bad_value_are_not_echoed,
+                               reset),
+        cmocka_unit_test_setup(
+            test_config_key_beats_its_variable_for_both_signals, reset),
+        cmocka_unit_test_setup(
+            test_environment_fills_what_the_config_leaves_unset, reset),
+        cmocka_unit_test_setup(
+            test_config_endpoint_beats_per_signal_env_endpoints, reset),
+        cmocka_unit_test_setup(
+            test_config_insecure_and_headers_apply_to_both_signals, reset),
+        cmocka_unit_test_setup(
+            test_config_disabled_overrides_the_environment_both_ways, reset),
+        cmocka_unit_test_setup(test_unknown_config_key_is_refused_naming_it,
+                               reset),
+        cmocka_unit_test_setup(test_every_key_is_accepted, reset),
+        cmocka_unit_test_setup(test_invalid_config_value_warns_naming_the_key,
+                               reset),
+        cmocka_unit_test_setup(test_invalid_env_value_still_names_the_variable,
                                reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
