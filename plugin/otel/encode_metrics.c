@@ -197,11 +197,13 @@ int rocky_otel_encode_metrics(const struct rocky_otel_resource *res,
          OFF(run_duration));
     sum(&c, "rocky.models_in_flight", "Models being materialized now",
         "{model}", 0, OFF(in_flight), 1, NULL, NULL, 1);
-    sum(&c, "rocky.otel.spans_queued", "Spans handed to the exporter", "{span}",
+    sum(&c, "rocky.otel.spans_queued", "Spans the exporter took in", "{span}",
         1, OFF(spans_queued), 1, NULL, NULL, 0);
     sum(&c, "rocky.otel.spans_exported", "Spans acknowledged by the collector",
         "{span}", 1, OFF(spans_exported), 1, NULL, NULL, 0);
-    sum(&c, "rocky.otel.spans_dropped", "Spans given up on, by reason",
+    sum(&c, "rocky.otel.spans_dropped",
+        "Spans given up on, by reason; queue_full: refused because the queue "
+        "was full (a replay offers them again)",
         "{span}", 1, OFF(spans_dropped), ROCKY_OTEL_DROP_REASONS, "reason",
         reason_name, 0);
     sum(&c, "rocky.otel.exports_failed", "Export requests that failed",

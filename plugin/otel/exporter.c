@@ -39,15 +39,18 @@ struct rocky_otel_exporter {
     struct rocky_otel_transport *traces, *metrics_tx;
     int64_t start_wall_ns;
 
-    /* Counters (any thread). `accepted` is bumped by every runner thread:
-     * its own cache line, away from what the exporter thread writes. */
-    ROCKY_OTEL_OWN_LINE _Atomic uint64_t accepted;
+    /* Counters (any thread; written by the exporter thread, with release
+     * so that a report reading them before the queue's `pushed` never sees
+     * more outcomes than spans: see fill_report). Accepted spans are the
+     * queue's `pushed`, counted on the producers' cache line. */
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t delivered, exports_failed,
         requests_sent;
     _Atomic uint64_t metric_exports;
-    _Atomic uint64_t dropped[ROCKY_OTEL_DROP_REASONS]; /* queue_full: queue */
+    /* queue_full is the queue's `refused`: never a report's dropped. */
+    _Atomic uint64_t dropped[ROCKY_OTEL_DROP_REASONS];
     _Atomic int wake_pending; /* a batch-full wakeup already signalled */
     _Atomic int forked;       /* we are a fork child: the thread is gone */
+    unsigned fork_generation; /* the process generation we were made in */
     /* A shutdown deadline an in-flight call must not outlive; 0 = none. */
     _Atomic int64_t abort_at;
 
@@ -64,9 +67,7 @@ struct rocky_otel_exporter {
 
     pthread_t thread;
     int thread_started;
-    int shut;
-    int shutdown_rc;
-    struct rocky_delivery_report last_report;
+    int shut; /* shutdown was called (host's thread only) */
 
     /* Exporter thread only. */
     struct rocky_otel_metrics_snap prev; /* last exported (delta base) */
@@ -95,14 +96,49 @@ static void logf_(struct rocky_otel_exporter *e, int level, const char *fmt,
 
 #define LOAD(x)   atomic_load_explicit(&(x), memory_order_relaxed)
 #define ADD(x, n) atomic_fetch_add_explicit(&(x), (n), memory_order_relaxed)
+/* An outcome of accepted spans (delivered, dropped): see fill_report. */
+#define ADD_OUTCOME(x, n)                                                      \
+    atomic_fetch_add_explicit(&(x), (n), memory_order_release)
 
+/* ---- fork ------------------------------------------------------------
+ * Process-wide, because fork is: a child handler registered once per
+ * process (pthread_atfork cannot be undone; -z nodelete keeps it mapped)
+ * bumps the generation, and an exporter made in an older generation is a
+ * fork child's copy. One relaxed load on the hot path. */
+static _Atomic unsigned fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void register_fork_handler(void)
+{
+    /* Without it a fork child could hang joining a thread it does not
+     * have; nothing better to do than go on if it cannot be registered. */
+    (void)pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+int rocky_otel_exporter_forked(const struct rocky_otel_exporter *e)
+{
+    return atomic_load_explicit(&e->forked, memory_order_relaxed) ||
+           atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
+               e->fork_generation;
+}
+
+/* Spans dropped for good, by reason; queue_full (refusals) is filled in
+ * `by` for the self-metrics but is not part of the total. */
 static uint64_t dropped_total(struct rocky_otel_exporter *e, uint64_t *by)
 {
     uint64_t total = 0;
     for (int i = 0; i < ROCKY_OTEL_DROP_REASONS; i++) {
-        uint64_t v = i == ROCKY_OTEL_DROP_QUEUE_FULL
-                         ? rocky_otel_queue_dropped(e->queue)
-                         : LOAD(e->dropped[i]);
+        if (i == ROCKY_OTEL_DROP_QUEUE_FULL) {
+            if (by)
+                by[i] = rocky_otel_queue_refused(e->queue);
+            continue;
+        }
+        uint64_t v = atomic_load_explicit(&e->dropped[i], memory_order_acquire);
         if (by)
             by[i] = v;
         total += v;
@@ -114,7 +150,7 @@ void rocky_otel_exporter_stats(struct rocky_otel_exporter *e,
                                struct rocky_otel_exporter_stats *o)
 {
     memset(o, 0, sizeof *o);
-    o->accepted = LOAD(e->accepted);
+    o->accepted = rocky_otel_queue_pushed(e->queue);
     o->delivered = LOAD(e->delivered);
     dropped_total(e, o->dropped);
     o->exports_failed = LOAD(e->exports_failed);
@@ -122,18 +158,25 @@ void rocky_otel_exporter_stats(struct rocky_otel_exporter *e,
     o->metric_exports = LOAD(e->metric_exports);
 }
 
+/*
+ * The counts as of now, in our own full-size report (the caller writes it
+ * into the host's with rocky_delivery_report_write). The outcomes are read
+ * first and `accepted` last, each outcome added with release after the
+ * span was pushed: so delivered + dropped <= accepted even while the
+ * exporter thread works, and pending is never negative. Once the producers
+ * are quiet (the ABI never runs flush or stop during on_event) the counts
+ * are exact: pending = accepted - delivered - dropped.
+ */
 static void fill_report(struct rocky_otel_exporter *e,
                         struct rocky_delivery_report *r)
 {
-    if (!r)
-        return;
-    uint32_t size = r->struct_size;
-    r->accepted = LOAD(e->accepted);
-    r->delivered = LOAD(e->delivered);
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    r->delivered = atomic_load_explicit(&e->delivered, memory_order_acquire);
     r->dropped = dropped_total(e, NULL);
+    r->accepted = rocky_otel_queue_pushed(e->queue);
     uint64_t done = r->delivered + r->dropped;
     r->pending = r->accepted > done ? r->accepted - done : 0;
-    r->struct_size = size;
 }
 
 /* ---- the exporter thread ------------------------------------------- */
@@ -271,7 +314,7 @@ static void send_spans(struct rocky_otel_exporter *e,
     if (rocky_otel_encode_traces(&e->resource, spans, n,
                                  e->cfg.attr_value_length_limit, &e->scratch,
                                  &buf, &len) != 0) {
-        ADD(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
+        ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
         ADD(e->exports_failed, 1);
         logf_(e, ROCKY_LOG_WARN, "out of memory encoding %zu spans; dropped",
               n);
@@ -289,9 +332,9 @@ static void send_spans(struct rocky_otel_exporter *e,
         uint64_t rejected = res.rejected > 0 ? (uint64_t)res.rejected : 0;
         if (rejected > n)
             rejected = n;
-        ADD(e->delivered, n - rejected);
+        ADD_OUTCOME(e->delivered, n - rejected);
         if (rejected) {
-            ADD(e->dropped[ROCKY_OTEL_DROP_REJECTED], rejected);
+            ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_REJECTED], rejected);
             if (!e->warned_partial++)
                 logf_(e, ROCKY_LOG_WARN,
                       "collector rejected %llu of %zu spans: %s",
@@ -301,7 +344,7 @@ static void send_spans(struct rocky_otel_exporter *e,
         }
         return;
     }
-    ADD(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
+    ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
     ADD(e->exports_failed, 1);
     /* One warning per failure streak, not one per batch. */
     if (!e->warned_export_failure) {
@@ -352,7 +395,7 @@ static void export_metrics(struct rocky_otel_exporter *e, int64_t deadline)
         return;
     struct rocky_otel_metrics_snap cur, del;
     rocky_otel_metrics_snapshot(e->metrics, &cur);
-    cur.spans_queued = LOAD(e->accepted);
+    cur.spans_queued = rocky_otel_queue_pushed(e->queue);
     cur.spans_exported = LOAD(e->delivered);
     dropped_total(e, cur.spans_dropped);
     cur.exports_failed = LOAD(e->exports_failed);
@@ -470,6 +513,9 @@ int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
     e->start_wall_ns = rocky_clock_wall_ns();
     e->prev_wall_ns = e->start_wall_ns;
     e->rng = (unsigned)rocky_clock_mono_ns();
+    pthread_once(&fork_once, register_fork_handler);
+    e->fork_generation =
+        atomic_load_explicit(&fork_generation, memory_order_relaxed);
     pthread_mutex_init(&e->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -518,93 +564,105 @@ int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
 int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
                                  const struct rocky_event *ev)
 {
-    if (atomic_load_explicit(&e->forked, memory_order_relaxed))
+    if (atomic_load_explicit(&e->forked, memory_order_relaxed) ||
+        atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
+            e->fork_generation)
         return 0;
     rocky_otel_metrics_record(e->metrics, ev);
     if (!e->traces)
         return 0;
     if (ev->type != ROCKY_EVENT_MODEL_END && ev->type != ROCKY_EVENT_RUN_END)
         return 0;
-    ADD(e->accepted, 1);
+    /* A skipped model never ran: metrics only, no span (and so nothing
+     * accepted for it). */
+    if (ev->type == ROCKY_EVENT_MODEL_END && ev->model &&
+        ev->model->status == ROCKY_MODEL_SKIPPED)
+        return 0;
     int rc = rocky_otel_queue_push_event(e->queue, ev);
-    if (rc == ROCKY_EINVAL) { /* malformed event: not ours to count */
-        atomic_fetch_sub_explicit(&e->accepted, 1, memory_order_relaxed);
+    if (rc == ROCKY_EINVAL) /* malformed event: not ours to count */
         return rc;
-    }
     /* Wake the thread once per full batch, not per span: a signal costs a
-     * syscall. A missed wakeup only delays sending to the schedule. */
+     * syscall. A missed wakeup only delays sending to the schedule. A
+     * refusal means the queue is full, which is at least a batch. */
     if (rocky_otel_queue_size(e->queue) >= e->cfg.bsp_max_export_batch &&
         !atomic_exchange(&e->wake_pending, 1))
         pthread_cond_signal(&e->wake);
     return rc;
 }
 
-void rocky_otel_exporter_after_fork_child(void *ctx)
+/* A fork child's copy: the parent delivers these, so nothing here. */
+static int forked_report(struct rocky_otel_exporter *e,
+                         struct rocky_delivery_report *report)
 {
-    struct rocky_otel_exporter *e = ctx;
     atomic_store(&e->forked, 1);
+    struct rocky_delivery_report zero = {.struct_size = sizeof zero};
+    rocky_delivery_report_write(report, &zero);
+    return 0;
+}
+
+uint64_t rocky_otel_exporter_flush_start(struct rocky_otel_exporter *e,
+                                         int64_t deadline_mono_ns,
+                                         int with_metrics)
+{
+    if (rocky_otel_exporter_forked(e))
+        return 0;
+    pthread_mutex_lock(&e->mu);
+    uint64_t mine = ++e->flush_req;
+    e->flush_deadline = deadline_mono_ns;
+    e->flush_metrics = with_metrics;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->mu);
+    return mine;
+}
+
+int rocky_otel_exporter_flush_wait(struct rocky_otel_exporter *e,
+                                   uint64_t ticket, int64_t deadline_mono_ns)
+{
+    if (rocky_otel_exporter_forked(e))
+        return 0;
+    struct timespec ts;
+    timespec_at(deadline_mono_ns, &ts);
+    pthread_mutex_lock(&e->mu);
+    while (e->flush_done < ticket && !e->stopped &&
+           rocky_clock_mono_ns() < deadline_mono_ns)
+        pthread_cond_timedwait(&e->done, &e->mu, &ts);
+    int done = e->flush_done >= ticket || e->stopped;
+    pthread_mutex_unlock(&e->mu);
+    return done ? 0 : ROCKY_ETIMEDOUT;
 }
 
 int rocky_otel_exporter_flush(struct rocky_otel_exporter *e,
                               int64_t deadline_mono_ns, int with_metrics,
                               struct rocky_delivery_report *report)
 {
-    if (atomic_load(&e->forked)) { /* the parent delivers these */
-        if (report)
-            memset(&report->accepted, 0, sizeof *report - 8);
-        return 0;
-    }
+    if (rocky_otel_exporter_forked(e))
+        return forked_report(e, report);
     pthread_mutex_lock(&e->mu);
-    if (e->stopped) {
-        pthread_mutex_unlock(&e->mu);
-        fill_report(e, report);
-        return report && report->pending ? ROCKY_ETIMEDOUT : 0;
-    }
-    uint64_t mine = ++e->flush_req;
-    e->flush_deadline = deadline_mono_ns;
-    e->flush_metrics = with_metrics;
-    pthread_cond_signal(&e->wake);
-    struct timespec ts;
-    timespec_at(deadline_mono_ns, &ts);
-    while (e->flush_done < mine && !e->stopped &&
-           rocky_clock_mono_ns() < deadline_mono_ns)
-        pthread_cond_timedwait(&e->done, &e->mu, &ts);
+    int stopped = e->stopped;
     pthread_mutex_unlock(&e->mu);
-    struct rocky_delivery_report r = {.struct_size = sizeof r};
-    fill_report(e, &r);
-    if (report) {
-        uint32_t size = report->struct_size;
-        *report = r;
-        report->struct_size = size;
+    if (!stopped) {
+        uint64_t ticket =
+            rocky_otel_exporter_flush_start(e, deadline_mono_ns, with_metrics);
+        rocky_otel_exporter_flush_wait(e, ticket, deadline_mono_ns);
     }
+    struct rocky_delivery_report r;
+    fill_report(e, &r);
+    rocky_delivery_report_write(report, &r);
     return r.pending ? ROCKY_ETIMEDOUT : 0;
-}
-
-void rocky_otel_exporter_drain(void *ctx, int64_t deadline_mono_ns)
-{
-    rocky_otel_exporter_flush(ctx, deadline_mono_ns, 1, NULL);
 }
 
 int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
                                  int64_t deadline_mono_ns,
                                  struct rocky_delivery_report *report)
 {
-    if (e->shut) {
-        if (report) {
-            uint32_t size = report->struct_size;
-            *report = e->last_report;
-            report->struct_size = size;
-        }
-        return e->shutdown_rc;
-    }
+    if (e->shut)
+        return ROCKY_ESHUTDOWN;
     e->shut = 1;
-    if (atomic_load(&e->forked)) {
+    if (rocky_otel_exporter_forked(e)) {
         /* A fork child: the thread and gRPC's state belong to the parent.
          * Touch nothing (joining or freeing would deadlock or double-send). */
-        memset(&e->last_report.accepted, 0, sizeof e->last_report - 8);
         e->thread_started = 0;
-        e->shutdown_rc = 0;
-        return rocky_otel_exporter_shutdown(e, deadline_mono_ns, report);
+        return forked_report(e, report);
     }
     pthread_mutex_lock(&e->mu);
     e->stop = 1;
@@ -616,22 +674,26 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
         pthread_join(e->thread, NULL);
     e->thread_started = 0;
 
-    /* What is still queued missed the deadline: dropped, reason shutdown. */
-    struct rocky_delivery_report r = {.struct_size = sizeof r};
+    /* What is still queued missed the deadline: dropped, reason shutdown.
+     * The thread is gone and the host sends no events during stop, so the
+     * counts are final. */
+    struct rocky_delivery_report r;
     fill_report(e, &r);
     if (r.pending) {
-        ADD(e->dropped[ROCKY_OTEL_DROP_SHUTDOWN], r.pending);
+        ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_SHUTDOWN], r.pending);
         fill_report(e, &r);
     }
     uint64_t by[ROCKY_OTEL_DROP_REASONS];
-    uint64_t dropped = dropped_total(e, by);
+    uint64_t dropped = dropped_total(e, by) + by[ROCKY_OTEL_DROP_QUEUE_FULL];
     if (dropped)
         logf_(e, ROCKY_LOG_WARN,
               "spans: %llu delivered, %llu dropped (queue_full %llu, "
               "export_failed %llu, rejected %llu, shutdown %llu)",
               (unsigned long long)r.delivered, (unsigned long long)dropped,
-              (unsigned long long)by[0], (unsigned long long)by[1],
-              (unsigned long long)by[2], (unsigned long long)by[3]);
+              (unsigned long long)by[ROCKY_OTEL_DROP_QUEUE_FULL],
+              (unsigned long long)by[ROCKY_OTEL_DROP_EXPORT_FAILED],
+              (unsigned long long)by[ROCKY_OTEL_DROP_REJECTED],
+              (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN]);
     else
         logf_(e, ROCKY_LOG_DEBUG, "spans: %llu delivered, none dropped",
               (unsigned long long)r.delivered);
@@ -641,30 +703,34 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
     e->traces = e->metrics_tx = NULL;
     rocky_otel_grpc_release();
 
-    e->last_report = r;
+    rocky_delivery_report_write(report, &r);
     /* ABI: 0 when nothing is pending; what missed the deadline was
      * counted as dropped above, so say so with ETIMEDOUT. */
-    e->shutdown_rc = by[ROCKY_OTEL_DROP_SHUTDOWN] ? ROCKY_ETIMEDOUT : 0;
-    if (report) {
-        uint32_t size = report->struct_size;
-        *report = r;
-        report->struct_size = size;
-    }
-    return e->shutdown_rc;
+    return by[ROCKY_OTEL_DROP_SHUTDOWN] ? ROCKY_ETIMEDOUT : 0;
 }
 
 void rocky_otel_exporter_free(struct rocky_otel_exporter *e)
 {
     if (!e)
         return;
-    if (e->thread_started)
-        rocky_otel_exporter_shutdown(e, rocky_clock_mono_ns(), NULL);
     /* A fork child leaks the exporter on purpose: the parent's exporter
      * thread was waiting on `wake` when the fork happened, and glibc's
      * pthread_cond_destroy waits for waiters that no longer exist in the
      * child (it hung forever). The child is on its way out anyway. */
-    if (atomic_load(&e->forked))
+    if (rocky_otel_exporter_forked(e))
         return;
+    if (e->thread_started) {
+        /* No shutdown (a caller error): joining could block, so tell the
+         * thread to stop now and leave the exporter to it. */
+        pthread_mutex_lock(&e->mu);
+        e->stop = 1;
+        e->stop_deadline = rocky_clock_mono_ns();
+        pthread_cond_signal(&e->wake);
+        pthread_mutex_unlock(&e->mu);
+        atomic_store(&e->abort_at, e->stop_deadline);
+        pthread_detach(e->thread);
+        return;
+    }
     rocky_otel_queue_free(e->queue);
     free(e->batch);
     rocky_otel_metrics_free(e->metrics);

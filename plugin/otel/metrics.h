@@ -25,6 +25,9 @@ extern const double rocky_otel_hist_bounds_ms[ROCKY_OTEL_HIST_BOUNDS];
 
 /* Reasons a span is dropped (rocky.otel.spans_dropped{reason}). */
 enum rocky_otel_drop_reason {
+    /* Refused because the queue was full (on_event returned ROCKY_EAGAIN);
+     * a replay offers it again. Never accepted, so never in a delivery
+     * report: the host counts it there. */
     ROCKY_OTEL_DROP_QUEUE_FULL = 0,
     ROCKY_OTEL_DROP_EXPORT_FAILED = 1, /* the collector refused or failed */
     ROCKY_OTEL_DROP_REJECTED = 2,      /* partial_success rejected spans  */
@@ -65,8 +68,10 @@ int rocky_otel_metrics_new(struct rocky_otel_metrics **out);
 void rocky_otel_metrics_free(struct rocky_otel_metrics *m);
 
 /* Record one event (MODEL_START/END, RUN_END; others ignored). Replayed
- * events are not counted (they were counted when they happened).
- * Lock-free, thread-safe. */
+ * events are not counted (they were counted when they happened). A
+ * MODEL_END of a model that never started (SKIPPED, started_*_ns 0, no
+ * MODEL_START before it) counts in executions{skipped} only: no statement,
+ * no duration sample, no in-flight change. Lock-free, thread-safe. */
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev);
 

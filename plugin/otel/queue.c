@@ -33,8 +33,9 @@ struct rocky_otel_queue {
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t tail;
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t
         head; /* written by the consumer only */
-    ROCKY_OTEL_OWN_LINE _Atomic uint64_t dropped;
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t refused;
     _Atomic size_t run_count;
+    _Atomic uint64_t runs_pushed;
     uint32_t cap;
     pthread_mutex_t run_lock;
     struct run_node *runs, **runs_tail;
@@ -81,13 +82,15 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q)
 static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
 {
     struct run_node *n = malloc(sizeof *n);
-    if (!n) {
-        atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
-        return ROCKY_ENOMEM;
+    if (!n) { /* not taken: the host may offer it again */
+        atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
+        return ROCKY_EAGAIN;
     }
     n->next = NULL;
     rocky_otel_span_from_event(ev, &n->span);
     pthread_mutex_lock(&q->run_lock);
+    /* Counted before the consumer can take it (see queue.h). */
+    atomic_fetch_add_explicit(&q->runs_pushed, 1, memory_order_release);
     *q->runs_tail = n;
     q->runs_tail = &n->next;
     atomic_fetch_add_explicit(&q->run_count, 1, memory_order_relaxed);
@@ -115,7 +118,7 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
                                                       memory_order_relaxed))
                 break;
         } else if (dif < 0) {
-            atomic_fetch_add_explicit(&q->dropped, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
             return ROCKY_EAGAIN;
         } else {
             pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
@@ -178,9 +181,18 @@ size_t rocky_otel_queue_size(const struct rocky_otel_queue *q)
            atomic_load_explicit(&q->run_count, memory_order_relaxed);
 }
 
-uint64_t rocky_otel_queue_dropped(const struct rocky_otel_queue *q)
+uint64_t rocky_otel_queue_pushed(const struct rocky_otel_queue *q)
 {
-    return atomic_load_explicit(&q->dropped, memory_order_relaxed);
+    /* `tail` counts every model ticket ever taken, and a ticket is only
+     * taken for a slot that is then filled: it is the number of model
+     * spans pushed. */
+    return atomic_load_explicit(&q->tail, memory_order_acquire) +
+           atomic_load_explicit(&q->runs_pushed, memory_order_acquire);
+}
+
+uint64_t rocky_otel_queue_refused(const struct rocky_otel_queue *q)
+{
+    return atomic_load_explicit(&q->refused, memory_order_relaxed);
 }
 
 uint32_t rocky_otel_queue_capacity(const struct rocky_otel_queue *q)

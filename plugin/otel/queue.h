@@ -4,10 +4,16 @@
  *
  * Model spans go into a fixed ring of preallocated slots (Vyukov's bounded
  * queue: one CAS per push, no lock, no allocation). When the ring is full
- * the span is dropped and counted, and the caller returns ROCKY_EAGAIN.
- * Run spans never go through the ring: they take a separate, unbounded
- * list (one per run, rare), so a full queue never drops the root span that
- * every model span of the run points to.
+ * the span is refused: not taken, counted as refused (never as pushed), and
+ * the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7: the host
+ * counts it, or flushes and offers it again). Run spans never go through
+ * the ring: they take a separate, unbounded list (one per run, rare), so a
+ * full queue never refuses the root span that every model span of the run
+ * points to.
+ *
+ * Counting: `pushed` counts a span before the consumer can see it, so a
+ * consumer's outcome counters (delivered, dropped) read before `pushed`
+ * never exceed it.
  *
  * Threads: push_* from any number of threads; peek/release from exactly
  * one consumer thread (the exporter's).
@@ -31,11 +37,11 @@ int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out);
 void rocky_otel_queue_free(struct rocky_otel_queue *q);
 
 /*
- * Copy the span of a MODEL_END or RUN_END event into the queue. Returns 0,
- * ROCKY_EAGAIN when the ring is full (model spans only; the span is counted
- * as dropped), ROCKY_ENOMEM (run span, out of memory; counted) or
- * ROCKY_EINVAL (not an end event; nothing counted). Thread-safe, lock-free
- * for model spans.
+ * Copy the span of a MODEL_END or RUN_END event into the queue. Returns 0
+ * (counted as pushed), ROCKY_EAGAIN when it was not taken (the ring is
+ * full, or no memory for a run span; counted as refused) or ROCKY_EINVAL
+ * (not an end event; nothing counted). Thread-safe, lock-free for model
+ * spans.
  */
 int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
                                 const struct rocky_event *ev);
@@ -56,9 +62,12 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
 /* Approximate number of spans waiting (ring + run list). Any thread. */
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q);
 
-/* Spans dropped because the ring was full (or memory ran out), since
- * creation. Any thread. */
-uint64_t rocky_otel_queue_dropped(const struct rocky_otel_queue *q);
+/* Spans taken in by push_event since creation. Any thread; acquire, so a
+ * counter the consumer bumped before this call is covered (see above). */
+uint64_t rocky_otel_queue_pushed(const struct rocky_otel_queue *q);
+
+/* Spans push_event refused (ROCKY_EAGAIN) since creation. Any thread. */
+uint64_t rocky_otel_queue_refused(const struct rocky_otel_queue *q);
 
 /* Capacity passed to new. */
 uint32_t rocky_otel_queue_capacity(const struct rocky_otel_queue *q);

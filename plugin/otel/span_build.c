@@ -50,8 +50,10 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
         return ROCKY_EINVAL;
     const struct rocky_model_exec *m = ev->model;
     s->kind = ROCKY_OTEL_SPAN_MODEL;
-    /* A model that never started (skipped) gets a zero-length span at its
-     * end time, so backends do not draw it from 1970. */
+    /* A model end without a start time gets a zero-length span at its end
+     * time, so backends do not draw it from 1970. (Skipped models, which
+     * never started, get no span at all: the exporter does not queue
+     * them.) */
     s->end_wall_ns = pick(m->finished_wall_ns, ev->wall_ns);
     s->start_wall_ns = m->started_wall_ns ? m->started_wall_ns : s->end_wall_ns;
     s->status = m->status;

@@ -72,6 +72,29 @@ static void test_counters_by_status_rows_bytes_in_flight(void **state)
     rocky_otel_metrics_free(m);
 }
 
+static void test_skipped_model_end_counts_the_execution_only(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    /* ABI 2.0: a model that never started arrives as MODEL_END only, with
+     * status SKIPPED and started_*_ns 0 (finished times may be set). */
+    t.model.status = ROCKY_MODEL_SKIPPED;
+    t.model.started_wall_ns = t.model.started_mono_ns = 0;
+    t.model.rows_affected = 5; /* ignored for a model that did not run */
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_END));
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.executions[ROCKY_MODEL_SKIPPED], 1);
+    assert_int_equal(s.statements, 0);
+    assert_int_equal(s.rows, 0);
+    assert_int_equal(s.model_duration.count, 0);
+    assert_int_equal(s.in_flight, 0);
+    assert_int_equal(s.failed, 0);
+    rocky_otel_metrics_free(m);
+}
+
 static void test_replayed_events_are_not_counted(void **state)
 {
     struct rocky_otel_metrics *m;
@@ -155,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_histogram_buckets_follow_upper_inclusive_bounds),
         cmocka_unit_test(test_counters_by_status_rows_bytes_in_flight),
+        cmocka_unit_test(test_skipped_model_end_counts_the_execution_only),
         cmocka_unit_test(test_replayed_events_are_not_counted),
         cmocka_unit_test(test_delta_is_the_difference_and_counts_match_buckets),
         cmocka_unit_test(test_concurrent_recording_counts_every_event),

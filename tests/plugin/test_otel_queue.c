@@ -41,7 +41,7 @@ static void test_spans_come_out_in_order_with_their_fields(void **state)
     rocky_otel_queue_free(q);
 }
 
-static void test_full_queue_drops_and_counts_model_spans(void **state)
+static void test_full_queue_refuses_and_counts_model_spans(void **state)
 {
     struct rocky_otel_queue *q;
     assert_int_equal(rocky_otel_queue_new(2, &q), 0);
@@ -52,10 +52,13 @@ static void test_full_queue_drops_and_counts_model_spans(void **state)
     assert_int_equal(rocky_otel_queue_push_event(q, ev), 0);
     assert_int_equal(rocky_otel_queue_push_event(q, ev), ROCKY_EAGAIN);
     assert_int_equal(rocky_otel_queue_push_event(q, ev), ROCKY_EAGAIN);
-    assert_int_equal(rocky_otel_queue_dropped(q), 2);
+    /* Refused: not taken, so not pushed. */
+    assert_int_equal(rocky_otel_queue_refused(q), 2);
+    assert_int_equal(rocky_otel_queue_pushed(q), 2);
     /* Freed slots are reused. */
     rocky_otel_queue_release(q, 1);
     assert_int_equal(rocky_otel_queue_push_event(q, ev), 0);
+    assert_int_equal(rocky_otel_queue_pushed(q), 3);
     rocky_otel_queue_free(q);
 }
 
@@ -70,7 +73,8 @@ static void test_run_span_is_kept_when_the_queue_is_full(void **state)
         0);
     assert_int_equal(
         rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_RUN_END)), 0);
-    assert_int_equal(rocky_otel_queue_dropped(q), 0);
+    assert_int_equal(rocky_otel_queue_refused(q), 0);
+    assert_int_equal(rocky_otel_queue_pushed(q), 2);
     struct rocky_otel_span runs[4];
     assert_int_equal(rocky_otel_queue_take_runs(q, runs, 4), 1);
     assert_int_equal(runs[0].kind, ROCKY_OTEL_SPAN_RUN);
@@ -88,6 +92,8 @@ static void test_start_events_are_not_queued(void **state)
         rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_MODEL_START)),
         ROCKY_EINVAL);
     assert_int_equal(rocky_otel_queue_size(q), 0);
+    assert_int_equal(rocky_otel_queue_pushed(q), 0);
+    assert_int_equal(rocky_otel_queue_refused(q), 0);
     rocky_otel_queue_free(q);
 }
 
@@ -164,7 +170,8 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
     }
     assert_int_equal(ok + dropped, PRODUCERS * PER_PRODUCER);
     assert_int_equal(consumed, ok);
-    assert_int_equal((long)rocky_otel_queue_dropped(q), dropped);
+    assert_int_equal((long)rocky_otel_queue_refused(q), dropped);
+    assert_int_equal((long)rocky_otel_queue_pushed(q), ok);
     rocky_otel_queue_free(q);
 }
 
@@ -172,7 +179,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spans_come_out_in_order_with_their_fields),
-        cmocka_unit_test(test_full_queue_drops_and_counts_model_spans),
+        cmocka_unit_test(test_full_queue_refuses_and_counts_model_spans),
         cmocka_unit_test(test_run_span_is_kept_when_the_queue_is_full),
         cmocka_unit_test(test_start_events_are_not_queued),
         cmocka_unit_test(test_concurrent_producers_lose_nothing_uncounted),
