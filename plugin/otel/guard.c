@@ -64,6 +64,9 @@ static atomic_int owner_pid; /* the process that installed the guard */
 static atomic_int signalled; /* a signal went to the watcher already */
 static int pipe_fds[2] = {-1, -1};
 static struct rocky_guard_config cfg; /* written before threads start */
+/* cfg.timeout_ms as it is now: rocky_guard_set_timeout() may change it
+ * while armed. Read with atomic_load wherever the threads need it. */
+static _Atomic int64_t timeout_ms;
 
 /* Serialises install and disarm; never held while draining. */
 static pthread_mutex_t life_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -245,7 +248,7 @@ static void drain_and_wait(const char *why)
     bool mine = false;
     if (!claimed && atomic_load(&state) == ARMED) {
         claimed = requested = mine = true;
-        deadline_ns = now_ns() + cfg.timeout_ms * NS_PER_MS;
+        deadline_ns = now_ns() + atomic_load(&timeout_ms) * NS_PER_MS;
         pthread_cond_broadcast(&cond);
     }
     if (requested) {
@@ -264,7 +267,7 @@ static void drain_and_wait(const char *why)
         say(ROCKY_LOG_WARN,
             "exit flush (%s) did not finish within %lld ms; exiting "
             "without it",
-            why, (long long)cfg.timeout_ms);
+            why, (long long)atomic_load(&timeout_ms));
 }
 
 /* Join a worker that finished its drain, so leak checkers (TSan) see no
@@ -353,7 +356,7 @@ static void *watcher_main(void *arg)
         const struct slot *s = slot_of(b);
         say(ROCKY_LOG_INFO,
             "%s: flushing telemetry (at most %lld ms) before exiting",
-            s ? s->name : "signal", (long long)cfg.timeout_ms);
+            s ? s->name : "signal", (long long)atomic_load(&timeout_ms));
         drain_and_wait(s ? s->name : "signal");
         reap_worker();
         die_by(b);
@@ -474,6 +477,7 @@ int rocky_guard_install(const struct rocky_guard_config *config)
     cfg = *config;
     if (cfg.timeout_ms > INT64_MAX / NS_PER_MS / 2)
         cfg.timeout_ms = INT64_MAX / NS_PER_MS / 2;
+    atomic_store(&timeout_ms, cfg.timeout_ms);
     pthread_mutex_lock(&lock);
     claimed = requested = done = quit = false;
     pthread_mutex_unlock(&lock);
@@ -534,4 +538,20 @@ void rocky_guard_disarm(void)
     if (threads_up)
         stop_threads();
     pthread_mutex_unlock(&life_lock);
+}
+
+int rocky_guard_set_timeout(int64_t ms)
+{
+    if (ms < 0)
+        return ROCKY_EINVAL;
+    if (ms > INT64_MAX / NS_PER_MS / 2)
+        ms = INT64_MAX / NS_PER_MS / 2;
+    /* Under `lock`, so a drain either took its deadline from the old value
+     * already or takes it from the new one. */
+    if (init_sync() != 0)
+        return ROCKY_EIO;
+    pthread_mutex_lock(&lock);
+    atomic_store(&timeout_ms, ms);
+    pthread_mutex_unlock(&lock);
+    return 0;
 }

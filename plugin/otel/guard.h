@@ -80,8 +80,9 @@ struct rocky_guard_config {
     void (*drain)(void *ctx, int64_t deadline_mono_ns);
     void *ctx; /* passed to drain and after_fork_child */
     /* One deadline for the whole exit flush, in milliseconds (>= 0). The
-     * exporter takes it from ROCKY_OTEL_EXIT_TIMEOUT_MS, default
-     * OTEL_EXPORTER_OTLP_TIMEOUT (10000). */
+     * plugin (exit_registry.c) keeps it at the largest exit_timeout_ms
+     * (ROCKY_OTEL_EXIT_TIMEOUT_MS, default the OTLP timeout, 10000) of the
+     * exporters it drains, through rocky_guard_set_timeout(). */
     int64_t timeout_ms;
     /* Optional (may be NULL): one line, no newline, `level` is an enum
      * rocky_log_level. Called from the guard's threads and from the thread
@@ -129,6 +130,14 @@ int rocky_guard_install(const struct rocky_guard_config *cfg);
  * drain (it then does not wait for itself). Never from a signal handler.
  */
 void rocky_guard_disarm(void);
+
+/*
+ * Change the one deadline of the next drain to `ms` milliseconds (>= 0), for
+ * a guard that drains several exporters and learns of a longer timeout after
+ * install. A drain already asked for keeps its deadline. Returns 0 or
+ * ROCKY_EINVAL. Any thread but a signal handler; armed or not.
+ */
+int rocky_guard_set_timeout(int64_t ms);
 
 #ifdef __cplusplus
 }
