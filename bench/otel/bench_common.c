@@ -17,12 +17,49 @@ static void quiet_log(void *ctx, int level, const char *message)
         fprintf(stderr, "bench: plugin: %s\n", message);
 }
 
-static struct rocky_host_api host = {
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+static int64_t wall_ns(void)
+{
+    return clock_ns(CLOCK_REALTIME);
+}
+
+static const char *no_config(void *ctx, const char *key)
+{
+    (void)ctx;
+    (void)key;
+    return NULL;
+}
+
+/* One table for every instance: the bench's services need no context. */
+static const struct rocky_host_api host = {
     .struct_size = sizeof(struct rocky_host_api),
     .abi_version = ROCKY_PLUGIN_ABI_VERSION,
+    .capabilities = ROCKY_HOST_CAP_OWNS_EXIT,
     .host_name = "bench",
     .host_version = "0.1.0-bench",
     .log = quiet_log,
+    .strerror = rocky_strerror,
+    .err_name = rocky_err_name,
+    .mono_ns = mono_ns,
+    .wall_ns = wall_ns,
+    .config_get = no_config,
+};
+
+static const struct rocky_instance_info info = {
+    .struct_size = sizeof(struct rocky_instance_info),
+    .instance_name = "rocky_otel",
+    .path = ROCKY_OTEL_PLUGIN_PATH,
 };
 
 static int sink_start(struct bench_sink *s, const char *mode)
@@ -87,7 +124,7 @@ void bench_sink_stop(struct bench_sink *s)
     }
 }
 
-const struct rocky_plugin *bench_plugin_load(void **state)
+const struct rocky_plugin *bench_plugin_load(void **instance)
 {
     void *h = dlopen(ROCKY_OTEL_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
@@ -97,12 +134,21 @@ const struct rocky_plugin *bench_plugin_load(void **state)
     rocky_plugin_entry_fn entry =
         (rocky_plugin_entry_fn)dlsym(h, ROCKY_PLUGIN_ENTRY_SYMBOL);
     const struct rocky_plugin *p = entry ? entry(&host) : NULL;
-    char err[256] = "";
-    if (!p || p->init(&host, state, err, sizeof err) != 0) {
-        fprintf(stderr, "bench: plugin init failed: %s\n", err);
+    char err[512] = "";
+    if (!p || p->create(&host, &info, instance, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: plugin create failed: %s\n", err);
         exit(1);
     }
     return p;
+}
+
+int bench_plugin_stop(const struct rocky_plugin *p, void *instance,
+                      int64_t deadline_mono_ns,
+                      struct rocky_delivery_report *report)
+{
+    int rc = p->stop ? p->stop(instance, deadline_mono_ns, report) : 0;
+    p->destroy(instance);
+    return rc;
 }
 
 void bench_events_init(struct bench_events *e)

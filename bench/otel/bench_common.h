@@ -25,9 +25,15 @@ void bench_sink_stop(struct bench_sink *s);
  * stderr when it cannot. 0 or -1. */
 int bench_sink_export_to(struct bench_sink *s);
 
-/* dlopen + init the plugin (ROCKY_OTEL_PLUGIN_PATH) with the current
- * environment. Exits on failure. */
-const struct rocky_plugin *bench_plugin_load(void **state);
+/* dlopen the plugin (ROCKY_OTEL_PLUGIN_PATH) and create one instance
+ * configured by the current environment (no config keys), for a host that
+ * owns the exit (ROCKY_HOST_CAP_OWNS_EXIT: the bench stops it itself).
+ * Exits on failure. */
+const struct rocky_plugin *bench_plugin_load(void **instance);
+/* stop (exactly once) then destroy the instance; returns stop's code. */
+int bench_plugin_stop(const struct rocky_plugin *p, void *instance,
+                      int64_t deadline_mono_ns,
+                      struct rocky_delivery_report *report);
 
 struct bench_events {
     struct rocky_run run;

@@ -33,7 +33,7 @@ int main(void)
     }
     int64_t cpu = bench_cpu_ns() - cpu0, wall = bench_now_ns() - wall0;
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
-    p->shutdown(st, bench_now_ns() + 10000000000LL, &rep);
+    bench_plugin_stop(p, st, bench_now_ns() + 10000000000LL, &rep);
     bench_sink_stop(&sink);
     printf("{\"bench\":\"otel_cpu_per_span\",\"spans\":%llu,\"delivered\":%llu,"
            "\"cpu_us_per_span\":%.3f,\"wall_us_per_span\":%.3f,"

@@ -1,7 +1,7 @@
 /*
  * bench_otel_exit_flush — exit-to-flushed: with 10,000 model spans (and the
- * run span) queued and nothing sent yet, how long the plugin's shutdown
- * takes to deliver them all to a local gRPC sink. Prints one JSON object.
+ * run span) queued and nothing sent yet, how long the plugin's stop takes
+ * to deliver them all to a local gRPC sink. Prints one JSON object.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +34,11 @@ int main(void)
     p->on_event(st, &ev.run_end);
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
     int64_t t0 = bench_now_ns();
-    int rc = p->shutdown(st, t0 + 10000000000LL, &rep);
+    int rc = bench_plugin_stop(p, st, t0 + 10000000000LL, &rep);
     double ms = (double)(bench_now_ns() - t0) / 1e6;
     bench_sink_stop(&sink);
     printf("{\"bench\":\"otel_exit_flush\",\"queued_spans\":%d,"
-           "\"delivered\":%llu,\"dropped\":%llu,\"shutdown_rc\":%d,"
+           "\"delivered\":%llu,\"dropped\":%llu,\"stop_rc\":%d,"
            "\"exit_to_flushed_ms\":%.1f,\"target_ms\":100}\n",
            SPANS + 1, (unsigned long long)rep.delivered,
            (unsigned long long)rep.dropped, rc, ms);

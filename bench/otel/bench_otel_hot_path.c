@@ -31,7 +31,7 @@ int main(void)
         p->on_event(inert_state, &ev.end);
     }
     double inert_ns = (double)(bench_now_ns() - t0) / INERT_PAIRS;
-    p->shutdown(inert_state, bench_now_ns(), NULL);
+    bench_plugin_stop(p, inert_state, bench_now_ns(), NULL);
 
     struct bench_sink sink;
     if (bench_sink_start(&sink) != 0) {
@@ -45,25 +45,29 @@ int main(void)
     void *live;
     p = bench_plugin_load(&live);
     int64_t timed = 0;
-    uint64_t n = 0;
+    uint64_t n = 0, refused = 0;
     for (int r = 0; r < LIVE_ROUNDS; r++) {
         int64_t a = bench_now_ns();
         for (int i = 0; i < LIVE_PAIRS_PER_ROUND; i++) {
             bench_events_next(&ev, n++);
             p->on_event(live, &ev.start);
-            p->on_event(live, &ev.end);
+            /* ROCKY_EAGAIN: refused, queue full (a runner counts it as
+             * dropped itself). */
+            refused += p->on_event(live, &ev.end) == ROCKY_EAGAIN;
         }
         timed += bench_now_ns() - a;
         p->flush(live, bench_now_ns() + 10000000000LL, NULL);
     }
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
-    p->shutdown(live, bench_now_ns() + 10000000000LL, &rep);
+    bench_plugin_stop(p, live, bench_now_ns() + 10000000000LL, &rep);
     bench_sink_stop(&sink);
     printf("{\"bench\":\"otel_hot_path\",\"inert_ns_per_model\":%.2f,"
            "\"live_ns_per_model\":%.1f,\"live_models\":%llu,"
            "\"live_delivered\":%llu,\"live_dropped\":%llu,"
+           "\"live_refused\":%llu,"
            "\"target_live_ns\":200,\"target_inert_ns\":5}\n",
            inert_ns, (double)timed / (double)n, (unsigned long long)n,
-           (unsigned long long)rep.delivered, (unsigned long long)rep.dropped);
+           (unsigned long long)rep.delivered, (unsigned long long)rep.dropped,
+           (unsigned long long)refused);
     return 0;
 }

@@ -34,7 +34,7 @@ int main(void)
             at_half = bench_rss_kb("VmRSS");
     }
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
-    p->shutdown(st, bench_now_ns() + 10000000000LL, &rep);
+    bench_plugin_stop(p, st, bench_now_ns() + 10000000000LL, &rep);
     long peak = bench_rss_kb("VmHWM");
     long at_end = bench_rss_kb("VmRSS");
     bench_sink_stop(&sink);
