@@ -557,8 +557,8 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
     } else if (!any_endpoint) {
         cfg->inert = 1;
         snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
-                 "no endpoint (config key endpoint or "
-                 "OTEL_EXPORTER_OTLP_ENDPOINT)");
+                 "no OTEL_EXPORTER_OTLP_ENDPOINT set (nor config key "
+                 "endpoint)");
     } else if (!cfg->traces.enabled && !cfg->metrics.enabled) {
         cfg->inert = 1;
         snprintf(cfg->inert_reason, sizeof cfg->inert_reason,

@@ -683,17 +683,27 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
         ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_SHUTDOWN], r.pending);
         fill_report(e, &r);
     }
+    /* The summary warns about what we dropped (the report's dropped). A
+     * refusal is not among them: the host re-offered it (a replay: it may
+     * well have been delivered since) or counted it as dropped itself and
+     * said so. queue_full is shown for the record, as in the self-metric. */
     uint64_t by[ROCKY_OTEL_DROP_REASONS];
-    uint64_t dropped = dropped_total(e, by) + by[ROCKY_OTEL_DROP_QUEUE_FULL];
+    uint64_t dropped = dropped_total(e, by);
+    uint64_t refused = by[ROCKY_OTEL_DROP_QUEUE_FULL];
     if (dropped)
         logf_(e, ROCKY_LOG_WARN,
               "spans: %llu delivered, %llu dropped (queue_full %llu, "
               "export_failed %llu, rejected %llu, shutdown %llu)",
               (unsigned long long)r.delivered, (unsigned long long)dropped,
-              (unsigned long long)by[ROCKY_OTEL_DROP_QUEUE_FULL],
+              (unsigned long long)refused,
               (unsigned long long)by[ROCKY_OTEL_DROP_EXPORT_FAILED],
               (unsigned long long)by[ROCKY_OTEL_DROP_REJECTED],
               (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN]);
+    else if (refused)
+        logf_(e, ROCKY_LOG_DEBUG,
+              "spans: %llu delivered, none dropped, %llu refused while the "
+              "queue was full",
+              (unsigned long long)r.delivered, (unsigned long long)refused);
     else
         logf_(e, ROCKY_LOG_DEBUG, "spans: %llu delivered, none dropped",
               (unsigned long long)r.delivered);

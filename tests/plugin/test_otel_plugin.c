@@ -291,8 +291,10 @@ static void test_full_queue_refuses_with_eagain_and_counts_nothing(void **state)
     assert_int_equal(r.delivered, 0);
     assert_int_equal(r.dropped, QUEUE);
     assert_int_equal(r.pending, 0);
-    /* The summary still says how many were refused for a full queue. */
-    assert_int_equal(fake_host_lines_with(&h, "queue_full 3,"), 1);
+    /* The summary counts what the plugin dropped, and says for the record
+     * how many were refused for a full queue (not among them). */
+    assert_int_equal(
+        fake_host_lines_with(&h, "0 delivered, 4 dropped (queue_full 3,"), 1);
     destroy(&h);
 }
 
