@@ -528,7 +528,7 @@ test('exit(3) from a worker thread, no shutdown: the exit guard flushes every sp
   const r = await fx.receiver();
   // One worker (the one that exits): no finished-but-unjoined threads for
   // ThreadSanitizer to report at exit.
-  const res = await fx.run(DRIVE, [PLUGIN, '--models', '12', '--threads', '1', '--exit-in-worker', '3'],
+  const res = await fx.run(DRIVE, [PLUGIN, '--models', '12', '--threads', '1', '--skip-every', '0', '--exit-in-worker', '3'],
     { OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint, ROCKY_OTEL_EXIT_TIMEOUT_MS: '2000' });
   assert.equal(res.signal, null, res.stderr);
   assert.equal(res.code, 3, res.stderr);
