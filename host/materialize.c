@@ -159,6 +159,13 @@ static int stopped(const atomic_int *stop, struct rocky_materialize_result *res)
     return 1;
 }
 
+/* SQLite's progress callback: a nonzero answer interrupts the running
+ * statement (SQLITE_INTERRUPT). */
+static int check_stop(void *stop)
+{
+    return atomic_load((const atomic_int *)stop) != 0;
+}
+
 int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
                       const atomic_int *stop,
                       struct rocky_materialize_result *res)
@@ -168,9 +175,17 @@ int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
     res->bytes = -1;
     if (stopped(stop, res))
         return ROCKY_EINTERRUPTED;
+    /* The statement polls the stop flag itself. sqlite3_interrupt from the
+     * signal watcher alone races: one issued after the check above but
+     * before the statement starts is lost (it only affects statements
+     * already running), and the model then runs to its end. */
+    if (stop != NULL)
+        sqlite3_progress_handler(db, 1000, check_stop, (void *)stop);
     char *select = check_statement(db, m, res);
-    if (select == NULL)
+    if (select == NULL) {
+        sqlite3_progress_handler(db, 0, NULL, NULL);
         return res->interrupted ? ROCKY_EINTERRUPTED : ROCKY_EIO;
+    }
 
     /* Model names are validated identifiers, safe to quote. */
     char *drop_tmp = fmt("DROP TABLE IF EXISTS temp.\"rocky_tmp_%s\"", m->name);
@@ -212,6 +227,8 @@ int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
     }
     code = 0;
 out:
+    /* Cleanup must run to its end even when stopping. */
+    sqlite3_progress_handler(db, 0, NULL, NULL);
     if (drop_tmp != NULL)
         sqlite3_exec(db, drop_tmp, NULL, NULL, NULL);
     if (code != 0 && (res->interrupted || stopped(stop, res)))

@@ -223,10 +223,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+static void stop_signals_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
 /* Watcher: turns a signal into "stop scheduling, interrupt statements". */
 static void *watcher_main(void *arg)
 {
     struct runner *r = arg;
+    /* The one thread that takes SIGINT/SIGTERM while the run executes (see
+     * block_stop_signals). */
+    sigset_t stop_signals;
+    stop_signals_set(&stop_signals);
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
     struct pollfd pfd = {.fd = rocky_signals_fd(), .events = POLLIN};
     for (;;) {
         int n = poll(&pfd, 1, -1);
@@ -429,17 +441,6 @@ static int execute(struct runner *r)
     struct worker *w = calloc((size_t)r->nthreads, sizeof *w);
     if (w == NULL)
         return ROCKY_ENOMEM;
-    /* Workers never take SIGINT/SIGTERM: a thread deep inside one long SQL
-     * statement may not run a handler for a long time (under TSan, whose
-     * deferred signal delivery waits for the thread's next intercepted
-     * call, not until the statement ends), so the signal goes to a thread
-     * that is waiting (main, watcher) and sqlite3_interrupt does the rest.
-     * Threads inherit the mask at creation. */
-    sigset_t block, saved;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &saved);
     int started = 0;
     for (int i = 0; i < r->nthreads; i++) {
         w[i].r = r;
@@ -448,7 +449,6 @@ static int execute(struct runner *r)
             break;
         started++;
     }
-    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (started == 0) {
         free(w);
         return ROCKY_EIO;
@@ -516,6 +516,16 @@ static int run_planned_inner(struct runner *r,
      * stop: the ABI promises it. */
     const char *unstarted_why = "not started: the run was interrupted";
     int stop = 0;
+    /* While the run executes, only the watcher thread takes SIGINT/SIGTERM:
+     * every other thread (recorder, workers, inheriting this mask, and this
+     * one) blocks them. A signal handled by a thread that is busy — a worker
+     * deep in one SQL statement, or this thread in pthread_join — may run
+     * its handler late: under TSan, whose deferred delivery waits for the
+     * thread's next intercepted call, it hung the run for minutes. */
+    sigset_t stop_signals, saved_mask;
+    stop_signals_set(&stop_signals);
+    int masked = have_signals &&
+                 pthread_sigmask(SIG_BLOCK, &stop_signals, &saved_mask) == 0;
     if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
                              &r->recorder) != 0) {
         rocky_log(ROCKY_LOG_ERROR,
@@ -528,6 +538,10 @@ static int run_planned_inner(struct runner *r,
         pthread_t watcher;
         int have_watcher = have_signals &&
                            pthread_create(&watcher, NULL, watcher_main, r) == 0;
+        if (!have_watcher && masked) { /* nobody would take them */
+            pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+            masked = 0;
+        }
         if (!have_watcher)
             rocky_log(ROCKY_LOG_WARN,
                       "cannot watch for SIGINT/SIGTERM; Ctrl-C will kill "
@@ -539,11 +553,18 @@ static int run_planned_inner(struct runner *r,
             pthread_join(watcher, NULL);
             stop = atomic_load(&r->stop);
         }
+        /* A signal that arrived after the watcher left is delivered here,
+         * recorded by the handler, and seen by the rest of the exit. */
+        if (masked)
+            pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+        masked = 0;
         if (code != 0) {
             rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
             unstarted_why = "not started: no worker thread could start";
         }
     }
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
     record_unstarted(r, unstarted_why);
     if (rocky_recorder_stop(r->recorder) != 0)
         r->store_failed = 1;

@@ -47,6 +47,9 @@ static void clear_lines(void)
 static int lines_matching(const char *needle, ...)
 {
     int matches = 0;
+    /* Plugin threads may still be logging (slow_stop): read under the
+     * lock the sink writes under. */
+    pthread_mutex_lock(&lines_lock);
     for (int i = 0; i < line_count; i++) {
         va_list ap;
         va_start(ap, needle);
@@ -57,6 +60,7 @@ static int lines_matching(const char *needle, ...)
         va_end(ap);
         matches += all;
     }
+    pthread_mutex_unlock(&lines_lock);
     return matches;
 }
 
