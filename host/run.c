@@ -66,6 +66,11 @@ struct runner {
     struct rocky_output out;
     sqlite3 **conns;
     int nthreads;
+    /* SIGINT/SIGTERM are blocked in every thread but the watcher from
+     * before the plugins load until the watcher is joined (see
+     * block_stop_signals); the mask to restore then. */
+    sigset_t saved_mask;
+    int masked;
 };
 
 static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
@@ -230,12 +235,38 @@ static void stop_signals_set(sigset_t *set)
     sigaddset(set, SIGTERM);
 }
 
+/*
+ * While a run executes, only the watcher thread takes SIGINT/SIGTERM. The
+ * mask is set on the main thread before the plugins load, so every thread
+ * created after it inherits it: plugin threads (exporter, gRPC), the
+ * recorder, the workers. A handler run on a busy thread may run late — a
+ * worker deep in one SQL statement, the main thread in pthread_join, a
+ * gRPC thread in a long timed wait: under TSan, whose deferred delivery
+ * waits for the thread's next intercepted call, a SIGTERM was lost for a
+ * whole run or hung it for minutes. A signal sent before the watcher runs
+ * stays pending and reaches it when it unblocks.
+ */
+static int block_stop_signals(struct runner *r)
+{
+    sigset_t set;
+    stop_signals_set(&set);
+    r->masked = pthread_sigmask(SIG_BLOCK, &set, &r->saved_mask) == 0;
+    return r->masked;
+}
+
+static void unblock_stop_signals(struct runner *r)
+{
+    if (r->masked)
+        pthread_sigmask(SIG_SETMASK, &r->saved_mask, NULL);
+    r->masked = 0;
+}
+
 /* Watcher: turns a signal into "stop scheduling, interrupt statements". */
 static void *watcher_main(void *arg)
 {
     struct runner *r = arg;
-    /* The one thread that takes SIGINT/SIGTERM while the run executes (see
-     * block_stop_signals). */
+    /* The one thread that takes SIGINT/SIGTERM while the run executes
+     * (block_stop_signals). */
     sigset_t stop_signals;
     stop_signals_set(&stop_signals);
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
@@ -516,16 +547,6 @@ static int run_planned_inner(struct runner *r,
      * stop: the ABI promises it. */
     const char *unstarted_why = "not started: the run was interrupted";
     int stop = 0;
-    /* While the run executes, only the watcher thread takes SIGINT/SIGTERM:
-     * every other thread (recorder, workers, inheriting this mask, and this
-     * one) blocks them. A signal handled by a thread that is busy — a worker
-     * deep in one SQL statement, or this thread in pthread_join — may run
-     * its handler late: under TSan, whose deferred delivery waits for the
-     * thread's next intercepted call, it hung the run for minutes. */
-    sigset_t stop_signals, saved_mask;
-    stop_signals_set(&stop_signals);
-    int masked = have_signals &&
-                 pthread_sigmask(SIG_BLOCK, &stop_signals, &saved_mask) == 0;
     if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
                              &r->recorder) != 0) {
         rocky_log(ROCKY_LOG_ERROR,
@@ -538,10 +559,8 @@ static int run_planned_inner(struct runner *r,
         pthread_t watcher;
         int have_watcher = have_signals &&
                            pthread_create(&watcher, NULL, watcher_main, r) == 0;
-        if (!have_watcher && masked) { /* nobody would take them */
-            pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
-            masked = 0;
-        }
+        if (!have_watcher || !have_signals) /* nobody would take them */
+            unblock_stop_signals(r);
         if (!have_watcher)
             rocky_log(ROCKY_LOG_WARN,
                       "cannot watch for SIGINT/SIGTERM; Ctrl-C will kill "
@@ -555,16 +574,13 @@ static int run_planned_inner(struct runner *r,
         }
         /* A signal that arrived after the watcher left is delivered here,
          * recorded by the handler, and seen by the rest of the exit. */
-        if (masked)
-            pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
-        masked = 0;
+        unblock_stop_signals(r);
         if (code != 0) {
             rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
             unstarted_why = "not started: no worker thread could start";
         }
     }
-    if (masked)
-        pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+    unblock_stop_signals(r);
     record_unstarted(r, unstarted_why);
     if (rocky_recorder_stop(r->recorder) != 0)
         r->store_failed = 1;
@@ -660,11 +676,13 @@ int rocky_run_main(const struct rocky_run_options *opt)
     } else if (rocky_plugin_set_new(ROCKY_VERSION, &r.plugins) != 0) {
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
     } else {
+        block_stop_signals(&r);
         load_plugins(&r, opt, state_path);
         rocky_output_init(&r.out, stdout, opt->json, nselected);
         status = run_planned(&r, opt, nselected, state_path);
         rocky_output_destroy(&r.out);
     }
+    unblock_stop_signals(&r); /* an early exit never reached the watcher */
     rocky_plugin_set_free(r.plugins);
     teardown(&r);
     rocky_store_close(r.store);
