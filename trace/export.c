@@ -19,13 +19,8 @@ static int emit(struct rocky_plugin_set *set, uint32_t type,
                 int64_t step_timeout_ms)
 {
     struct rocky_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.type = type;
-    ev.flags = ROCKY_EVENT_FLAG_REPLAY;
-    ev.wall_ns = wall_ns;
-    ev.run = run;
-    ev.model = model;
+    rocky_plugin_event_init(&ev, type, ROCKY_EVENT_FLAG_REPLAY, run, model,
+                            wall_ns, 0);
     return rocky_plugin_set_emit_paced(
         set, &ev, rocky_deadline_after_ms(step_timeout_ms));
 }

@@ -84,20 +84,28 @@ void rocky_plugin_report_once(struct plugin_instance *inst,
                   rocky_err_name(rc), callback_names[kind]);
 }
 
+void rocky_plugin_event_init(struct rocky_event *ev, uint32_t type,
+                             uint32_t flags, const struct rocky_run *run,
+                             const struct rocky_model_exec *model,
+                             int64_t wall_ns, int64_t mono_ns)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->struct_size = sizeof *ev;
+    ev->type = type;
+    ev->flags = flags;
+    ev->wall_ns = wall_ns;
+    ev->mono_ns = mono_ns;
+    ev->run = run;
+    ev->model = model;
+}
+
 void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
                                uint32_t flags, const struct rocky_run *run,
                                const struct rocky_model_exec *model,
                                int64_t wall_ns, int64_t mono_ns)
 {
     struct rocky_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.type = type;
-    ev.flags = flags;
-    ev.wall_ns = wall_ns;
-    ev.mono_ns = mono_ns;
-    ev.run = run;
-    ev.model = model;
+    rocky_plugin_event_init(&ev, type, flags, run, model, wall_ns, mono_ns);
     rocky_plugin_set_emit(set, &ev);
 }
 

@@ -78,9 +78,15 @@ size_t rocky_plugin_set_count(const struct rocky_plugin_set *set);
 const char *rocky_plugin_set_name(const struct rocky_plugin_set *set,
                                   size_t index);
 
-/* Build an event of `type` (enum rocky_event_type) with `flags` (enum
- * rocky_event_flags), the given run, model (NULL for run events) and times,
- * and emit it: the one place the host fills a struct rocky_event. */
+/* Fill `ev` as an event of `type` (enum rocky_event_type) with `flags`
+ * (enum rocky_event_flags), the given run, model (NULL for run events) and
+ * times: the one place the host fills a struct rocky_event. */
+void rocky_plugin_event_init(struct rocky_event *ev, uint32_t type,
+                             uint32_t flags, const struct rocky_run *run,
+                             const struct rocky_model_exec *model,
+                             int64_t wall_ns, int64_t mono_ns);
+
+/* rocky_plugin_event_init, then rocky_plugin_set_emit. */
 void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
                                uint32_t flags, const struct rocky_run *run,
                                const struct rocky_model_exec *model,

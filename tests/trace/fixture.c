@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_batch.h"
 
 static void *must(void *p)
 {
@@ -75,9 +76,14 @@ int fx_write_store(const char *path, const struct rocky_run_record *rec)
         rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err);
     if (rc == 0)
         rc = rocky_store_run_begin(store, &rec->run, err, sizeof err);
+    /* One transaction for the models, as the runner's recorder commits. */
+    if (rc == 0)
+        rc = rocky_store_batch_begin(store, err, sizeof err);
     for (size_t i = 0; rc == 0 && i < rec->model_count; i++)
         rc = rocky_store_model_record(store, rec->run.run_id, &rec->models[i],
                                       err, sizeof err);
+    if (rc == 0)
+        rc = rocky_store_batch_commit(store, err, sizeof err);
     if (rc == 0 && rec->run.status != ROCKY_RUN_RUNNING)
         rc = rocky_store_run_finish(store, &rec->run, err, sizeof err);
     if (rc != 0)

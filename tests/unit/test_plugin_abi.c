@@ -27,38 +27,10 @@
 
 #include "clock.h"
 #include "log.h"
+#include "log_capture.h"
 #include "plugin_host.h"
 
-/* ---- captured log lines, with their levels ----------------------------- */
-
-#define MAX_LINES 128
-static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *lines[MAX_LINES];
-static int levels[MAX_LINES];
-static int line_count;
-
-static void capture(void *ctx, int level, const char *line)
-{
-    pthread_mutex_lock(&lines_lock);
-    if (line_count < MAX_LINES) {
-        levels[line_count] = level;
-        lines[line_count++] = strdup(line);
-    }
-    pthread_mutex_unlock(&lines_lock);
-}
-
-static void clear_lines(void)
-{
-    for (int i = 0; i < line_count; i++)
-        free(lines[i]);
-    line_count = 0;
-}
-
-static void dump_lines(void)
-{
-    for (int i = 0; i < line_count; i++)
-        print_message("  log[%d]: %s\n", levels[i], lines[i]);
-}
+/* ---- captured log lines (log_capture.h), with their levels ------------ */
 
 /* Index of the one line equal to `prefix` + `rest` (printf-style), failing
  * the test when there is none or more than one. */
@@ -72,14 +44,14 @@ static int line_exactly(const char *fmt, ...)
     vsnprintf(want, sizeof want, fmt, ap);
     va_end(ap);
     int found = -1, n = 0;
-    for (int i = 0; i < line_count; i++)
-        if (strcmp(lines[i], want) == 0) {
+    for (int i = 0; i < log_capture_count(); i++)
+        if (strcmp(log_capture_line(i), want) == 0) {
             found = i;
             n++;
         }
     if (n != 1) {
         print_error("want exactly one log line \"%s\", have %d:\n", want, n);
-        dump_lines();
+        log_capture_dump();
     }
     assert_int_equal(n, 1);
     return found;
@@ -90,14 +62,14 @@ static const char *line_starting(const char *prefix)
 {
     const char *found = NULL;
     int n = 0;
-    for (int i = 0; i < line_count; i++)
-        if (strncmp(lines[i], prefix, strlen(prefix)) == 0) {
-            found = lines[i];
+    for (int i = 0; i < log_capture_count(); i++)
+        if (strncmp(log_capture_line(i), prefix, strlen(prefix)) == 0) {
+            found = log_capture_line(i);
             n++;
         }
     if (n != 1) {
         print_error("want one log line starting \"%s\", have %d:\n", prefix, n);
-        dump_lines();
+        log_capture_dump();
     }
     assert_int_equal(n, 1);
     return found;
@@ -105,16 +77,12 @@ static const char *line_starting(const char *prefix)
 
 static int lines_containing(const char *a, const char *b)
 {
-    int n = 0;
-    for (int i = 0; i < line_count; i++)
-        n += strstr(lines[i], a) != NULL && (b == NULL || strstr(lines[i], b));
-    return n;
+    return log_capture_matching(a, b, NULL);
 }
 
 static int setup(void **state)
 {
-    rocky_log_set_sink(capture, NULL);
-    rocky_log_set_level(ROCKY_LOG_DEBUG);
+    log_capture_start();
     struct rocky_plugin_set *set = NULL;
     assert_int_equal(rocky_plugin_set_new("9.9.9-abi", &set), 0);
     *state = set;
@@ -124,8 +92,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     rocky_plugin_set_free(*state);
-    clear_lines();
-    rocky_log_set_sink(NULL, NULL);
+    log_capture_stop();
     return 0;
 }
 
@@ -222,8 +189,9 @@ static void test_services_answer_what_the_header_promises(void **state)
     const int want_levels[] = {ROCKY_LOG_DEBUG, ROCKY_LOG_INFO, ROCKY_LOG_WARN,
                                ROCKY_LOG_ERROR};
     for (int i = 0; i < 4; i++)
-        assert_int_equal(levels[line_exactly(SVC "level=%s", names[i])],
-                         want_levels[i]);
+        assert_int_equal(
+            log_capture_level(line_exactly(SVC "level=%s", names[i])),
+            want_levels[i]);
 
     /* strerror / err_name, for a known code and one newer than any header */
     line_exactly(SVC "strerror(-3)=input/output error");
@@ -380,7 +348,7 @@ struct stub_host {
 
 static void stub_log(void *ctx, int level, const char *message)
 {
-    capture(ctx, level, message);
+    log_capture_sink(ctx, level, message);
 }
 
 static const char *stub_config_get(void *ctx, const char *key)

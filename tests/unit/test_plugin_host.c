@@ -18,62 +18,16 @@
 
 #include "clock.h"
 #include "log.h"
+#include "log_capture.h"
 #include "plugin_host.h"
 
-/* ---- captured log lines ------------------------------------------------ */
-
-#define MAX_LINES 4096
-static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *lines[MAX_LINES];
-static int line_count;
-
-static void capture(void *ctx, int level, const char *line)
-{
-    pthread_mutex_lock(&lines_lock);
-    if (line_count < MAX_LINES)
-        lines[line_count++] = strdup(line);
-    pthread_mutex_unlock(&lines_lock);
-}
-
-static void clear_lines(void)
-{
-    for (int i = 0; i < line_count; i++)
-        free(lines[i]);
-    line_count = 0;
-}
-
-/* Number of captured lines containing every one of the NULL-terminated
- * needles. */
-static int lines_matching(const char *needle, ...)
-{
-    int matches = 0;
-    /* Plugin threads may still be logging (slow_stop): read under the
-     * lock the sink writes under. */
-    pthread_mutex_lock(&lines_lock);
-    for (int i = 0; i < line_count; i++) {
-        va_list ap;
-        va_start(ap, needle);
-        int all = 1;
-        for (const char *n = needle; n != NULL; n = va_arg(ap, const char *))
-            if (strstr(lines[i], n) == NULL)
-                all = 0;
-        va_end(ap);
-        matches += all;
-    }
-    pthread_mutex_unlock(&lines_lock);
-    return matches;
-}
-
-static void dump_lines(void)
-{
-    for (int i = 0; i < line_count; i++)
-        print_message("  log: %s\n", lines[i]);
-}
+/* Captured log lines: log_capture.h. */
+#define lines_matching log_capture_matching
+#define dump_lines     log_capture_dump
 
 static int setup(void **state)
 {
-    rocky_log_set_sink(capture, NULL);
-    rocky_log_set_level(ROCKY_LOG_DEBUG);
+    log_capture_start();
     struct rocky_plugin_set *set = NULL;
     assert_int_equal(rocky_plugin_set_new("9.9.9-test", &set), 0);
     *state = set;
@@ -83,8 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     rocky_plugin_set_free(*state);
-    clear_lines();
-    rocky_log_set_sink(NULL, NULL);
+    log_capture_stop();
     return 0;
 }
 
@@ -138,7 +91,7 @@ static void test_missing_file_is_reported_with_its_path(void **state)
 {
     int rc = rocky_plugin_set_load(*state, "/nonexistent/dir/missing.so");
     assert_int_equal(rc, ROCKY_ENOTFOUND);
-    assert_int_equal(line_count, 1);
+    assert_int_equal(log_capture_count(), 1);
     assert_int_equal(lines_matching("plugin /nonexistent/dir/missing.so",
                                     "file not found", "continuing without it",
                                     NULL),
@@ -156,7 +109,7 @@ static void test_text_file_is_not_a_shared_object(void **state)
     int rc = rocky_plugin_set_load(*state, path);
     unlink(path);
     assert_int_equal(rc, ROCKY_ECORRUPT);
-    assert_int_equal(line_count, 1);
+    assert_int_equal(log_capture_count(), 1);
     assert_int_equal(lines_matching(path, "not a loadable shared object", NULL),
                      1);
 }
@@ -315,23 +268,14 @@ static void test_stop_timeout_then_destroy_abandons_threads_safely(void **s)
     assert_int_equal(r.pending, 1);
     rocky_plugin_set_free(*s);
     *s = NULL;
-    pthread_mutex_lock(&lines_lock);
-    int destroyed_at = -1, chatter_after = 0;
-    for (int i = 0; i < line_count; i++) {
-        if (strstr(lines[i], "counter: destroyed slow_stop"))
-            destroyed_at = i;
-        else if (destroyed_at >= 0 && strstr(lines[i], "still delivering"))
-            chatter_after++;
-    }
-    pthread_mutex_unlock(&lines_lock);
+    int destroyed_at = log_capture_find(0, "counter: destroyed slow_stop");
     assert_true(destroyed_at >= 0);
-    /* The thread outlives destroy by 50 ms, in the library's code. */
+    /* The thread outlives destroy by 50 ms, in the library's code; not one
+     * line from it after destroy returned. */
     struct timespec wait = {0, 150 * 1000 * 1000};
     nanosleep(&wait, NULL);
-    pthread_mutex_lock(&lines_lock);
-    for (int i = destroyed_at + 1; i < line_count; i++)
-        chatter_after += strstr(lines[i], "still delivering") != NULL;
-    pthread_mutex_unlock(&lines_lock);
+    int chatter_after =
+        log_capture_find(destroyed_at + 1, "still delivering") >= 0;
     assert_int_equal(chatter_after, 0);
 }
 
