@@ -624,6 +624,11 @@ static int run_planned(struct runner *r, const struct rocky_run_options *opt,
 
 int rocky_run_main(const struct rocky_run_options *opt)
 {
+    /* A reader that goes away (`rocky run | head -1`) must not kill the
+     * run: with SIGPIPE ignored the write fails with EPIPE instead, and the
+     * output writer stops printing (output.h). Dispositions are per
+     * process; this is before any thread or plugin exists. */
+    signal(SIGPIPE, SIG_IGN);
     char err[1024] = "";
     struct rocky_project *p = NULL;
     const char *dir = opt->project_dir ? opt->project_dir : ".";

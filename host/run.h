@@ -31,7 +31,9 @@ struct rocky_run_options {
 };
 
 /* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or
- * a project that cannot be planned), 130 after SIGINT, 143 after SIGTERM. */
+ * a project that cannot be planned), 130 after SIGINT, 143 after SIGTERM.
+ * Output that cannot be written (a closed stdout, a reader that went away)
+ * changes nothing. */
 int rocky_run_main(const struct rocky_run_options *opt);
 
 #endif
