@@ -223,21 +223,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void stop_signals_set(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-}
-
 /* Watcher: turns a signal into "stop scheduling, interrupt statements". */
 static void *watcher_main(void *arg)
 {
     struct runner *r = arg;
-    /* The one thread that takes SIGINT/SIGTERM while the run executes (see
-     * block_stop_signals). */
+    /* The one thread that takes the stop signals while the run executes
+     * (see the mask in run_planned_inner). */
     sigset_t stop_signals;
-    stop_signals_set(&stop_signals);
+    rocky_signals_stop_set(&stop_signals);
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
     struct pollfd pfd = {.fd = rocky_signals_fd(), .events = POLLIN};
     for (;;) {
@@ -459,12 +452,12 @@ static int execute(struct runner *r)
     return 0;
 }
 
+/* A stopped run exits as a shell expects of the signal (128 + signo: 130,
+ * 143, 129, 131), although the runner handled it and recorded the run. */
 static int exit_code(const struct rocky_run *run, int stop)
 {
-    if (stop == SIGINT)
-        return 130;
-    if (stop == SIGTERM)
-        return 143;
+    if (stop != 0)
+        return 128 + stop;
     return run->status == ROCKY_RUN_SUCCESS ? 0 : 1;
 }
 
@@ -516,14 +509,14 @@ static int run_planned_inner(struct runner *r,
      * stop: the ABI promises it. */
     const char *unstarted_why = "not started: the run was interrupted";
     int stop = 0;
-    /* While the run executes, only the watcher thread takes SIGINT/SIGTERM:
+    /* While the run executes, only the watcher thread takes stop signals:
      * every other thread (recorder, workers, inheriting this mask, and this
      * one) blocks them. A signal handled by a thread that is busy — a worker
      * deep in one SQL statement, or this thread in pthread_join — may run
      * its handler late: under TSan, whose deferred delivery waits for the
      * thread's next intercepted call, it hung the run for minutes. */
     sigset_t stop_signals, saved_mask;
-    stop_signals_set(&stop_signals);
+    rocky_signals_stop_set(&stop_signals);
     int masked = have_signals &&
                  pthread_sigmask(SIG_BLOCK, &stop_signals, &saved_mask) == 0;
     if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
@@ -544,7 +537,7 @@ static int run_planned_inner(struct runner *r,
         }
         if (!have_watcher)
             rocky_log(ROCKY_LOG_WARN,
-                      "cannot watch for SIGINT/SIGTERM; Ctrl-C will kill "
+                      "cannot watch for stop signals; Ctrl-C will kill "
                       "the run without recording it");
         code = execute(r);
         stop = atomic_load(&r->stop);

@@ -1,7 +1,7 @@
 /* test_run_process.c — real `rocky run` processes: failure propagation,
- * atomic materialization, SIGINT/SIGTERM/SIGKILL of a running run, event
- * order under 8 threads, plugins that fail, output nobody reads (a reader
- * gone, closed stdout/stderr), usage errors.
+ * atomic materialization, SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGKILL of a
+ * running run, event order under 8 threads, plugins that fail, output
+ * nobody reads (a reader gone, closed stdout/stderr), usage errors.
  *
  * Every wait polls with a deadline scaled by ROCKY_TEST_TIME_SCALE; long
  * models are made long deterministically (a recursive CTE counting to two
@@ -410,6 +410,17 @@ static void test_sigterm_exits_143(void **state)
     interrupt_case(*state, SIGTERM, 143);
 }
 
+static void test_sighup_exits_129(void **state)
+{
+    interrupt_case(*state, SIGHUP, 129);
+}
+
+/* Handled like the others: no core dump (WIFEXITED in interrupt_case). */
+static void test_sigquit_exits_131(void **state)
+{
+    interrupt_case(*state, SIGQUIT, 131);
+}
+
 static void test_sigkill_leaves_finished_models_on_record(void **state)
 {
     struct fx *f = *state;
@@ -754,6 +765,8 @@ int main(void)
         T(test_failed_rematerialization_keeps_previous_table),
         T(test_sigint_interrupts_running_statement_exit_130),
         T(test_sigterm_exits_143),
+        T(test_sighup_exits_129),
+        T(test_sigquit_exits_131),
         T(test_sigkill_leaves_finished_models_on_record),
         T(test_events_ordered_per_model_under_8_threads),
         T(test_traceparent_sets_the_trace),
