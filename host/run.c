@@ -64,6 +64,7 @@ struct runner {
     int store_failed;
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
+    char *resend; /* the undelivered run's last line (resend_line), owned */
     sqlite3 **conns;
     int nthreads;
 };
@@ -452,6 +453,80 @@ static int execute(struct runner *r)
     return 0;
 }
 
+/* One word of a command line, quoted for a POSIX shell when it needs it. */
+static void shell_word(FILE *fp, const char *w)
+{
+    if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "abcdefghijklmnopqrstuvwxyz"
+                                  "0123456789_-./=:,+@%") == strlen(w)) {
+        fputs(w, fp);
+        return;
+    }
+    fputc('\'', fp);
+    for (const char *c = w; *c; c++)
+        if (*c == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*c, fp);
+    fputc('\'', fp);
+}
+
+/* The run's plugins did not confirm delivery: the line saying how much is
+ * left and the command that sends it again, kept in r->resend until the
+ * very end (rocky_run_main logs it after the plugins were destroyed, so
+ * it is the run's last word). On stderr, so that it survives `| head`,
+ * and --json stays one document. Every loaded library once, in load order
+ * (paths live until the set is freed: hence built here); --state unless
+ * `rocky trace` would find the store by default from here. A rocky.json
+ * instance's name and config are not carried over: --plugin takes a path,
+ * the environment configures it. */
+static void resend_line(struct runner *r, const char *run_id,
+                        const char *state_path, int rc,
+                        const struct rocky_delivery_report *left)
+{
+    char *cmd = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&cmd, &len);
+    if (fp != NULL) {
+        fprintf(fp, "rocky trace ");
+        shell_word(fp, run_id);
+        fputs(" --export", fp);
+        size_t n = rocky_plugin_set_count(r->plugins);
+        for (size_t i = 0; i < n; i++) {
+            const char *path = rocky_plugin_set_path(r->plugins, i);
+            int seen = path == NULL;
+            for (size_t j = 0; !seen && j < i; j++)
+                seen = strcmp(path, rocky_plugin_set_path(r->plugins, j)) == 0;
+            if (seen)
+                continue;
+            fputs(" --plugin ", fp);
+            shell_word(fp, path);
+        }
+        if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
+            strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
+            fputs(" --state ", fp);
+            shell_word(fp, state_path);
+        }
+        if (fclose(fp) != 0) {
+            free(cmd);
+            cmd = NULL;
+        }
+    }
+    if (asprintf(&r->resend,
+                 "plugins did not confirm delivery of run %s (%s): %llu "
+                 "items pending, %llu dropped; send them again with: %s",
+                 run_id, rocky_strerror(rc), (unsigned long long)left->pending,
+                 (unsigned long long)left->dropped,
+                 cmd ? cmd : "`rocky trace --export-pending` (out of memory)") <
+        0)
+        r->resend = NULL;
+    free(cmd);
+    if (r->resend == NULL) /* say at least what happened */
+        rocky_log(ROCKY_LOG_WARN,
+                  "plugins did not confirm delivery of run %s (%s)", run_id,
+                  rocky_strerror(rc));
+}
+
 /* A stopped run exits as a shell expects of the signal (128 + signo: 130,
  * 143, 129, 131), although the runner handled it and recorded the run. */
 static int exit_code(const struct rocky_run *run, int stop)
@@ -576,16 +651,14 @@ static int run_planned_inner(struct runner *r,
 
     /* Plugins: stop waits for in-flight emits, then delivers. Only a run
      * that had plugins gets a delivery verdict. */
+    int delivery_rc = 0;
+    struct rocky_delivery_report left = {.struct_size = sizeof left};
     if (rocky_plugin_set_count(r->plugins) > 0) {
-        int rc = rocky_plugin_set_stop(
-            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), NULL);
-        if (rocky_store_set_delivery(r->store, run_id, rc == 0, err,
+        delivery_rc = rocky_plugin_set_stop(
+            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), &left);
+        if (rocky_store_set_delivery(r->store, run_id, delivery_rc == 0, err,
                                      sizeof err) != 0)
             rocky_log(ROCKY_LOG_ERROR, "%s", err);
-        if (rc != 0)
-            rocky_log(ROCKY_LOG_WARN,
-                      "plugins did not confirm delivery of run %s (%s)", run_id,
-                      rocky_strerror(rc));
     }
 
     /* Report in plan order. */
@@ -600,6 +673,8 @@ static int run_planned_inner(struct runner *r,
     rocky_output_finish(&r->out, run, ordered ? ordered : r->execs, k,
                         r->nthreads, state_path, r->p->target_path);
     free(ordered);
+    if (delivery_rc != 0)
+        resend_line(r, run_id, state_path, delivery_rc, &left);
     int status = exit_code(run, stop);
     if (status == 0 && r->store_failed)
         status = 1;
@@ -664,6 +739,9 @@ int rocky_run_main(const struct rocky_run_options *opt)
         rocky_output_destroy(&r.out);
     }
     rocky_plugin_set_free(r.plugins);
+    if (r.resend != NULL) /* after the plugins' own last words */
+        rocky_log(ROCKY_LOG_WARN, "%s", r.resend);
+    free(r.resend);
     teardown(&r);
     rocky_store_close(r.store);
     pthread_cond_destroy(&r.cv);

@@ -10,7 +10,10 @@
  *      writer failing to start included — then the plugin instances are
  *      stopped (which waits for in-flight emits) and the delivery outcome
  *      recorded; they are destroyed when the plugin set is freed,
- *   4. output, exit status.
+ *   4. output, exit status; for a run whose plugins did not confirm
+ *      delivery, one last line on stderr (after the instances were
+ *      destroyed): what is left and the `rocky trace --export` command
+ *      that sends it again.
  */
 #ifndef ROCKY_HOST_RUN_H
 #define ROCKY_HOST_RUN_H

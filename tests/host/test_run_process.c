@@ -541,6 +541,9 @@ static void test_events_ordered_per_model_under_8_threads(void **state)
     assert_int_equal(rec->model_count, 41);
     assert_int_equal(rec->delivery_confirmed, 1);
     rocky_run_record_free(rec);
+    char *err = slurp(f->errf);
+    assert_null(strstr(err, "send them again")); /* confirmed: no hint */
+    free(err);
 }
 
 static void test_traceparent_sets_the_trace(void **state)
@@ -597,6 +600,86 @@ static void test_failing_plugins_do_not_fail_the_run(void **state)
     assert_non_null(strstr(err, "/nonexistent.so"));
     free(err);
     assert_true(saw_event(f, "run_end", NULL)); /* the good one still ran */
+}
+
+/* The last line of `text` (without its newline), in place. */
+static char *last_line(char *text)
+{
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    char *nl = strrchr(text, '\n');
+    return nl ? nl + 1 : text;
+}
+
+/* The pending fixture's stop reports one item dropped: the run is not
+ * confirmed, and the runner's last word is how to send it again — a
+ * command that `rocky trace` takes as printed (from another directory
+ * than the project: the state path is in it). */
+static void test_undelivered_run_says_how_to_send_it_again(void **state)
+{
+    struct fx *f = *state;
+    model(f, "a", "SELECT 1 AS x");
+    model(f, "b", "SELECT * FROM a");
+    const char *args[] = {"--plugin", PENDING_PLUGIN, NULL};
+    assert_int_equal(run_rocky(f, args), 0);
+    struct rocky_run_record *rec = load_latest(f);
+    assert_int_equal(rec->run.status, ROCKY_RUN_SUCCESS);
+    assert_int_equal(rec->delivery_confirmed, 0);
+    char run_id[64];
+    snprintf(run_id, sizeof run_id, "%s", rec->run.run_id);
+    rocky_run_record_free(rec);
+
+    char *err = slurp(f->errf);
+    const char *line = last_line(err);
+    char want[2048];
+    snprintf(want, sizeof want, "plugins did not confirm delivery of run %s (",
+             run_id);
+    assert_non_null(strstr(line, want));
+    assert_non_null(strstr(line, "0 items pending, 1 dropped"));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "rocky trace %s --export --plugin %s --plugin %s --state %s",
+             run_id, EVENTS_PLUGIN, PENDING_PLUGIN, f->state);
+    snprintf(want, sizeof want, "; send them again with: %s", cmd);
+    size_t n = strlen(line), m = strlen(want);
+    if (n < m || strcmp(line + n - m, want) != 0)
+        fail_msg("last line of stderr\n  %s\ndoes not end with\n  %s", line,
+                 want);
+    free(err);
+
+    /* Run it as printed (no word of it needs quoting here), with this
+     * build's binary standing in for `rocky`. */
+    const char *argv[16];
+    int argc = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(cmd, " ", &save); w && argc < 15;
+         w = strtok_r(NULL, " ", &save)) {
+        argv[argc] = argc == 0 ? ROCKY_BIN : w;
+        argc++;
+    }
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("ROCKY_EVENTS_JSONL", f->events, 1);
+        unsetenv("ROCKY_PLUGINS");
+        unsetenv("ROCKY_STATE");
+        if (!freopen(f->out, "w", stdout) || !freopen(f->errf, "w", stderr))
+            _exit(127);
+        execv(ROCKY_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    int status = finish(pid, 60000);
+    assert_true(WIFEXITED(status));
+    /* Accepted (not a usage error, 2) and replayed; the fixture drops
+     * again, so it is not confirmed. */
+    assert_int_equal(WEXITSTATUS(status), 1);
+    err = slurp(f->errf);
+    snprintf(want, sizeof want, "run %s:", run_id);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "still marked undelivered"));
+    free(err);
 }
 
 static void test_select_runs_only_upstream(void **state)
@@ -771,6 +854,7 @@ int main(void)
         T(test_events_ordered_per_model_under_8_threads),
         T(test_traceparent_sets_the_trace),
         T(test_failing_plugins_do_not_fail_the_run),
+        T(test_undelivered_run_says_how_to_send_it_again),
         T(test_select_runs_only_upstream),
         T(test_reader_gone_after_first_line_run_goes_on),
         T(test_closed_stdout_run_goes_on),
