@@ -33,6 +33,15 @@ void rocky_output_destroy(struct rocky_output *o)
     pthread_mutex_destroy(&o->mu);
 }
 
+/* After each line or document (under mu): a failed write — EPIPE, EBADF,
+ * ENOSPC — ends the output for good. Retrying would fail the same way on
+ * every line, and nobody is there to read an error about it. */
+static void check_written(struct rocky_output *o)
+{
+    if (fflush(o->out) != 0 || ferror(o->out))
+        o->broken = 1;
+}
+
 static const char *label(uint32_t status, const char **color)
 {
     switch (status) {
@@ -58,6 +67,10 @@ void rocky_output_model(struct rocky_output *o,
     const char *what = label(m->status, &color);
     pthread_mutex_lock(&o->mu);
     o->finished++;
+    if (o->broken) {
+        pthread_mutex_unlock(&o->mu);
+        return;
+    }
     int width = o->total >= 1000 ? 5 : o->total >= 100 ? 3 : 2;
     fprintf(o->out, "[%*zu/%zu] %s%-4s%s %-28s", width, o->finished, o->total,
             o->color ? color : "", what, o->color ? C_RESET : "",
@@ -74,7 +87,7 @@ void rocky_output_model(struct rocky_output *o,
                 m->error ? m->error : "");
     }
     fputc('\n', o->out);
-    fflush(o->out);
+    check_written(o);
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -95,7 +108,7 @@ static void summary(struct rocky_output *o, const struct rocky_run *run,
     fprintf(o->out, "%srun %s recorded in %s; see `rocky trace %s`%s\n",
             o->color ? C_DIM : "", run->run_id, state_path, run->run_id,
             o->color ? C_RESET : "");
-    fflush(o->out);
+    check_written(o);
 }
 
 static void add_int(cJSON *j, const char *key, int64_t v)
@@ -170,7 +183,7 @@ static void document(struct rocky_output *o, const struct rocky_run *run,
         fputc('\n', o->out);
         free(text);
     }
-    fflush(o->out);
+    check_written(o);
     cJSON_Delete(j);
 }
 
@@ -180,9 +193,9 @@ void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
                          const char *target_path)
 {
     pthread_mutex_lock(&o->mu);
-    if (o->json)
+    if (!o->broken && o->json)
         document(o, run, models, count, threads, state_path, target_path);
-    else
+    else if (!o->broken)
         summary(o, run, threads, state_path);
     pthread_mutex_unlock(&o->mu);
 }

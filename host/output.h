@@ -4,6 +4,11 @@
  *
  * Colour only when stdout is a terminal and NO_COLOR is unset (any value,
  * per no-color.org). Lines from several workers never interleave.
+ *
+ * Output is best effort: once a write fails (a reader that went away —
+ * `rocky run | head -1`, EPIPE with SIGPIPE ignored — or a closed stdout,
+ * EBADF), nothing more is written, quietly. The run goes on and is recorded
+ * as usual; what the terminal missed is in the state store (`rocky trace`).
  */
 #ifndef ROCKY_HOST_OUTPUT_H
 #define ROCKY_HOST_OUTPUT_H
@@ -20,6 +25,7 @@ struct rocky_output {
     int json; /* print nothing per model; one document at the end */
     size_t total;
     size_t finished;
+    int broken; /* a write failed: write nothing more (guarded by mu) */
     pthread_mutex_t mu;
 };
 

@@ -64,9 +64,10 @@ struct runner {
     int store_failed;
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
+    char *resend; /* the undelivered run's last line (resend_line), owned */
     sqlite3 **conns;
     int nthreads;
-    /* SIGINT/SIGTERM are blocked in every thread but the watcher from
+    /* The stop signals are blocked in every thread but the watcher from
      * before the plugins load until the watcher is joined (see
      * block_stop_signals); the mask to restore then. */
     sigset_t saved_mask;
@@ -228,15 +229,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void stop_signals_set(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-}
-
 /*
- * While a run executes, only the watcher thread takes SIGINT/SIGTERM. The
+ * While a run executes, only the watcher thread takes the stop signals
+ * (SIGINT, SIGTERM, SIGHUP, SIGQUIT: rocky_signals_stop_set). The
  * mask is set on the main thread before the plugins load, so every thread
  * created after it inherits it: plugin threads (exporter, gRPC), the
  * recorder, the workers. A handler run on a busy thread may run late — a
@@ -249,7 +244,7 @@ static void stop_signals_set(sigset_t *set)
 static int block_stop_signals(struct runner *r)
 {
     sigset_t set;
-    stop_signals_set(&set);
+    rocky_signals_stop_set(&set);
     r->masked = pthread_sigmask(SIG_BLOCK, &set, &r->saved_mask) == 0;
     return r->masked;
 }
@@ -265,10 +260,10 @@ static void unblock_stop_signals(struct runner *r)
 static void *watcher_main(void *arg)
 {
     struct runner *r = arg;
-    /* The one thread that takes SIGINT/SIGTERM while the run executes
+    /* The one thread that takes the stop signals while the run executes
      * (block_stop_signals). */
     sigset_t stop_signals;
-    stop_signals_set(&stop_signals);
+    rocky_signals_stop_set(&stop_signals);
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
     struct pollfd pfd = {.fd = rocky_signals_fd(), .events = POLLIN};
     for (;;) {
@@ -490,12 +485,86 @@ static int execute(struct runner *r)
     return 0;
 }
 
+/* One word of a command line, quoted for a POSIX shell when it needs it. */
+static void shell_word(FILE *fp, const char *w)
+{
+    if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "abcdefghijklmnopqrstuvwxyz"
+                                  "0123456789_-./=:,+@%") == strlen(w)) {
+        fputs(w, fp);
+        return;
+    }
+    fputc('\'', fp);
+    for (const char *c = w; *c; c++)
+        if (*c == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*c, fp);
+    fputc('\'', fp);
+}
+
+/* The run's plugins did not confirm delivery: the line saying how much is
+ * left and the command that sends it again, kept in r->resend until the
+ * very end (rocky_run_main logs it after the plugins were destroyed, so
+ * it is the run's last word). On stderr, so that it survives `| head`,
+ * and --json stays one document. Every loaded library once, in load order
+ * (paths live until the set is freed: hence built here); --state unless
+ * `rocky trace` would find the store by default from here. A rocky.json
+ * instance's name and config are not carried over: --plugin takes a path,
+ * the environment configures it. */
+static void resend_line(struct runner *r, const char *run_id,
+                        const char *state_path, int rc,
+                        const struct rocky_delivery_report *left)
+{
+    char *cmd = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&cmd, &len);
+    if (fp != NULL) {
+        fprintf(fp, "rocky trace ");
+        shell_word(fp, run_id);
+        fputs(" --export", fp);
+        size_t n = rocky_plugin_set_count(r->plugins);
+        for (size_t i = 0; i < n; i++) {
+            const char *path = rocky_plugin_set_path(r->plugins, i);
+            int seen = path == NULL;
+            for (size_t j = 0; !seen && j < i; j++)
+                seen = strcmp(path, rocky_plugin_set_path(r->plugins, j)) == 0;
+            if (seen)
+                continue;
+            fputs(" --plugin ", fp);
+            shell_word(fp, path);
+        }
+        if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
+            strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
+            fputs(" --state ", fp);
+            shell_word(fp, state_path);
+        }
+        if (fclose(fp) != 0) {
+            free(cmd);
+            cmd = NULL;
+        }
+    }
+    if (asprintf(&r->resend,
+                 "plugins did not confirm delivery of run %s (%s): %llu "
+                 "items pending, %llu dropped; send them again with: %s",
+                 run_id, rocky_strerror(rc), (unsigned long long)left->pending,
+                 (unsigned long long)left->dropped,
+                 cmd ? cmd : "`rocky trace --export-pending` (out of memory)") <
+        0)
+        r->resend = NULL;
+    free(cmd);
+    if (r->resend == NULL) /* say at least what happened */
+        rocky_log(ROCKY_LOG_WARN,
+                  "plugins did not confirm delivery of run %s (%s)", run_id,
+                  rocky_strerror(rc));
+}
+
+/* A stopped run exits as a shell expects of the signal (128 + signo: 130,
+ * 143, 129, 131), although the runner handled it and recorded the run. */
 static int exit_code(const struct rocky_run *run, int stop)
 {
-    if (stop == SIGINT)
-        return 130;
-    if (stop == SIGTERM)
-        return 143;
+    if (stop != 0)
+        return 128 + stop;
     return run->status == ROCKY_RUN_SUCCESS ? 0 : 1;
 }
 
@@ -563,7 +632,7 @@ static int run_planned_inner(struct runner *r,
             unblock_stop_signals(r);
         if (!have_watcher)
             rocky_log(ROCKY_LOG_WARN,
-                      "cannot watch for SIGINT/SIGTERM; Ctrl-C will kill "
+                      "cannot watch for stop signals; Ctrl-C will kill "
                       "the run without recording it");
         code = execute(r);
         stop = atomic_load(&r->stop);
@@ -599,16 +668,14 @@ static int run_planned_inner(struct runner *r,
 
     /* Plugins: stop waits for in-flight emits, then delivers. Only a run
      * that had plugins gets a delivery verdict. */
+    int delivery_rc = 0;
+    struct rocky_delivery_report left = {.struct_size = sizeof left};
     if (rocky_plugin_set_count(r->plugins) > 0) {
-        int rc = rocky_plugin_set_stop(
-            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), NULL);
-        if (rocky_store_set_delivery(r->store, run_id, rc == 0, err,
+        delivery_rc = rocky_plugin_set_stop(
+            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), &left);
+        if (rocky_store_set_delivery(r->store, run_id, delivery_rc == 0, err,
                                      sizeof err) != 0)
             rocky_log(ROCKY_LOG_ERROR, "%s", err);
-        if (rc != 0)
-            rocky_log(ROCKY_LOG_WARN,
-                      "plugins did not confirm delivery of run %s (%s)", run_id,
-                      rocky_strerror(rc));
     }
 
     /* Report in plan order. */
@@ -623,6 +690,8 @@ static int run_planned_inner(struct runner *r,
     rocky_output_finish(&r->out, run, ordered ? ordered : r->execs, k,
                         r->nthreads, state_path, r->p->target_path);
     free(ordered);
+    if (delivery_rc != 0)
+        resend_line(r, run_id, state_path, delivery_rc, &left);
     int status = exit_code(run, stop);
     if (status == 0 && r->store_failed)
         status = 1;
@@ -640,6 +709,11 @@ static int run_planned(struct runner *r, const struct rocky_run_options *opt,
 
 int rocky_run_main(const struct rocky_run_options *opt)
 {
+    /* A reader that goes away (`rocky run | head -1`) must not kill the
+     * run: with SIGPIPE ignored the write fails with EPIPE instead, and the
+     * output writer stops printing (output.h). Dispositions are per
+     * process; this is before any thread or plugin exists. */
+    signal(SIGPIPE, SIG_IGN);
     char err[1024] = "";
     struct rocky_project *p = NULL;
     const char *dir = opt->project_dir ? opt->project_dir : ".";
@@ -684,6 +758,9 @@ int rocky_run_main(const struct rocky_run_options *opt)
     }
     unblock_stop_signals(&r); /* an early exit never reached the watcher */
     rocky_plugin_set_free(r.plugins);
+    if (r.resend != NULL) /* after the plugins' own last words */
+        rocky_log(ROCKY_LOG_WARN, "%s", r.resend);
+    free(r.resend);
     teardown(&r);
     rocky_store_close(r.store);
     pthread_cond_destroy(&r.cv);

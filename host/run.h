@@ -3,14 +3,17 @@
  * it in the state store and tell the plugins.
  *
  * Shutdown order (in rocky_run_main, one step each):
- *   1. workers drain (or stop on SIGINT/SIGTERM, statements interrupted),
+ *   1. workers drain (or stop on a stop signal, statements interrupted),
  *   2. never-started models are recorded (each announced as a SKIPPED
  *      MODEL_END), the run is finished in the store,
  *   3. RUN_END is emitted — on every path after RUN_START, the state store
  *      writer failing to start included — then the plugin instances are
  *      stopped (which waits for in-flight emits) and the delivery outcome
  *      recorded; they are destroyed when the plugin set is freed,
- *   4. output, exit status.
+ *   4. output, exit status; for a run whose plugins did not confirm
+ *      delivery, one last line on stderr (after the instances were
+ *      destroyed): what is left and the `rocky trace --export` command
+ *      that sends it again.
  */
 #ifndef ROCKY_HOST_RUN_H
 #define ROCKY_HOST_RUN_H
@@ -31,7 +34,9 @@ struct rocky_run_options {
 };
 
 /* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or
- * a project that cannot be planned), 130 after SIGINT, 143 after SIGTERM. */
+ * a project that cannot be planned); 128 + signo after a stop signal: 130
+ * SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT. Output that cannot be
+ * written (a closed stdout, a reader that went away) changes nothing. */
 int rocky_run_main(const struct rocky_run_options *opt);
 
 #endif

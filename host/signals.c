@@ -5,10 +5,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "rocky/error.h"
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NSTOP (sizeof stop_signals / sizeof *stop_signals)
 
 static int pipe_fds[2] = {-1, -1};
 static atomic_int received;
@@ -24,6 +28,13 @@ static void on_signal(int signo)
     errno = saved;
 }
 
+void rocky_signals_stop_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaddset(set, stop_signals[i]);
+}
+
 int rocky_signals_install(void)
 {
     if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -33,8 +44,9 @@ int rocky_signals_install(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-        return ROCKY_EIO;
+    for (size_t i = 0; i < NSTOP; i++)
+        if (sigaction(stop_signals[i], &sa, NULL) != 0)
+            return ROCKY_EIO;
     return 0;
 }
 
@@ -57,8 +69,8 @@ void rocky_signals_wake(void)
 
 void rocky_signals_uninstall(void)
 {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    for (size_t i = 0; i < NSTOP; i++)
+        signal(stop_signals[i], SIG_DFL);
     if (pipe_fds[0] >= 0)
         close(pipe_fds[0]);
     if (pipe_fds[1] >= 0)

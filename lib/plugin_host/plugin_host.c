@@ -71,6 +71,14 @@ const char *rocky_plugin_set_name(const struct rocky_plugin_set *set,
     return set->instances[index]->name;
 }
 
+const char *rocky_plugin_set_path(const struct rocky_plugin_set *set,
+                                  size_t index)
+{
+    if (set == NULL || index >= set->count)
+        return NULL;
+    return set->instances[index]->lib->path;
+}
+
 /* First failure of a callback kind per instance is reported; the rest are
  * counted by the plugin itself, not repeated on the runner's output. */
 void rocky_plugin_report_once(struct plugin_instance *inst,

@@ -78,6 +78,12 @@ size_t rocky_plugin_set_count(const struct rocky_plugin_set *set);
 const char *rocky_plugin_set_name(const struct rocky_plugin_set *set,
                                   size_t index);
 
+/* File of the i-th instance's library, as loaded ("./x.so" for "x.so";
+ * a rocky.json path already joined to the project directory). Valid until
+ * rocky_plugin_set_free. NULL when out of range. */
+const char *rocky_plugin_set_path(const struct rocky_plugin_set *set,
+                                  size_t index);
+
 /* Fill `ev` as an event of `type` (enum rocky_event_type) with `flags`
  * (enum rocky_event_flags), the given run, model (NULL for run events) and
  * times: the one place the host fills a struct rocky_event. */

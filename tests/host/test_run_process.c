@@ -1,6 +1,7 @@
 /* test_run_process.c — real `rocky run` processes: failure propagation,
- * atomic materialization, SIGINT/SIGTERM/SIGKILL of a running run, event
- * order under 8 threads, plugins that fail, usage errors.
+ * atomic materialization, SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGKILL of a
+ * running run, event order under 8 threads, plugins that fail, output
+ * nobody reads (a reader gone, closed stdout/stderr), usage errors.
  *
  * Every wait polls with a deadline scaled by ROCKY_TEST_TIME_SCALE; long
  * models are made long deterministically (a recursive CTE counting to two
@@ -15,6 +16,8 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -99,9 +102,19 @@ static void model(const struct fx *f, const char *name, const char *sql)
     fclose(fp);
 }
 
+/* How the child's standard streams are set up; zero: stdout and stderr to
+ * f->out and f->errf. */
+struct child_io {
+    int stdout_fd; /* > 0: this fd becomes stdout (a pipe's write end) */
+    int close_stdout;
+    int close_stderr;
+};
+
 /* Start `rocky run <dir> <extra...>` with the events plugin recording to
- * f->events. NULL-terminated extra args. */
-static pid_t start(const struct fx *f, const char *const *extra)
+ * f->events, its streams set up as `io` says (NULL: files). NULL-terminated
+ * extra args. */
+static pid_t start_io(const struct fx *f, const char *const *extra,
+                      const struct child_io *io)
 {
     const char *argv[32];
     int n = 0;
@@ -123,10 +136,25 @@ static pid_t start(const struct fx *f, const char *const *extra)
         unsetenv("TRACEPARENT");
         if (!freopen(f->out, "w", stdout) || !freopen(f->errf, "w", stderr))
             _exit(127);
+        if (io != NULL && io->stdout_fd > 0 &&
+            dup2(io->stdout_fd, STDOUT_FILENO) < 0)
+            _exit(127);
+        if (io != NULL && io->close_stdout)
+            close(STDOUT_FILENO);
+        if (io != NULL && io->close_stderr)
+            close(STDERR_FILENO);
+        /* What a shell gives it: a reader that goes away means SIGPIPE,
+         * unless rocky itself ignores it. */
+        signal(SIGPIPE, SIG_DFL);
         execv(ROCKY_BIN, (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t start(const struct fx *f, const char *const *extra)
+{
+    return start_io(f, extra, NULL);
 }
 
 /* Wait for `pid` with a deadline; returns the raw wait status. */
@@ -382,6 +410,17 @@ static void test_sigterm_exits_143(void **state)
     interrupt_case(*state, SIGTERM, 143);
 }
 
+static void test_sighup_exits_129(void **state)
+{
+    interrupt_case(*state, SIGHUP, 129);
+}
+
+/* Handled like the others: no core dump (WIFEXITED in interrupt_case). */
+static void test_sigquit_exits_131(void **state)
+{
+    interrupt_case(*state, SIGQUIT, 131);
+}
+
 static void test_sigkill_leaves_finished_models_on_record(void **state)
 {
     struct fx *f = *state;
@@ -502,6 +541,9 @@ static void test_events_ordered_per_model_under_8_threads(void **state)
     assert_int_equal(rec->model_count, 41);
     assert_int_equal(rec->delivery_confirmed, 1);
     rocky_run_record_free(rec);
+    char *err = slurp(f->errf);
+    assert_null(strstr(err, "send them again")); /* confirmed: no hint */
+    free(err);
 }
 
 static void test_traceparent_sets_the_trace(void **state)
@@ -560,6 +602,86 @@ static void test_failing_plugins_do_not_fail_the_run(void **state)
     assert_true(saw_event(f, "run_end", NULL)); /* the good one still ran */
 }
 
+/* The last line of `text` (without its newline), in place. */
+static char *last_line(char *text)
+{
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    char *nl = strrchr(text, '\n');
+    return nl ? nl + 1 : text;
+}
+
+/* The pending fixture's stop reports one item dropped: the run is not
+ * confirmed, and the runner's last word is how to send it again — a
+ * command that `rocky trace` takes as printed (from another directory
+ * than the project: the state path is in it). */
+static void test_undelivered_run_says_how_to_send_it_again(void **state)
+{
+    struct fx *f = *state;
+    model(f, "a", "SELECT 1 AS x");
+    model(f, "b", "SELECT * FROM a");
+    const char *args[] = {"--plugin", PENDING_PLUGIN, NULL};
+    assert_int_equal(run_rocky(f, args), 0);
+    struct rocky_run_record *rec = load_latest(f);
+    assert_int_equal(rec->run.status, ROCKY_RUN_SUCCESS);
+    assert_int_equal(rec->delivery_confirmed, 0);
+    char run_id[64];
+    snprintf(run_id, sizeof run_id, "%s", rec->run.run_id);
+    rocky_run_record_free(rec);
+
+    char *err = slurp(f->errf);
+    const char *line = last_line(err);
+    char want[2048];
+    snprintf(want, sizeof want, "plugins did not confirm delivery of run %s (",
+             run_id);
+    assert_non_null(strstr(line, want));
+    assert_non_null(strstr(line, "0 items pending, 1 dropped"));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "rocky trace %s --export --plugin %s --plugin %s --state %s",
+             run_id, EVENTS_PLUGIN, PENDING_PLUGIN, f->state);
+    snprintf(want, sizeof want, "; send them again with: %s", cmd);
+    size_t n = strlen(line), m = strlen(want);
+    if (n < m || strcmp(line + n - m, want) != 0)
+        fail_msg("last line of stderr\n  %s\ndoes not end with\n  %s", line,
+                 want);
+    free(err);
+
+    /* Run it as printed (no word of it needs quoting here), with this
+     * build's binary standing in for `rocky`. */
+    const char *argv[16];
+    int argc = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(cmd, " ", &save); w && argc < 15;
+         w = strtok_r(NULL, " ", &save)) {
+        argv[argc] = argc == 0 ? ROCKY_BIN : w;
+        argc++;
+    }
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("ROCKY_EVENTS_JSONL", f->events, 1);
+        unsetenv("ROCKY_PLUGINS");
+        unsetenv("ROCKY_STATE");
+        if (!freopen(f->out, "w", stdout) || !freopen(f->errf, "w", stderr))
+            _exit(127);
+        execv(ROCKY_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    int status = finish(pid, 60000);
+    assert_true(WIFEXITED(status));
+    /* Accepted (not a usage error, 2) and replayed; the fixture drops
+     * again, so it is not confirmed. */
+    assert_int_equal(WEXITSTATUS(status), 1);
+    err = slurp(f->errf);
+    snprintf(want, sizeof want, "run %s:", run_id);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "still marked undelivered"));
+    free(err);
+}
+
 static void test_select_runs_only_upstream(void **state)
 {
     struct fx *f = *state;
@@ -574,6 +696,118 @@ static void test_select_runs_only_upstream(void **state)
     assert_non_null(find(rec, "a"));
     assert_non_null(find(rec, "b"));
     rocky_run_record_free(rec);
+}
+
+/* `n` independent models m000.. */
+static void many_models(const struct fx *f, int n)
+{
+    char name[32], sql[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "m%03d", i);
+        snprintf(sql, sizeof sql, "SELECT %d AS x", i);
+        model(f, name, sql);
+    }
+}
+
+static void assert_all_succeeded(const struct fx *f, uint32_t n)
+{
+    struct rocky_run_record *rec = load_latest(f);
+    assert_int_equal(rec->run.status, ROCKY_RUN_SUCCESS);
+    assert_int_equal(rec->run.models_succeeded, n);
+    assert_int_equal(rec->model_count, n);
+    rocky_run_record_free(rec);
+    assert_true(saw_event(f, "run_end", NULL));
+}
+
+/* `rocky run | head -1`. The pipe is shrunk to its minimum and the run
+ * prints more than that after the first line, so rocky is certain to write
+ * after the reader closed: no sleep decides whether the test means
+ * anything. */
+static void test_reader_gone_after_first_line_run_goes_on(void **state)
+{
+    struct fx *f = *state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    fcntl(fds[0], F_SETPIPE_SZ, 4096); /* best effort; measured below */
+    int capacity = fcntl(fds[0], F_GETPIPE_SZ);
+    assert_true(capacity > 0);
+    /* A model's line is over 40 bytes ("[ n/N] OK   " + a 28-wide name). */
+    int n = capacity / 40 + 10;
+    many_models(f, n);
+    const char *args[] = {"--threads", "4", NULL};
+    struct child_io io = {.stdout_fd = fds[1]};
+    pid_t pid = start_io(f, args, &io);
+    close(fds[1]);
+    /* Read exactly the first line, byte by byte, with a deadline. */
+    int64_t deadline = now_ms() + 30000LL * scale();
+    char c = 0;
+    size_t got = 0;
+    while (c != '\n') {
+        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        int ready = poll(&pfd, 1, 10);
+        if (ready == 1) {
+            ssize_t r = read(fds[0], &c, 1);
+            if (r != 1) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                fail_msg("rocky closed stdout before its first line (%zu "
+                         "bytes)",
+                         got);
+            }
+            got++;
+        } else if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("no first line in time");
+        }
+    }
+    close(fds[0]);
+    int status = finish(pid, 60000);
+    if (WIFSIGNALED(status))
+        fail_msg("rocky died of signal %d", WTERMSIG(status));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_all_succeeded(f, (uint32_t)n);
+    char *err = slurp(f->errf);
+    assert_string_equal(err, ""); /* quietly: no error per line */
+    free(err);
+}
+
+static void test_closed_stdout_run_goes_on(void **state)
+{
+    struct fx *f = *state;
+    many_models(f, 30);
+    struct child_io io = {.close_stdout = 1};
+    int status = finish(start_io(f, NULL, &io), 60000);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_all_succeeded(f, 30);
+    char *err = slurp(f->errf);
+    assert_string_equal(err, "");
+    free(err);
+}
+
+static void test_closed_stderr_failing_model_recorded(void **state)
+{
+    struct fx *f = *state;
+    model(f, "good", "SELECT 1 AS x");
+    model(f, "bad", "SELECT no_such_column FROM good");
+    model(f, "after_bad", "SELECT * FROM bad");
+    struct child_io io = {.close_stderr = 1};
+    int status = finish(start_io(f, NULL, &io), 60000);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    struct rocky_run_record *rec = load_latest(f);
+    assert_int_equal(rec->run.status, ROCKY_RUN_PARTIAL_FAILURE);
+    assert_int_equal(rec->model_count, 3);
+    assert_int_equal(find(rec, "bad")->status, ROCKY_MODEL_FAILED);
+    assert_int_equal(find(rec, "after_bad")->status, ROCKY_MODEL_SKIPPED);
+    rocky_run_record_free(rec);
+    char *out = slurp(f->out);
+    assert_non_null(strstr(out, "FAIL bad"));
+    assert_non_null(strstr(out, "partial_failure"));
+    free(out);
+    assert_true(saw_event(f, "run_end", NULL));
 }
 
 static void test_usage_errors_exit_2_naming_the_argument(void **state)
@@ -614,11 +848,17 @@ int main(void)
         T(test_failed_rematerialization_keeps_previous_table),
         T(test_sigint_interrupts_running_statement_exit_130),
         T(test_sigterm_exits_143),
+        T(test_sighup_exits_129),
+        T(test_sigquit_exits_131),
         T(test_sigkill_leaves_finished_models_on_record),
         T(test_events_ordered_per_model_under_8_threads),
         T(test_traceparent_sets_the_trace),
         T(test_failing_plugins_do_not_fail_the_run),
+        T(test_undelivered_run_says_how_to_send_it_again),
         T(test_select_runs_only_upstream),
+        T(test_reader_gone_after_first_line_run_goes_on),
+        T(test_closed_stdout_run_goes_on),
+        T(test_closed_stderr_failing_model_recorded),
         T(test_usage_errors_exit_2_naming_the_argument),
         T(test_missing_project_is_a_clear_error),
 #undef T
