@@ -46,7 +46,7 @@ struct rocky_project {
     char *name;
     char *state_path; /* NULL when rocky.json has none */
     char *target_path;
-    int threads; /* 0 when unset */
+    int threads;                       /* 0 when unset */
     struct rocky_plugin_spec *plugins; /* owned (project_plugins.h) */
     size_t nplugins;
     char **sources;

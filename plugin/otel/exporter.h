@@ -91,8 +91,9 @@ int rocky_otel_exporter_flush_wait(struct rocky_otel_exporter *e,
  * the join is bounded). Spans still queued at the deadline are counted as
  * dropped (reason "shutdown"). When any span was dropped, one warning says
  * what was delivered and dropped, by reason; its queue_full is the count of
- * refusals, which are not in its dropped total (the host counts them). Returns 0, ROCKY_ETIMEDOUT when spans were dropped at
- * the deadline, or ROCKY_ESHUTDOWN (nothing written) when called again.
+ * refusals, which are not in its dropped total (the host counts them). Returns
+ * 0, ROCKY_ETIMEDOUT when spans were dropped at the deadline, or
+ * ROCKY_ESHUTDOWN (nothing written) when called again.
  */
 int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
                                  int64_t deadline_mono_ns,

@@ -253,8 +253,7 @@ static void forked_child(void)
     }
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
     int64_t t0 = rocky_clock_mono_ns();
-    int rc =
-        rocky_plugin_set_stop(set, rocky_deadline_after_ms(2000), &rep);
+    int rc = rocky_plugin_set_stop(set, rocky_deadline_after_ms(2000), &rep);
     int64_t ms = (rocky_clock_mono_ns() - t0) / 1000000;
     printf("{\"child\":1,\"child_span_id\":\"%s\",\"shutdown_rc\":%d,"
            "\"shutdown_ms\":%lld,\"accepted\":%llu,\"delivered\":%llu,"
@@ -450,8 +449,8 @@ int main(int argc, char **argv)
 
     struct rocky_delivery_report rep = {.struct_size = sizeof rep};
     int64_t t0 = rocky_clock_mono_ns();
-    int rc = rocky_plugin_set_stop(
-        set, rocky_deadline_after_ms(o.deadline_ms), &rep);
+    int rc = rocky_plugin_set_stop(set, rocky_deadline_after_ms(o.deadline_ms),
+                                   &rep);
     int64_t shutdown_ms = (rocky_clock_mono_ns() - t0) / 1000000;
     char trace_hex[33], span_hex[17], parent_hex[17];
     ids_hex(trace_hex, span_hex, parent_hex);
