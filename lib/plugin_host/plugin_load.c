@@ -12,17 +12,23 @@
 
 /* The failure line every loader error produces: names the file and the
  * reason, and says the run goes on. */
+static int vload_failed(const char *path, int code, const char *fmt, va_list ap)
+{
+    char reason[1024];
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    rocky_log(ROCKY_LOG_WARN, "plugin %s: %s; continuing without it", path,
+              reason);
+    return code;
+}
+
 static int load_failed(const char *path, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int load_failed(const char *path, int code, const char *fmt, ...)
 {
-    char reason[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vload_failed(path, code, fmt, ap);
     va_end(ap);
-    rocky_log(ROCKY_LOG_WARN, "plugin %s: %s; continuing without it", path,
-              reason);
     return code;
 }
 
@@ -233,6 +239,24 @@ static void drop_unused_library(struct rocky_plugin_set *set,
     free_library(lib);
 }
 
+/* A load that got as far as the library: report it under the library's
+ * path (as every loader line names it), then unload the library if no
+ * instance uses it. Reported first: the message may point into the
+ * library (its descriptor's name). */
+static int refuse(struct rocky_plugin_set *set, struct plugin_library *lib,
+                  int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int refuse(struct rocky_plugin_set *set, struct plugin_library *lib,
+                  int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vload_failed(lib->path, code, fmt, ap);
+    va_end(ap);
+    drop_unused_library(set, lib);
+    return code;
+}
+
 int rocky_plugin_set_load_spec(struct rocky_plugin_set *set,
                                const struct rocky_plugin_spec *spec)
 {
@@ -246,19 +270,16 @@ int rocky_plugin_set_load_spec(struct rocky_plugin_set *set,
     const char *name =
         spec->name && spec->name[0] ? spec->name : lib->desc.name;
     if (find_instance(set, name) != NULL) {
-        drop_unused_library(set, lib);
-        return load_failed(spec->path, ROCKY_EEXIST,
-                           "already loaded as instance '%s' (give each "
-                           "instance of a plugin its own \"name\" in "
-                           "rocky.json)",
-                           name);
+        return refuse(set, lib, ROCKY_EEXIST,
+                      "already loaded as instance '%s' (give each instance "
+                      "of a plugin its own \"name\" in rocky.json)",
+                      name);
     }
     struct plugin_instance *inst = calloc(1, sizeof *inst);
     char err[512] = "";
     if (inst == NULL || (inst->name = strdup(name)) == NULL) {
         free(inst);
-        drop_unused_library(set, lib);
-        return load_failed(spec->path, ROCKY_ENOMEM, "out of memory");
+        return refuse(set, lib, ROCKY_ENOMEM, "out of memory");
     }
     rc = copy_config(inst, spec, err, sizeof err);
     struct plugin_instance **grown =
@@ -266,10 +287,9 @@ int rocky_plugin_set_load_spec(struct rocky_plugin_set *set,
                 : NULL;
     if (rc != 0 || grown == NULL) {
         free_instance(inst);
-        drop_unused_library(set, lib);
         if (rc == 0 || rc == ROCKY_ENOMEM)
-            return load_failed(spec->path, ROCKY_ENOMEM, "out of memory");
-        return load_failed(spec->path, rc, "%s", err);
+            return refuse(set, lib, ROCKY_ENOMEM, "out of memory");
+        return refuse(set, lib, rc, "%s", err);
     }
     set->instances = grown;
     inst->lib = lib;
@@ -291,10 +311,8 @@ int rocky_plugin_set_load_spec(struct rocky_plugin_set *set,
     if (rc != 0) {
         err[sizeof err - 1] = '\0';
         free_instance(inst);
-        drop_unused_library(set, lib);
-        return load_failed(spec->path, ROCKY_EREFUSED, "create failed (%s): %s",
-                           rocky_err_name(rc),
-                           err[0] ? err : rocky_strerror(rc));
+        return refuse(set, lib, ROCKY_EREFUSED, "create failed (%s): %s",
+                      rocky_err_name(rc), err[0] ? err : rocky_strerror(rc));
     }
     lib->instances++;
     set->instances[set->count++] = inst;

@@ -49,7 +49,6 @@ struct rocky_otel_exporter {
     /* queue_full is the queue's `refused`: never a report's dropped. */
     _Atomic uint64_t dropped[ROCKY_OTEL_DROP_REASONS];
     _Atomic int wake_pending; /* a batch-full wakeup already signalled */
-    _Atomic int forked;       /* we are a fork child: the thread is gone */
     unsigned fork_generation; /* the process generation we were made in */
     /* A shutdown deadline an in-flight call must not outlive; 0 = none. */
     _Atomic int64_t abort_at;
@@ -122,9 +121,8 @@ static void register_fork_handler(void)
 
 int rocky_otel_exporter_forked(const struct rocky_otel_exporter *e)
 {
-    return atomic_load_explicit(&e->forked, memory_order_relaxed) ||
-           atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
-               e->fork_generation;
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
+           e->fork_generation;
 }
 
 /* Spans dropped for good, by reason; queue_full (refusals) is filled in
@@ -564,9 +562,7 @@ int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
 int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
                                  const struct rocky_event *ev)
 {
-    if (atomic_load_explicit(&e->forked, memory_order_relaxed) ||
-        atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
-            e->fork_generation)
+    if (rocky_otel_exporter_forked(e))
         return 0;
     rocky_otel_metrics_record(e->metrics, ev);
     if (!e->traces)
@@ -591,10 +587,8 @@ int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
 }
 
 /* A fork child's copy: the parent delivers these, so nothing here. */
-static int forked_report(struct rocky_otel_exporter *e,
-                         struct rocky_delivery_report *report)
+static int forked_report(struct rocky_delivery_report *report)
 {
-    atomic_store(&e->forked, 1);
     struct rocky_delivery_report zero = {.struct_size = sizeof zero};
     rocky_delivery_report_write(report, &zero);
     return 0;
@@ -636,7 +630,7 @@ int rocky_otel_exporter_flush(struct rocky_otel_exporter *e,
                               struct rocky_delivery_report *report)
 {
     if (rocky_otel_exporter_forked(e))
-        return forked_report(e, report);
+        return forked_report(report);
     pthread_mutex_lock(&e->mu);
     int stopped = e->stopped;
     pthread_mutex_unlock(&e->mu);
@@ -662,7 +656,7 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
         /* A fork child: the thread and gRPC's state belong to the parent.
          * Touch nothing (joining or freeing would deadlock or double-send). */
         e->thread_started = 0;
-        return forked_report(e, report);
+        return forked_report(report);
     }
     pthread_mutex_lock(&e->mu);
     e->stop = 1;

@@ -221,14 +221,12 @@ static void otel_destroy(void *instance)
      * memory: the route no longer leads here, and a line being written
      * now is waited for. */
     rocky_otel_host_log_detach(&in->log);
-    if (in->exp && !in->stopped) {
-        /* Never stopped (a host error): the exporter is left to its thread,
-         * which still logs into `in->log` (detached, so silently): leak
-         * both rather than block. */
-        rocky_otel_exporter_free(in->exp);
-        return;
-    }
     rocky_otel_exporter_free(in->exp);
+    /* Never stopped (a host error): the exporter was left to its thread,
+     * which still logs into `in->log` (detached, so silently): leak the
+     * instance too rather than block. */
+    if (in->exp && !in->stopped)
+        return;
     rocky_otel_host_log_destroy(&in->log);
     free(in);
 }

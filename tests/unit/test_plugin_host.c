@@ -175,6 +175,30 @@ static void test_same_file_twice_is_refused(void **state)
                      1);
 }
 
+/* A copy of a plugin at another path is another library with the same
+ * plugin name: refused by instance name, and the message (which quotes the
+ * name from the library's own descriptor) is written before that library
+ * is unloaded. */
+static void test_copy_at_another_path_is_refused_by_instance_name(void **s)
+{
+    char dir[] = "/tmp/rocky-test-copy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char copy[256], cmd[1400];
+    snprintf(copy, sizeof copy, "%s/counter_copy.so", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", fixture("counter"), copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*s, copy), ROCKY_EEXIST);
+    assert_int_equal(lines_matching(copy,
+                                    "already loaded as instance "
+                                    "'counter'",
+                                    NULL),
+                     1);
+    assert_int_equal(rocky_plugin_set_count(*s), 1);
+    unlink(copy);
+    rmdir(dir);
+}
+
 /* ---- instances: one library, several named instances ------------------ */
 
 static void test_one_library_serves_two_named_instances_with_config(void **s)
@@ -543,6 +567,9 @@ int main(void)
             test_descriptor_from_newer_minor_is_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_descriptor_without_destroy_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_copy_at_another_path_is_refused_by_instance_name, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_one_library_serves_two_named_instances_with_config, setup,
             teardown),
