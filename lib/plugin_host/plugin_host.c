@@ -133,7 +133,8 @@ static void give_up(struct plugin_instance *inst)
         rocky_log(ROCKY_LOG_WARN,
                   "plugin %s: its queue is full; events it cannot take are "
                   "counted as dropped and the run's telemetry as not "
-                  "delivered",
+                  "delivered (give it a larger queue; `rocky trace <run_id> "
+                  "--export` sends the run again)",
                   inst->name);
 }
 

@@ -81,7 +81,8 @@ static int adopt_descriptor(struct plugin_library *lib,
         lib->desc.create == NULL || lib->desc.destroy == NULL)
         return load_failed(lib->path, ROCKY_EINVAL,
                            "descriptor has no create or destroy callback "
-                           "(both are required by ABI 2.0)");
+                           "(both are required by ABI 2.0: see section 3 of "
+                           "rocky/plugin.h, then rebuild the plugin)");
     return 0;
 }
 
