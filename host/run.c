@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "exit_guard.h"
 #include "ids.h"
 #include "log.h"
 #include "materialize.h"
@@ -32,15 +33,16 @@
 #include "recorder.h"
 #include "rocky/error.h"
 #include "run_id.h"
-#include "signals.h"
 #include "store.h"
 
 #ifndef ROCKY_VERSION
 #define ROCKY_VERSION "0.0.0"
 #endif
 
-/* How long plugins get to deliver at exit; their own guard
- * (ROCKY_OTEL_EXIT_TIMEOUT_MS) is normally shorter. */
+/* The runner's stop budget: the one deadline the exit guard gives its
+ * drain, which passes it to every plugin's stop. rocky_otel stops by the
+ * earlier of it and its own ROCKY_OTEL_EXIT_TIMEOUT_MS (default 10 s); the
+ * whole order of exit deadlines is stated once, in exit_guard.h. */
 #define PLUGIN_SHUTDOWN_MS 15000
 
 enum plan_state { WAITING, QUEUED, RUNNING, DONE };
@@ -66,12 +68,21 @@ struct runner {
     struct rocky_output out;
     char *resend; /* the undelivered run's last line (resend_line), owned */
     sqlite3 **conns;
+    int conns_open; /* under mu: on_stop may interrupt conns[] */
     int nthreads;
-    /* The stop signals are blocked in every thread but the watcher from
-     * before the plugins load until the watcher is joined (see
+    /* The stop signals are blocked in every thread but the exit guard's
+     * watcher from before the plugins load to the end (see
      * block_stop_signals); the mask to restore then. */
     sigset_t saved_mask;
     int masked;
+    int guarded; /* the exit guard is ours (owner mode), plugins told */
+    /* The guard's drain (on its thread): the plugins' stop outcome. Read
+     * by the main thread only after rocky_guard_drain_now returned 0. */
+    int delivery_rc;
+    struct rocky_delivery_report left;
+    /* The plugins must not be touched again: their stop is still running
+     * past the deadline (hung) or a second signal abandoned it. */
+    int plugins_hung, plugins_abandoned;
 };
 
 static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
@@ -230,21 +241,21 @@ static void *worker_main(void *arg)
 }
 
 /*
- * While a run executes, only the watcher thread takes the stop signals
- * (SIGINT, SIGTERM, SIGHUP, SIGQUIT: rocky_signals_stop_set). The
- * mask is set on the main thread before the plugins load, so every thread
- * created after it inherits it: plugin threads (exporter, gRPC), the
- * recorder, the workers. A handler run on a busy thread may run late — a
- * worker deep in one SQL statement, the main thread in pthread_join, a
- * gRPC thread in a long timed wait: under TSan, whose deferred delivery
- * waits for the thread's next intercepted call, a SIGTERM was lost for a
- * whole run or hung it for minutes. A signal sent before the watcher runs
- * stays pending and reaches it when it unblocks.
+ * Only the exit guard's watcher takes the stop signals (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT: rocky_guard_stop_signals). The mask is set on the main
+ * thread before the guard and the plugins start, so every thread created
+ * after it inherits it: plugin threads (exporter, gRPC), the recorder, the
+ * workers. A handler run on a busy thread may run late — a worker deep in
+ * one SQL statement, the main thread in pthread_join, a gRPC thread in a
+ * long timed wait: under TSan, whose deferred delivery waits for the
+ * thread's next intercepted call, a SIGTERM was lost for a whole run or
+ * hung it for minutes. A signal sent before the watcher runs stays pending
+ * and reaches it when it unblocks.
  */
 static int block_stop_signals(struct runner *r)
 {
     sigset_t set;
-    rocky_signals_stop_set(&set);
+    rocky_guard_stop_signals(&set);
     r->masked = pthread_sigmask(SIG_BLOCK, &set, &r->saved_mask) == 0;
     return r->masked;
 }
@@ -256,37 +267,57 @@ static void unblock_stop_signals(struct runner *r)
     r->masked = 0;
 }
 
-/* Watcher: turns a signal into "stop scheduling, interrupt statements". */
-static void *watcher_main(void *arg)
+/* The guard's watcher, on the first stop signal: stop scheduling and
+ * interrupt the running statements; the run then ends and is recorded as
+ * interrupted, and the exit flushes (run_planned_inner). */
+static void on_stop_signal(void *ctx, int signo)
 {
-    struct runner *r = arg;
-    /* The one thread that takes the stop signals while the run executes
-     * (block_stop_signals). */
-    sigset_t stop_signals;
-    rocky_signals_stop_set(&stop_signals);
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
-    struct pollfd pfd = {.fd = rocky_signals_fd(), .events = POLLIN};
-    for (;;) {
-        int n = poll(&pfd, 1, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        char buf[16];
-        ssize_t got = read(pfd.fd, buf, sizeof buf);
-        int quit = 0;
-        for (ssize_t i = 0; i < got; i++)
-            quit |= buf[i] == 'w';
-        int signo = rocky_signals_received();
-        if (signo != 0 && atomic_load(&r->stop) == 0) {
-            atomic_store(&r->stop, signo);
-            pthread_mutex_lock(&r->mu);
-            pthread_cond_broadcast(&r->cv);
-            pthread_mutex_unlock(&r->mu);
-            /* Connections stay open until this thread is joined. */
-            for (int i = 0; i < r->nthreads; i++)
-                sqlite3_interrupt(r->conns[i]);
-        }
-        if (quit)
-            return NULL;
+    struct runner *r = ctx;
+    int none = 0;
+    atomic_compare_exchange_strong(&r->stop, &none, signo);
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->cv);
+    for (int i = 0; r->conns_open && i < r->nthreads; i++)
+        if (r->conns[i] != NULL)
+            sqlite3_interrupt(r->conns[i]);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The guard's one drain, on its thread (rocky_guard_drain_now, or exit()
+ * from any thread): stop the plugins by the one deadline. */
+static void drain_plugins(void *ctx, int64_t deadline_mono_ns)
+{
+    struct runner *r = ctx;
+    r->left.struct_size = sizeof r->left;
+    r->delivery_rc =
+        rocky_plugin_set_stop(r->plugins, deadline_mono_ns, &r->left);
+}
+
+static void guard_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    rocky_log(level, "%s", msg);
+}
+
+/* Own the process's exit before any plugin exists (exit_guard.h, owner
+ * mode), so plugins are told ROCKY_HOST_CAP_OWNS_EXIT and arm nothing. */
+static void own_exit(struct runner *r)
+{
+    struct rocky_guard_config g = {.drain = drain_plugins,
+                                   .ctx = r,
+                                   .timeout_ms = PLUGIN_SHUTDOWN_MS,
+                                   .log = guard_log,
+                                   .on_stop = on_stop_signal,
+                                   .quit_without_core = 1};
+    int rc = rocky_guard_install(&g);
+    r->guarded = rc == 0;
+    if (!r->guarded) {
+        /* Nobody would take the blocked signals: let them act. */
+        unblock_stop_signals(r);
+        rocky_log(ROCKY_LOG_WARN,
+                  "cannot watch for stop signals (%s); Ctrl-C will end the "
+                  "run without recording it",
+                  rocky_strerror(rc));
     }
 }
 
@@ -315,10 +346,10 @@ static char *state_path_for(const struct rocky_run_options *opt,
 static void load_plugins(struct runner *r, const struct rocky_run_options *o,
                          const char *state_path)
 {
-    /* The runner does not own the process's exit for its plugins yet
-     * (ROCKY_HOST_CAP_OWNS_EXIT stays clear), so rocky_otel keeps its own
-     * exit guard. */
-    if (rocky_plugin_set_context(r->plugins, r->p->dir, state_path, 0) != 0)
+    /* With the guard ours, plugins must not hook the exit themselves;
+     * without it (it could not start), rocky_otel arms its own. */
+    uint32_t caps = r->guarded ? ROCKY_HOST_CAP_OWNS_EXIT : 0;
+    if (rocky_plugin_set_context(r->plugins, r->p->dir, state_path, caps) != 0)
         rocky_log(ROCKY_LOG_WARN, "plugins get no project context (out of "
                                   "memory)");
     for (size_t i = 0; i < o->nplugins; i++)
@@ -438,16 +469,25 @@ static int setup(struct runner *r, const struct rocky_run_options *opt,
         free(dir);
     }
     for (int i = 0; i < r->nthreads; i++) {
-        int rc =
-            rocky_target_open(r->p->target_path, &r->conns[i], err, err_size);
+        sqlite3 *db = NULL;
+        int rc = rocky_target_open(r->p->target_path, &db, err, err_size);
+        pthread_mutex_lock(&r->mu);
+        r->conns[i] = db;
+        r->conns_open = 1;
+        pthread_mutex_unlock(&r->mu);
         if (rc != 0)
             return rc;
     }
+    /* A stop signal during setup: the workers see r->stop and start
+     * nothing. */
     return 0;
 }
 
 static void teardown(struct runner *r)
 {
+    pthread_mutex_lock(&r->mu);
+    r->conns_open = 0; /* on_stop interrupts nothing from now on */
+    pthread_mutex_unlock(&r->mu);
     if (r->conns != NULL)
         for (int i = 0; i < r->nthreads; i++)
             sqlite3_close_v2(r->conns[i]);
@@ -513,7 +553,7 @@ static void shell_word(FILE *fp, const char *w)
  * instance's name and config are not carried over: --plugin takes a path,
  * the environment configures it. */
 static void resend_line(struct runner *r, const char *run_id,
-                        const char *state_path, int rc,
+                        const char *state_path, const char *why,
                         const struct rocky_delivery_report *left)
 {
     char *cmd = NULL;
@@ -544,11 +584,15 @@ static void resend_line(struct runner *r, const char *run_id,
             cmd = NULL;
         }
     }
+    char counts[96] = "what they hold is unknown";
+    if (left != NULL)
+        snprintf(counts, sizeof counts, "%llu items pending, %llu dropped",
+                 (unsigned long long)left->pending,
+                 (unsigned long long)left->dropped);
     if (asprintf(&r->resend,
-                 "plugins did not confirm delivery of run %s (%s): %llu "
-                 "items pending, %llu dropped; send them again with: %s",
-                 run_id, rocky_strerror(rc), (unsigned long long)left->pending,
-                 (unsigned long long)left->dropped,
+                 "plugins did not confirm delivery of run %s (%s): %s; send "
+                 "them again with: %s",
+                 run_id, why, counts,
                  cmd ? cmd : "`rocky trace --export-pending` (out of memory)") <
         0)
         r->resend = NULL;
@@ -556,7 +600,54 @@ static void resend_line(struct runner *r, const char *run_id,
     if (r->resend == NULL) /* say at least what happened */
         rocky_log(ROCKY_LOG_WARN,
                   "plugins did not confirm delivery of run %s (%s)", run_id,
-                  rocky_strerror(rc));
+                  why);
+}
+
+/* The exit flush: through the guard, so that a second stop signal ends it
+ * at once and a plugin that overruns the deadline cannot hold the exit
+ * (then r->plugins_hung: nothing of the set is touched again). The store
+ * says delivered only when the plugins confirmed it. */
+static void stop_plugins(struct runner *r, const char *run_id,
+                         const char *state_path)
+{
+    char err[1024] = "";
+    char *note = NULL;
+    if (asprintf(
+            &note,
+            "run %s is recorded; its telemetry was not flushed: send it "
+            "later with: rocky trace --export-pending%s%s",
+            run_id,
+            strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) ? " --state " : "",
+            strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) ? state_path : "") < 0)
+        note = NULL;
+    int rc = ROCKY_ESHUTDOWN;
+    if (r->guarded) {
+        rocky_guard_set_abandon_note(note);
+        rc = rocky_guard_drain_now();
+    }
+    if (rc == ROCKY_ESHUTDOWN) { /* no guard: stop them here */
+        drain_plugins(r, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS));
+        rc = 0;
+    }
+    free(note);
+    if (rc == ROCKY_EINTERRUPTED) {
+        r->plugins_abandoned = 1;
+        resend_line(r, run_id, state_path,
+                    "a second stop signal abandoned the flush", NULL);
+        return;
+    }
+    if (rc == ROCKY_ETIMEDOUT) {
+        r->plugins_hung = 1;
+        resend_line(r, run_id, state_path,
+                    "their stop did not return within the exit deadline", NULL);
+        return;
+    }
+    if (rocky_store_set_delivery(r->store, run_id, r->delivery_rc == 0, err,
+                                 sizeof err) != 0)
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+    if (r->delivery_rc != 0)
+        resend_line(r, run_id, state_path, rocky_strerror(r->delivery_rc),
+                    &r->left);
 }
 
 /* A stopped run exits as a shell expects of the signal (128 + signo: 130,
@@ -574,8 +665,6 @@ static int run_planned_inner(struct runner *r,
                              size_t nselected, const char *state_path)
 {
     char err[1024] = "";
-    /* Handlers first: a signal from here on is recorded, not fatal. */
-    int have_signals = rocky_signals_install() == 0;
     int code = setup(r, opt, nselected, err, sizeof err);
     if (code != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err[0] ? err : rocky_strerror(code));
@@ -625,31 +714,15 @@ static int run_planned_inner(struct runner *r,
         code = ROCKY_EIO;
         unstarted_why = "not started: the state store writer did not start";
     } else {
-        pthread_t watcher;
-        int have_watcher = have_signals &&
-                           pthread_create(&watcher, NULL, watcher_main, r) == 0;
-        if (!have_watcher || !have_signals) /* nobody would take them */
-            unblock_stop_signals(r);
-        if (!have_watcher)
-            rocky_log(ROCKY_LOG_WARN,
-                      "cannot watch for stop signals; Ctrl-C will kill "
-                      "the run without recording it");
         code = execute(r);
-        stop = atomic_load(&r->stop);
-        if (have_watcher) {
-            rocky_signals_wake();
-            pthread_join(watcher, NULL);
-            stop = atomic_load(&r->stop);
-        }
-        /* A signal that arrived after the watcher left is delivered here,
-         * recorded by the handler, and seen by the rest of the exit. */
-        unblock_stop_signals(r);
         if (code != 0) {
             rocky_log(ROCKY_LOG_ERROR, "cannot start worker threads");
             unstarted_why = "not started: no worker thread could start";
         }
     }
-    unblock_stop_signals(r);
+    /* A signal from here on stops nothing more: the run is over. It still
+     * decides how the process ends (rocky_run_main). */
+    stop = atomic_load(&r->stop);
     record_unstarted(r, unstarted_why);
     if (rocky_recorder_stop(r->recorder) != 0)
         r->store_failed = 1;
@@ -666,19 +739,8 @@ static int run_planned_inner(struct runner *r,
     emit(r, ROCKY_EVENT_RUN_END, &snap, NULL, run->finished_wall_ns,
          run->finished_mono_ns);
 
-    /* Plugins: stop waits for in-flight emits, then delivers. Only a run
-     * that had plugins gets a delivery verdict. */
-    int delivery_rc = 0;
-    struct rocky_delivery_report left = {.struct_size = sizeof left};
-    if (rocky_plugin_set_count(r->plugins) > 0) {
-        delivery_rc = rocky_plugin_set_stop(
-            r->plugins, rocky_deadline_after_ms(PLUGIN_SHUTDOWN_MS), &left);
-        if (rocky_store_set_delivery(r->store, run_id, delivery_rc == 0, err,
-                                     sizeof err) != 0)
-            rocky_log(ROCKY_LOG_ERROR, "%s", err);
-    }
-
-    /* Report in plan order. */
+    /* The summary first, in plan order: it does not depend on delivery,
+     * and a flush waiting for a dead collector must not hide the result. */
     struct rocky_model_exec *ordered =
         calloc(nselected ? nselected : 1, sizeof *ordered);
     size_t k = 0;
@@ -690,20 +752,16 @@ static int run_planned_inner(struct runner *r,
     rocky_output_finish(&r->out, run, ordered ? ordered : r->execs, k,
                         r->nthreads, state_path, r->p->target_path);
     free(ordered);
-    if (delivery_rc != 0)
-        resend_line(r, run_id, state_path, delivery_rc, &left);
+    fflush(stdout);
+
+    /* Plugins: stop waits for in-flight emits, then delivers, within the
+     * one exit deadline. Only a run that had plugins gets a verdict. */
+    if (rocky_plugin_set_count(r->plugins) > 0)
+        stop_plugins(r, run_id, state_path);
     int status = exit_code(run, stop);
     if (status == 0 && r->store_failed)
         status = 1;
     run->run_id = NULL;
-    return status;
-}
-
-static int run_planned(struct runner *r, const struct rocky_run_options *opt,
-                       size_t nselected, const char *state_path)
-{
-    int status = run_planned_inner(r, opt, nselected, state_path);
-    rocky_signals_uninstall();
     return status;
 }
 
@@ -751,21 +809,39 @@ int rocky_run_main(const struct rocky_run_options *opt)
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
     } else {
         block_stop_signals(&r);
+        own_exit(&r);
         load_plugins(&r, opt, state_path);
         rocky_output_init(&r.out, stdout, opt->json, nselected);
-        status = run_planned(&r, opt, nselected, state_path);
+        status = run_planned_inner(&r, opt, nselected, state_path);
         rocky_output_destroy(&r.out);
     }
-    unblock_stop_signals(&r); /* an early exit never reached the watcher */
-    rocky_plugin_set_free(r.plugins);
+    int untouchable = r.plugins_hung || r.plugins_abandoned;
+    if (!untouchable)
+        rocky_plugin_set_free(r.plugins);
     if (r.resend != NULL) /* after the plugins' own last words */
         rocky_log(ROCKY_LOG_WARN, "%s", r.resend);
     free(r.resend);
     teardown(&r);
     rocky_store_close(r.store);
-    pthread_cond_destroy(&r.cv);
-    pthread_mutex_destroy(&r.mu);
     free(state_path);
     rocky_project_free(p);
+    int signo = atomic_load(&r.stop);
+    if (untouchable || signo != 0) {
+        /* The run is recorded and reported. A plugin thread may still be
+         * inside its stop (hung) or was never stopped (abandoned): no
+         * destructor, atexit hook or dlclose may run under it, so the
+         * process ends here, by the stop signal if one came (exit_guard.h:
+         * re-raised, so a shell loop sees Ctrl-C; _exit as PID 1). */
+        fflush(stdout);
+        fflush(stderr);
+        if (signo != 0)
+            rocky_guard_die(signo);
+        _exit(status);
+    }
+    if (r.guarded)
+        rocky_guard_disarm();
+    unblock_stop_signals(&r);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
     return status;
 }

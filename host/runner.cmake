@@ -5,7 +5,6 @@ add_library(rocky_runner STATIC
   ${CMAKE_CURRENT_LIST_DIR}/project_plugins.c
   ${CMAKE_CURRENT_LIST_DIR}/project_graph.c
   ${CMAKE_CURRENT_LIST_DIR}/materialize.c
-  ${CMAKE_CURRENT_LIST_DIR}/signals.c
   ${CMAKE_CURRENT_LIST_DIR}/output.c
   ${CMAKE_CURRENT_LIST_DIR}/run_id.c
   ${CMAKE_CURRENT_LIST_DIR}/recorder.c
@@ -14,6 +13,7 @@ target_include_directories(rocky_runner PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(rocky_runner PRIVATE
   ROCKY_VERSION="${PROJECT_VERSION}")
 target_link_libraries(rocky_runner PUBLIC rocky_plugin_host rocky_store
+  rocky_exit_guard
   PkgConfig::CJSON PkgConfig::SQLITE3 Threads::Threads)
 
 add_executable(rocky ${CMAKE_CURRENT_LIST_DIR}/main.c)

@@ -10,7 +10,7 @@
  * through a pipe) or from the parent's kill(), to waitpid() returning.
  * Prints one JSON object; never fails because the machine is slow.
  */
-#include "guard.h"
+#include "exit_guard.h"
 
 #include <signal.h>
 #include <stdint.h>

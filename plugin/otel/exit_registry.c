@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "clock.h"
-#include "guard.h"
+#include "exit_guard.h"
 #include "host_log.h"
 
 /* Process-wide, like the guard it feeds. */
@@ -37,6 +37,8 @@ static void drain_all(void *ctx, int64_t deadline_mono_ns)
     for (struct rocky_otel_exit_entry *x = head; x; x = x->next) {
         int64_t own = now + x->timeout_ms * 1000000;
         x->deadline_ns = own < deadline_mono_ns ? own : deadline_mono_ns;
+        /* No call of it outlives the deadline (exit_guard.h's order). */
+        rocky_otel_exporter_abort_at(x->exporter, x->deadline_ns);
         x->ticket =
             rocky_otel_exporter_flush_start(x->exporter, x->deadline_ns, 1);
     }

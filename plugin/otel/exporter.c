@@ -252,6 +252,9 @@ static int64_t work_deadline(struct rocky_otel_exporter *e, int64_t dflt)
     if (e->stop && e->stop_deadline < d)
         d = e->stop_deadline;
     pthread_mutex_unlock(&e->mu);
+    int64_t ab = atomic_load(&e->abort_at);
+    if (ab && ab < d)
+        d = ab;
     return d;
 }
 
@@ -645,6 +648,15 @@ int rocky_otel_exporter_flush(struct rocky_otel_exporter *e,
     return r.pending ? ROCKY_ETIMEDOUT : 0;
 }
 
+void rocky_otel_exporter_abort_at(struct rocky_otel_exporter *e,
+                                  int64_t deadline_mono_ns)
+{
+    int64_t cur = atomic_load(&e->abort_at);
+    while ((cur == 0 || deadline_mono_ns < cur) &&
+           !atomic_compare_exchange_weak(&e->abort_at, &cur, deadline_mono_ns))
+        ;
+}
+
 int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
                                  int64_t deadline_mono_ns,
                                  struct rocky_delivery_report *report)
@@ -663,7 +675,7 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
     e->stop_deadline = deadline_mono_ns;
     pthread_cond_signal(&e->wake);
     pthread_mutex_unlock(&e->mu);
-    atomic_store(&e->abort_at, deadline_mono_ns);
+    rocky_otel_exporter_abort_at(e, deadline_mono_ns);
     if (e->thread_started)
         pthread_join(e->thread, NULL);
     e->thread_started = 0;

@@ -86,6 +86,17 @@ int rocky_otel_exporter_flush_wait(struct rocky_otel_exporter *e,
                                    uint64_t ticket, int64_t deadline_mono_ns);
 
 /*
+ * The process is ending by `deadline_mono_ns` (the exit guard's drain): from
+ * then on the exporter starts no call, and a call in flight is cancelled
+ * within one 20 ms poll slice, so its thread is out of gRPC soon after the
+ * deadline however long the call's own OTLP timeout was (the order of
+ * deadlines is stated in lib/exit_guard/exit_guard.h). An earlier abort
+ * deadline already set is kept. Any thread.
+ */
+void rocky_otel_exporter_abort_at(struct rocky_otel_exporter *e,
+                                  int64_t deadline_mono_ns);
+
+/*
  * Final flush (spans, then metrics once more) by the deadline, then stop
  * and join the thread (an in-flight call is cancelled at the deadline, so
  * the join is bounded). Spans still queued at the deadline are counted as

@@ -389,6 +389,14 @@ int rocky_otel_transport_send(struct rocky_otel_transport *t,
     memset(res, 0, sizeof *res);
     res->retry_delay_ms = -1;
     int64_t now = rocky_clock_mono_ns();
+    int64_t ab = abort_at ? atomic_load(abort_at) : 0;
+    if (ab && now >= ab) {
+        /* The process is ending (exporter.h, abort_at): no new call. */
+        res->status = ROCKY_GRPC_CANCELLED;
+        snprintf(res->message, sizeof res->message,
+                 "not sent: the exit deadline passed");
+        return 0;
+    }
     int64_t cap = now + t->timeout_ms * 1000000;
     if (deadline_mono_ns > cap)
         deadline_mono_ns = cap;
@@ -460,7 +468,7 @@ int rocky_otel_transport_send(struct rocky_otel_transport *t,
                 grpc_completion_queue_pluck(t->cq, tag, slice, NULL);
             if (ev.type == GRPC_OP_COMPLETE)
                 break;
-            int64_t ab = abort_at ? atomic_load(abort_at) : 0;
+            ab = abort_at ? atomic_load(abort_at) : 0;
             int past_limit =
                 gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), limit) >= 0;
             if (past_limit || (ab && rocky_clock_mono_ns() >= ab)) {

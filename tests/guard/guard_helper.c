@@ -13,7 +13,7 @@
  * different processes never interleave. Exit status 90+ means the helper
  * itself found something wrong (named on stderr).
  */
-#include "guard.h"
+#include "exit_guard.h"
 #include "rocky/error.h"
 
 #include <errno.h>

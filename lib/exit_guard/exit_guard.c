@@ -1,25 +1,29 @@
 /*
- * guard.c — the exit guard (contract and exit-path table in guard.h).
+ * exit_guard.c — the exit guard (contract, exit-path table and the order of
+ * deadlines in exit_guard.h).
  *
  * Threads and who owns what:
- *   - the host's threads: call install/disarm, run exit() and the atexit
- *     handler, and take the signals;
- *   - the watcher: blocks on the signal pipe; on a signal it asks for the
- *     drain, waits for it with a deadline, then ends the process;
- *   - the worker: waits for a drain request, runs cfg.drain once, reports.
+ *   - the caller's threads: install/disarm/drain_now, exit() and the atexit
+ *     handler; in plugin mode they also take the signals;
+ *   - the watcher: reads the signal pipe and decides what a signal means
+ *     (owner mode: tell the owner, abandon, die; plugin mode: drain, die).
+ *     In owner mode it is the one thread that takes the stop signals;
+ *   - the worker: waits for a drain request, runs cfg.drain once, reports
+ *     (and writes DONE_BYTE so a watcher waiting in poll wakes up).
  * Everything below `lock` is read and written only under it. `state`,
- * `signalled` and `owner_pid` are atomics because the signal handler reads
- * them. The pipe descriptors and `slots[].prev` are written only while the
- * handler cannot use them (before `state` becomes ARMED, or in a forked
- * child after it became DEAD).
+ * `owner_pid` and `owner_mode` are atomics because the signal handler
+ * reads them. The pipe descriptors and `slots[].prev` are written only
+ * while the handler cannot use them (before `state` becomes ARMED, or in a
+ * forked child after it became DEAD).
  */
-#include "guard.h"
+#include "exit_guard.h"
 
 #include "rocky/error.h"
 #include "rocky/plugin.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,34 +42,36 @@ enum guard_state {
     DEAD = 3      /* we are a forked child of an armed process          */
 };
 
-/* How long after its deadline a drain still gets to return before the
- * process moves on without it: enough for a drain that honours the
- * deadline to finish its last write and report. */
-#define GRACE_NS 100000000LL
-
 #define NS_PER_MS 1000000LL
 #define NS_PER_S  1000000000LL
+#define GRACE_NS  (ROCKY_GUARD_GRACE_MS * NS_PER_MS)
+
+/* Pipe bytes besides signal numbers (which are 1..64). */
+#define QUIT_BYTE 0   /* disarm: the watcher ends                  */
+#define DONE_BYTE 255 /* the worker's drain returned: look again   */
 
 struct slot {
     int signo;
     const char *name;
     bool hooked;           /* our handler was installed for this signal */
-    struct sigaction prev; /* the host's disposition before install   */
+    struct sigaction prev; /* the disposition before install            */
 };
 
 static struct slot slots[] = {
     {.signo = SIGINT, .name = "SIGINT"},
     {.signo = SIGTERM, .name = "SIGTERM"},
+    {.signo = SIGHUP, .name = "SIGHUP"},
+    {.signo = SIGQUIT, .name = "SIGQUIT"},
 };
 #define NSLOTS (sizeof slots / sizeof slots[0])
 
 static atomic_int state = UNINSTALLED;
-static atomic_int owner_pid; /* the process that installed the guard */
-static atomic_int signalled; /* a signal went to the watcher already */
+static atomic_int owner_pid;   /* the process that installed the guard */
+static atomic_bool owner_mode; /* cfg.on_stop was set                  */
+static atomic_int stop_signo;  /* the first stop signal the watcher saw */
 static int pipe_fds[2] = {-1, -1};
 static struct rocky_guard_config cfg; /* written before threads start */
-/* cfg.timeout_ms as it is now: rocky_guard_set_timeout() may change it
- * while armed. Read with atomic_load wherever the threads need it. */
+/* cfg.timeout_ms as it is now (rocky_guard_set_timeout). */
 static _Atomic int64_t timeout_ms;
 
 /* Serialises install and disarm; never held while draining. */
@@ -75,11 +81,13 @@ static pthread_cond_t cond; /* CLOCK_MONOTONIC; inited by install */
 static bool cond_ready;
 static int locks_pid; /* the process whose locks these are (see install) */
 /* under lock: */
-static bool claimed;   /* someone decided about the one drain          */
-static bool requested; /* ... and it is to run (false: disarm claimed) */
-static bool done;      /* drain returned                               */
-static bool quit;      /* worker: stop waiting                          */
+static bool claimed;   /* someone decided about the one drain            */
+static bool requested; /* ... and it is to run (false: disarm/abandon)   */
+static bool abandoned; /* ... a second signal decided it never runs      */
+static bool done;      /* drain returned                                 */
+static bool quit;      /* worker: stop waiting                            */
 static int64_t deadline_ns;
+static char note[1024];    /* rocky_guard_set_abandon_note */
 static bool threads_up;    /* watcher and worker exist and are joinable   */
 static bool worker_reaped; /* the exit path joined the worker already  */
 static pthread_t watcher, worker;
@@ -103,7 +111,7 @@ static void say(int level, const char *fmt, ...)
 {
     if (!cfg.log)
         return;
-    char line[256];
+    char line[1280];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -119,6 +127,12 @@ static struct slot *slot_of(int signo)
     return NULL;
 }
 
+static const char *name_of(int signo)
+{
+    const struct slot *s = slot_of(signo);
+    return s ? s->name : "signal";
+}
+
 static bool is_function(const struct sigaction *sa)
 {
     if (sa->sa_flags & SA_SIGINFO)
@@ -126,11 +140,19 @@ static bool is_function(const struct sigaction *sa)
     return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
 }
 
-/* Async-signal-safe: end the process the way the default action of `signo`
- * would, or with 128 + signo where the default action would be ignored
- * (PID 1 of a PID namespace ignores default-action signals). */
+void rocky_guard_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < NSLOTS; i++)
+        sigaddset(set, slots[i].signo);
+}
+
+/* Async-signal-safe: the default action of `signo` for this process, now
+ * (see "dies by the signal" in exit_guard.h). */
 static void die_by(int signo)
 {
+    if (signo == SIGQUIT && cfg.quit_without_core)
+        _exit(128 + signo);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -146,6 +168,12 @@ static void die_by(int signo)
     _exit(128 + signo); /* still here: the signal was not deliverable */
 }
 
+void rocky_guard_die(int signo)
+{
+    die_by(signo > 0 ? signo : SIGTERM);
+    _exit(128 + SIGTERM); /* unreachable; for the compiler */
+}
+
 /*
  * The handler. SIGNAL SAFETY: only write, sigaction, getpid, raise, _exit
  * and the host's own handler run here.
@@ -158,8 +186,8 @@ static void on_signal(int signo, siginfo_t *info, void *uctx)
         errno = saved_errno;
         return;
     }
-    if (is_function(&s->prev)) {
-        /* The host owns this signal: be invisible. */
+    if (!atomic_load(&owner_mode) && is_function(&s->prev)) {
+        /* A plugin in a host that handles this signal: be invisible. */
         if (s->prev.sa_flags & SA_SIGINFO)
             s->prev.sa_sigaction(signo, info, uctx);
         else
@@ -167,18 +195,16 @@ static void on_signal(int signo, siginfo_t *info, void *uctx)
         errno = saved_errno;
         return;
     }
-    if (atomic_load(&state) == ARMED && getpid() == atomic_load(&owner_pid) &&
-        !atomic_exchange(&signalled, 1)) {
+    if (atomic_load(&state) == ARMED && getpid() == atomic_load(&owner_pid)) {
         unsigned char b = (unsigned char)signo;
         if (write(pipe_fds[1], &b, 1) == 1) {
             errno = saved_errno;
             return;
         }
     }
-    /* Disarmed, a forked child, a second signal while the first one's
-     * drain runs, or the pipe failed: the default action, now. raise()
-     * leaves the signal pending (it is blocked while we run) until we
-     * return. */
+    /* Disarmed, a forked child, or the pipe failed: the default action,
+     * now. raise() leaves the signal pending (it is blocked while we run)
+     * until we return. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -190,7 +216,7 @@ static void on_signal(int signo, siginfo_t *info, void *uctx)
     errno = saved_errno;
 }
 
-/* Put back the host's dispositions where ours is still installed.
+/* Put back the previous dispositions where ours is still installed.
  * Async-signal-safe (used in the fork child). */
 static void restore_handlers(void)
 {
@@ -208,17 +234,18 @@ static void restore_handlers(void)
 
 static int hook_signals(void)
 {
+    bool chain = !atomic_load(&owner_mode);
     for (size_t i = 0; i < NSLOTS; i++) {
         struct slot *s = &slots[i];
         s->hooked = false;
         if (sigaction(s->signo, NULL, &s->prev) != 0)
             return ROCKY_EIO;
         if (!(s->prev.sa_flags & SA_SIGINFO) && s->prev.sa_handler == SIG_IGN)
-            continue; /* ignored stays ignored: nothing to chain to */
+            continue; /* ignored stays ignored (nohup) */
         struct sigaction ours;
         memset(&ours, 0, sizeof ours);
         ours.sa_sigaction = on_signal;
-        if (is_function(&s->prev)) {
+        if (chain && is_function(&s->prev)) {
             /* Chain with the host's own mask and flags, so its handler
              * runs as if it had been called by the kernel. */
             ours.sa_mask = s->prev.sa_mask;
@@ -236,38 +263,45 @@ static int hook_signals(void)
     return 0;
 }
 
-/*
- * Ask for the one drain (or join the one already asked for) and wait for it
- * until its deadline + grace. Never from a signal handler.
- */
-static void drain_and_wait(const char *why)
+/* Claim the one drain if nobody decided about it yet (lock held). */
+static void claim_locked(void)
 {
-    if (in_drain)
-        return; /* exit() from inside drain: do not wait for ourselves */
-    pthread_mutex_lock(&lock);
-    bool mine = false;
     if (!claimed && atomic_load(&state) == ARMED) {
-        claimed = requested = mine = true;
+        claimed = requested = true;
         deadline_ns = now_ns() + atomic_load(&timeout_ms) * NS_PER_MS;
         pthread_cond_broadcast(&cond);
     }
+}
+
+/*
+ * Ask for the one drain (or join the one already asked for) and wait for it
+ * until its deadline + grace. Returns whether it returned (true also when
+ * there was none to wait for). Never from a signal handler.
+ */
+static bool drain_and_wait(const char *why)
+{
+    if (in_drain)
+        return true; /* exit() from inside drain: never wait for ourselves */
+    pthread_mutex_lock(&lock);
+    bool mine = !claimed && atomic_load(&state) == ARMED;
+    claim_locked();
     if (requested) {
         int64_t limit = deadline_ns + GRACE_NS;
         struct timespec ts = {.tv_sec = limit / NS_PER_S,
                               .tv_nsec = limit % NS_PER_S};
         while (!done) {
-            int rc = pthread_cond_timedwait(&cond, &lock, &ts);
-            if (rc == ETIMEDOUT)
+            if (pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT)
                 break;
         }
     }
-    bool finished = done;
+    bool finished = !requested || done;
     pthread_mutex_unlock(&lock);
     if (mine && !finished)
         say(ROCKY_LOG_WARN,
             "exit flush (%s) did not finish within %lld ms; exiting "
             "without it",
             why, (long long)atomic_load(&timeout_ms));
+    return finished;
 }
 
 /* Join a worker that finished its drain, so leak checkers (TSan) see no
@@ -319,6 +353,14 @@ static void on_fork_child(void)
     }
 }
 
+static void pipe_put(unsigned char b)
+{
+    ssize_t n;
+    do {
+        n = write(pipe_fds[1], &b, 1);
+    } while (n < 0 && errno == EINTR);
+}
+
 static void *worker_main(void *arg)
 {
     (void)arg;
@@ -336,37 +378,145 @@ static void *worker_main(void *arg)
         done = true;
         pthread_cond_broadcast(&cond);
         pthread_mutex_unlock(&lock);
+        pipe_put(DONE_BYTE);
     }
     atomic_store(&worker_busy, false);
     return NULL;
 }
 
+/* The next byte of the pipe, waiting at most `wait_ns` (< 0: forever).
+ * Returns the byte, -1 on timeout, -2 when the pipe is gone. */
+static int next_byte(int fd, int64_t wait_ns)
+{
+    for (;;) {
+        int ms =
+            wait_ns < 0 ? -1 : (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -2;
+        if (n == 0)
+            return -1;
+        unsigned char b;
+        ssize_t got = read(fd, &b, 1);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        return got == 1 ? b : -2;
+    }
+}
+
+/* Plugin mode, first signal: drain, then die by it. A second stop signal
+ * while waiting ends the process at once. Never returns. */
+static void plugin_signal(int fd, int signo)
+{
+    say(ROCKY_LOG_INFO,
+        "%s: flushing telemetry (at most %lld ms) before exiting",
+        name_of(signo), (long long)atomic_load(&timeout_ms));
+    pthread_mutex_lock(&lock);
+    bool mine = !claimed && atomic_load(&state) == ARMED;
+    claim_locked();
+    bool waiting = requested && !done;
+    int64_t limit = deadline_ns + GRACE_NS;
+    pthread_mutex_unlock(&lock);
+    while (waiting) {
+        int b = next_byte(fd, limit - now_ns());
+        if (b > 0 && b != DONE_BYTE) {
+            say(ROCKY_LOG_WARN,
+                "%s again: exiting without waiting for the "
+                "telemetry flush",
+                name_of(b));
+            die_by(signo);
+        }
+        pthread_mutex_lock(&lock);
+        waiting = !done && now_ns() < limit;
+        bool finished = done;
+        pthread_mutex_unlock(&lock);
+        if (!waiting && !finished && mine)
+            say(ROCKY_LOG_WARN,
+                "exit flush (%s) did not finish within %lld ms; exiting "
+                "without it",
+                name_of(signo), (long long)atomic_load(&timeout_ms));
+        if (b == -2)
+            break; /* no pipe: nothing more to wait with */
+    }
+    reap_worker();
+    die_by(signo);
+}
+
+/* Owner mode, a signal after the first one (see the table). */
+static void owner_again(int first, int signo, int count)
+{
+    pthread_mutex_lock(&lock);
+    bool draining = requested && !done;
+    bool finished = done;
+    if (!claimed) {
+        claimed = abandoned = true;
+        pthread_cond_broadcast(&cond);
+    }
+    char text[sizeof note];
+    memcpy(text, note, sizeof text);
+    pthread_mutex_unlock(&lock);
+    if (draining || count >= 3) {
+        say(ROCKY_LOG_WARN,
+            "%s again: exiting now, without waiting for the "
+            "telemetry flush",
+            name_of(signo));
+        if (text[0])
+            say(ROCKY_LOG_WARN, "%s", text);
+        die_by(first);
+    }
+    if (!finished)
+        say(ROCKY_LOG_WARN,
+            "%s again: telemetry will not be flushed; once more ends the "
+            "process at once",
+            name_of(signo));
+}
+
 static void *watcher_main(void *arg)
 {
     int fd = *(const int *)arg;
-    for (;;) {
-        unsigned char b;
-        ssize_t n = read(fd, &b, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n != 1 || b == 0) {
-            atomic_store(&watcher_busy, false);
-            return NULL; /* 0 = disarm says stop */
-        }
-        const struct slot *s = slot_of(b);
-        say(ROCKY_LOG_INFO,
-            "%s: flushing telemetry (at most %lld ms) before exiting",
-            s ? s->name : "signal", (long long)atomic_load(&timeout_ms));
-        drain_and_wait(s ? s->name : "signal");
-        reap_worker();
-        die_by(b);
+    if (atomic_load(&owner_mode)) {
+        /* The one thread that takes the stop signals (exit_guard.h). */
+        sigset_t set;
+        rocky_guard_stop_signals(&set);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     }
+    int first = 0, count = 0;
+    for (;;) {
+        int b = next_byte(fd, -1);
+        if (b < 0 || b == QUIT_BYTE)
+            break;
+        if (b == DONE_BYTE)
+            continue;
+        count++;
+        if (first == 0) {
+            first = b;
+            atomic_store(&stop_signo, b);
+        }
+        if (!atomic_load(&owner_mode))
+            plugin_signal(fd, first); /* never returns */
+        if (count == 1)
+            cfg.on_stop(cfg.ctx, b);
+        else
+            owner_again(first, b, count);
+    }
+    if (atomic_load(&owner_mode)) {
+        /* Disarmed: the stop signals go back to the blocked state the
+         * owner's other threads have. */
+        sigset_t set;
+        rocky_guard_stop_signals(&set);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+    }
+    atomic_store(&watcher_busy, false);
+    return NULL;
 }
 
 static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
-    /* Our threads block every signal, so the host's signals are delivered
-     * to the host's threads, and ours never run a handler. */
+    /* Our threads start with every signal blocked; the watcher unblocks
+     * the stop signals itself in owner mode. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -425,11 +575,7 @@ static void stop_threads(void)
     pthread_cond_broadcast(&cond);
     bool drain_hung = requested && !done;
     pthread_mutex_unlock(&lock);
-    unsigned char stop = 0;
-    ssize_t n;
-    do {
-        n = write(pipe_fds[1], &stop, 1);
-    } while (n < 0 && errno == EINTR);
+    pipe_put(QUIT_BYTE);
     /* Called from inside drain, the watcher may be waiting for this very
      * drain to return: do not wait for it, it ends by itself. */
     bool from_drain = pthread_equal(pthread_self(), worker);
@@ -478,10 +624,12 @@ int rocky_guard_install(const struct rocky_guard_config *config)
     if (cfg.timeout_ms > INT64_MAX / NS_PER_MS / 2)
         cfg.timeout_ms = INT64_MAX / NS_PER_MS / 2;
     atomic_store(&timeout_ms, cfg.timeout_ms);
+    atomic_store(&owner_mode, cfg.on_stop != NULL);
     pthread_mutex_lock(&lock);
-    claimed = requested = done = quit = false;
+    claimed = requested = abandoned = done = quit = false;
+    note[0] = '\0';
     pthread_mutex_unlock(&lock);
-    atomic_store(&signalled, 0);
+    atomic_store(&stop_signo, 0);
     atomic_store(&owner_pid, (int)getpid());
 
     atomic_store(&worker_busy, true);
@@ -554,4 +702,41 @@ int rocky_guard_set_timeout(int64_t ms)
     atomic_store(&timeout_ms, ms);
     pthread_mutex_unlock(&lock);
     return 0;
+}
+
+int rocky_guard_drain_now(void)
+{
+    if (atomic_load(&state) != ARMED || getpid() != atomic_load(&owner_pid))
+        return ROCKY_ESHUTDOWN;
+    pthread_mutex_lock(&lock);
+    bool gone = abandoned;
+    bool disarmed = claimed && !requested && !abandoned;
+    pthread_mutex_unlock(&lock);
+    if (gone)
+        return ROCKY_EINTERRUPTED;
+    if (disarmed)
+        return ROCKY_ESHUTDOWN;
+    if (!drain_and_wait("stop"))
+        return ROCKY_ETIMEDOUT;
+    pthread_mutex_lock(&lock);
+    gone = abandoned; /* a second signal came just before our claim */
+    pthread_mutex_unlock(&lock);
+    if (gone)
+        return ROCKY_EINTERRUPTED;
+    reap_worker();
+    return 0;
+}
+
+void rocky_guard_set_abandon_note(const char *text)
+{
+    if (init_sync() != 0)
+        return;
+    pthread_mutex_lock(&lock);
+    snprintf(note, sizeof note, "%s", text ? text : "");
+    pthread_mutex_unlock(&lock);
+}
+
+int rocky_guard_stop_signal(void)
+{
+    return atomic_load(&stop_signo);
 }
