@@ -5,6 +5,11 @@
  *
  *   guard_helper MODE MARKER TIMEOUT_MS DRAIN [ARG]
  *
+ * MODE owner[-return|-pid1] runs the guard in owner mode (as the runner
+ * does): stop signals blocked, on_stop marks "on-stop <signo>", then the
+ * helper "records" (ARG "hold": waits for the file MARKER.go first) and
+ * calls rocky_guard_drain_now ("drain-now <rc>") and rocky_guard_die.
+ *
  * DRAIN: instant  -> appends "drain <pid>"
  *        hang     -> appends "drain-start <pid>", never returns
  *        slow:MS  -> "drain-start <pid>", sleeps MS, then "drain <pid>"
@@ -121,6 +126,60 @@ static void log_line(void *ctx, int level, const char *msg)
 {
     (void)ctx;
     fprintf(stderr, "guard_helper: guard[%d]: %s\n", level, msg);
+    /* What the tests wait for or check, as marker lines. */
+    if (strstr(msg, "will not be flushed"))
+        mark("log-abandon", level);
+    if (strstr(msg, "exiting now"))
+        mark("log-exiting-now", level);
+    if (strncmp(msg, "note:", 5) == 0)
+        mark("log-note", level);
+}
+
+static atomic_int owner_signal;
+
+static void owner_on_stop(void *ctx, int signo)
+{
+    (void)ctx;
+    mark("on-stop", signo);
+    atomic_store(&owner_signal, signo);
+}
+
+/* What the runner does (host/run.c): block the stop signals everywhere but
+ * the guard's watcher, own the exit, wind down on the first signal, drain,
+ * die by it. */
+static int run_owner(const char *mode, int64_t t, const char *arg)
+{
+    sigset_t set;
+    rocky_guard_stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct rocky_guard_config cfg = {.drain = drain,
+                                     .timeout_ms = t,
+                                     .log = log_line,
+                                     .on_stop = owner_on_stop,
+                                     .quit_without_core = 1};
+    int rc = rocky_guard_install(&cfg);
+    if (rc != 0) {
+        fprintf(stderr, "guard_helper: owner install: %d\n", rc);
+        return 92;
+    }
+    rocky_guard_set_abandon_note("note: the run stays pending");
+    mark(strcmp(mode, "owner-pid1") == 0 ? "pid" : "ready", getpid());
+    if (strcmp(mode, "owner-return") == 0)
+        return atoi(arg); /* no signal: the atexit path drains once */
+    if (strcmp(arg, "selfterm") == 0)
+        kill(getpid(), SIGTERM); /* process-directed: reaches the watcher */
+    while (!atomic_load(&owner_signal))
+        sleep_ms(2);
+    if (strcmp(arg, "hold") == 0) { /* "recording the run" until told */
+        char go[512];
+        snprintf(go, sizeof go, "%s.go", marker);
+        while (access(go, F_OK) != 0)
+            sleep_ms(2);
+    }
+    mark("drain-now", rocky_guard_drain_now());
+    if (rocky_guard_stop_signal() != atomic_load(&owner_signal))
+        return 98;
+    rocky_guard_die(atomic_load(&owner_signal));
 }
 
 static void install(int64_t timeout_ms)
@@ -349,6 +408,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "api") == 0)
         return run_api(t);
+    if (strncmp(mode, "owner", 5) == 0)
+        return run_owner(mode, t, arg);
     fprintf(stderr, "guard_helper: unknown mode '%s'\n", mode);
     return 90;
 }

@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "rocky/error.h"
 
 static const char *helper;
 static double scale = 1.0;
@@ -76,6 +79,9 @@ static int teardown(void **state)
         live = 0;
     }
     unlink(marker);
+    char go[160];
+    snprintf(go, sizeof go, "%s.go", marker);
+    unlink(go);
     rmdir(dir);
     return 0;
 }
@@ -88,13 +94,17 @@ static pid_t spawn(char *const argv[])
     if (pid == 0) {
         /* Whatever ran us (a background job ignores SIGINT), the helper
          * starts with default SIGINT/SIGTERM, unblocked. */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
         sigset_t set;
         sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
+        for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+            signal(stops[i], SIG_DFL);
+            sigaddset(&set, stops[i]);
+        }
         sigprocmask(SIG_UNBLOCK, &set, NULL);
+        /* A death by SIGQUIT must not leave a core file behind. */
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_CORE, &none);
         execv(argv[0], argv);
         fprintf(stderr, "test_guard: cannot run %s: %s\n", argv[0],
                 strerror(errno));
@@ -313,6 +323,129 @@ static void test_second_sigint_while_draining_ends_at_once(void **state)
     assert_true(now_ms() - start < scaled(2000));
 }
 
+static void test_sighup_drains_then_shell_sees_129(void **state)
+{
+    /* A closed terminal or a lost ssh session: flushed like Ctrl-C. */
+    assert_int_equal(shell_status_after_signal(SIGHUP, "instant"), 129);
+    assert_int_equal(count_lines("drain"), 1);
+}
+
+static void test_sigquit_drains_then_dies_by_it(void **state)
+{
+    char *argv[] = {(char *)helper, "wait", marker, "5000", "instant", NULL};
+    pid_t pid = spawn(argv);
+    await_line("ready", 10000);
+    kill(pid, SIGQUIT);
+    assert_killed_by(wait_bounded(pid, scaled(20000)), SIGQUIT);
+    assert_int_equal(count_lines("drain"), 1);
+}
+
+/* ---- owner mode (the runner's guard) ----------------------------------- */
+
+static pid_t start_owner(const char *timeout_ms, const char *drain,
+                         const char *arg)
+{
+    char *argv[] = {(char *)helper, "owner",     marker, (char *)timeout_ms,
+                    (char *)drain,  (char *)arg, NULL};
+    pid_t pid = spawn(argv);
+    await_line("ready", 10000);
+    return pid;
+}
+
+static void release_owner(void)
+{
+    char go[160];
+    snprintf(go, sizeof go, "%s.go", marker);
+    int fd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void test_owner_signal_stops_then_drains_then_dies_by_it(void **s)
+{
+    pid_t pid = start_owner("5000", "instant", "0");
+    kill(pid, SIGINT);
+    assert_killed_by(wait_bounded(pid, scaled(20000)), SIGINT);
+    assert_int_equal(value_of("on-stop"), SIGINT);
+    assert_int_equal(count_lines("drain"), 1);
+    assert_int_equal(value_of("drain-now"), 0);
+    char buf[8192];
+    read_marker(buf, sizeof buf);
+    assert_true(strstr(buf, "on-stop ") < strstr(buf, "\ndrain "));
+}
+
+static void test_owner_second_signal_during_drain_ends_at_once(void **s)
+{
+    pid_t pid = start_owner("60000", "hang", "0");
+    kill(pid, SIGINT);
+    await_line("drain-start", 10000);
+    int64_t start = now_ms();
+    kill(pid, SIGINT);
+    assert_killed_by(wait_bounded(pid, scaled(5000)), SIGINT);
+    assert_true(now_ms() - start < scaled(1000));
+    assert_int_equal(count_lines("log-exiting-now"), 1);
+    assert_int_equal(count_lines("log-note"), 1); /* says what to do */
+    assert_int_equal(count_lines("drain-now"), 0);
+}
+
+static void test_owner_second_signal_before_drain_abandons_it(void **s)
+{
+    pid_t pid = start_owner("5000", "instant", "hold");
+    kill(pid, SIGTERM);
+    await_line("on-stop", 10000);
+    kill(pid, SIGTERM);
+    await_line("log-abandon", 10000);
+    release_owner();
+    /* Dies by the first signal, having drained nothing. */
+    assert_killed_by(wait_bounded(pid, scaled(20000)), SIGTERM);
+    assert_int_equal(value_of("drain-now"), ROCKY_EINTERRUPTED);
+    assert_int_equal(count_lines("drain"), 0);
+}
+
+static void test_owner_third_signal_ends_at_once(void **s)
+{
+    pid_t pid = start_owner("5000", "instant", "hold");
+    kill(pid, SIGHUP);
+    await_line("on-stop", 10000);
+    kill(pid, SIGINT);
+    await_line("log-abandon", 10000);
+    int64_t start = now_ms();
+    kill(pid, SIGINT);
+    /* The first signal decides the status, wherever the owner was. */
+    assert_killed_by(wait_bounded(pid, scaled(5000)), SIGHUP);
+    assert_true(now_ms() - start < scaled(1000));
+    assert_int_equal(count_lines("drain-now"), 0);
+}
+
+static void test_owner_sigquit_exits_131_without_core(void **s)
+{
+    pid_t pid = start_owner("5000", "instant", "0");
+    kill(pid, SIGQUIT);
+    assert_exited(wait_bounded(pid, scaled(20000)), 131);
+    assert_int_equal(count_lines("drain"), 1);
+}
+
+static void test_owner_hanging_drain_gives_up_after_deadline_and_grace(void **s)
+{
+    pid_t pid = start_owner("300", "hang", "0");
+    int64_t start = now_ms();
+    kill(pid, SIGTERM);
+    assert_killed_by(wait_bounded(pid, scaled(20000)), SIGTERM);
+    int64_t took = now_ms() - start;
+    assert_int_equal(value_of("drain-now"), ROCKY_ETIMEDOUT);
+    /* deadline 300 ms + grace 250 ms, and a second for a slow machine */
+    assert_true(took >= 300);
+    assert_true(took < scaled(300 + 250 + 1000));
+}
+
+static void test_owner_return_drains_once_at_exit(void **s)
+{
+    struct run r = run_helper("owner-return", "5000", "instant", "5", NULL);
+    assert_exited(r.status, 5);
+    assert_int_equal(count_lines("drain"), 1);
+    assert_int_equal(count_lines("on-stop"), 0);
+}
+
 /* ---- a host with its own handlers ------------------------------------- */
 
 static void host_handler_case(const char *kind, const char *then, int signo,
@@ -491,6 +624,31 @@ static void test_pid1_sigterm_exits_143_instead_of_ignoring(void **state)
     assert_int_equal(count_lines("drain"), 1);
 }
 
+static void test_owner_pid1_sigterm_exits_143(void **state)
+{
+    char *probe[] = {"/usr/bin/unshare", "--pid",     "--fork",
+                     "--map-root-user",  "/bin/true", NULL};
+    if (access(probe[0], X_OK) != 0 ||
+        !WIFEXITED(wait_bounded(spawn(probe), scaled(10000)))) {
+        print_message("skip: unshare --pid --map-root-user unavailable\n");
+        skip();
+    }
+    char *argv[] = {
+        "/usr/bin/unshare", "--pid",      "--fork", "--map-root-user",
+        (char *)helper,     "owner-pid1", marker,   "5000",
+        "instant",          "selfterm",   NULL};
+    int status = wait_bounded(spawn(argv), scaled(20000));
+    if (value_of("pid") != 1) {
+        print_message("skip: unshare did not make the helper PID 1\n");
+        skip();
+    }
+    /* The owner drained and, as init, exited 128 + 15 instead of
+     * re-raising a signal init would ignore. */
+    assert_exited(status, 143);
+    assert_int_equal(value_of("drain-now"), 0);
+    assert_int_equal(count_lines("drain"), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(int argc, char **argv)
@@ -524,6 +682,16 @@ int main(int argc, char **argv)
         T(test_install_rejects_bad_config_and_second_install),
         T(test_fork_child_exits_without_drain_parent_drains),
         T(test_pid1_sigterm_exits_143_instead_of_ignoring),
+        T(test_sighup_drains_then_shell_sees_129),
+        T(test_sigquit_drains_then_dies_by_it),
+        T(test_owner_signal_stops_then_drains_then_dies_by_it),
+        T(test_owner_second_signal_during_drain_ends_at_once),
+        T(test_owner_second_signal_before_drain_abandons_it),
+        T(test_owner_third_signal_ends_at_once),
+        T(test_owner_sigquit_exits_131_without_core),
+        T(test_owner_hanging_drain_gives_up_after_deadline_and_grace),
+        T(test_owner_return_drains_once_at_exit),
+        T(test_owner_pid1_sigterm_exits_143),
     };
     if (argc > 2)
         cmocka_set_test_filter(argv[2]);
