@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rocky/plugin.h"
 #include "rocky/run_model.h"
 #include "run_record.h"
 
@@ -76,10 +77,64 @@ int rocky_store_run_finish(struct rocky_store *store,
                            const struct rocky_run *run, char *err,
                            size_t err_size);
 
-/* Record whether the plugins confirmed full delivery of the run's telemetry
- * (1 yes, 0 no). */
+/*
+ * Delivery of a run's telemetry, per plugin instance (schema 3).
+ *
+ * The runner records, when the run begins, every plugin instance it loaded:
+ * enough to create that instance again for a re-send (library path, name,
+ * project directory, configuration from rocky.json) — never its
+ * environment. Each instance row starts unconfirmed and is confirmed when
+ * that instance reports full delivery. A run is confirmed (listed no more
+ * by rocky_store_pending_run_ids) exactly when every instance row of it is;
+ * a run recorded without instance rows carries the run-level flag alone.
+ *
+ * The configuration is stored as given (a JSON object of strings), so the
+ * store holds whatever rocky.json put there: credentials belong in the
+ * environment (e.g. OTEL_EXPORTER_OTLP_HEADERS), which is never stored.
+ */
+struct rocky_store_plugin {
+    const char *instance;    /* instance name, unique within the run       */
+    const char *path;        /* the library, absolute where it could be     */
+    const char *project_dir; /* the project it ran for; may be NULL         */
+    const struct rocky_config_entry *config; /* config_count entries        */
+    size_t config_count;
+    int confirmed;    /* 1: the instance confirmed full delivery           */
+    uint64_t pending; /* its last report: items still queued at its stop   */
+    uint64_t dropped; /* ... and items it gave up on                       */
+};
+
+/* Record the plugin instances of run `run_id` (all unconfirmed, `confirmed`
+ * and the counts ignored) and mark the run unconfirmed, in one transaction.
+ * Strings are copied. ROCKY_EEXIST when an instance name repeats. */
+int rocky_store_plugins_record(struct rocky_store *store, const char *run_id,
+                               const struct rocky_store_plugin *plugins,
+                               size_t count, char *err, size_t err_size);
+
+/* Record what became of instance `instance` of run `run_id` (its
+ * `confirmed`, `pending` and `dropped`), then derive the run's flag from
+ * all its instances, in one transaction. ROCKY_ENOTFOUND when the run has
+ * no such instance. */
+int rocky_store_plugin_delivery(struct rocky_store *store, const char *run_id,
+                                const char *instance, int confirmed,
+                                uint64_t pending, uint64_t dropped, char *err,
+                                size_t err_size);
+
+/* Record delivery of the whole run at once (1 yes, 0 no): the run's flag
+ * and, with 1, every instance row of it (a re-send through plugins named
+ * by hand delivered everything). */
 int rocky_store_set_delivery(struct rocky_store *store, const char *run_id,
                              int confirmed, char *err, size_t err_size);
+
+/* The plugin instances run `run_id` was recorded with, in load order: on
+ * success *out is a heap array of *count entries whose strings it owns
+ * (free with rocky_store_plugins_free; NULL and 0 when none were recorded,
+ * or the store predates schema 3). */
+int rocky_store_run_plugins(struct rocky_store *store, const char *run_id,
+                            struct rocky_store_plugin **out, size_t *count,
+                            char *err, size_t err_size);
+
+/* Free what rocky_store_run_plugins returned. NULL is a no-op. */
+void rocky_store_plugins_free(struct rocky_store_plugin *plugins, size_t count);
 
 /* Load one run with all its model executions. `run_id` may be "latest".
  * On success *out is a new record (free with rocky_run_record_free).

@@ -12,7 +12,7 @@
 
 /* The schema this build writes. Bump it and append a step to the migration
  * list in store_schema.c; never edit an existing step. */
-#define ROCKY_STORE_SCHEMA_VERSION 2
+#define ROCKY_STORE_SCHEMA_VERSION 3
 
 /* How long a writer waits for another connection's lock before failing. */
 #define ROCKY_STORE_BUSY_TIMEOUT_MS 10000
@@ -31,6 +31,15 @@ void rocky_store_errf(char *err, size_t err_size, const char *fmt, ...)
 
 /* Map a SQLite result code to a ROCKY_E* code. */
 int rocky_store_map_rc(int sqlite_rc);
+
+/* ROCKY_EINVAL with a message unless `store` is open for writing. */
+int rocky_store_need_writable(struct rocky_store *store, char *err,
+                              size_t err_size);
+
+/* "state store PATH: WHAT: sqlite's message" into err; returns the ROCKY_E*
+ * code of `sqlite_rc`. */
+int rocky_store_fail(struct rocky_store *store, int sqlite_rc, const char *what,
+                     char *err, size_t err_size);
 
 /* Read user_version and migrate forward (writable stores) or check it
  * (read-only). Sets store->version. */

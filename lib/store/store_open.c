@@ -21,6 +21,28 @@ void rocky_store_errf(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
 }
 
+int rocky_store_need_writable(struct rocky_store *s, char *err, size_t err_size)
+{
+    if (s == NULL) {
+        rocky_store_errf(err, err_size, "no state store");
+        return ROCKY_EINVAL;
+    }
+    if (!s->writable) {
+        rocky_store_errf(err, err_size, "state store %s is open read-only",
+                         s->path);
+        return ROCKY_EINVAL;
+    }
+    return 0;
+}
+
+int rocky_store_fail(struct rocky_store *s, int rc, const char *what, char *err,
+                     size_t err_size)
+{
+    rocky_store_errf(err, err_size, "state store %s: %s: %s", s->path, what,
+                     sqlite3_errmsg(s->db));
+    return rocky_store_map_rc(rc);
+}
+
 int rocky_store_map_rc(int rc)
 {
     switch (rc & 0xff) {

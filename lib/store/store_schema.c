@@ -10,6 +10,9 @@
  *   1  runs + model_execs; ids as lowercase hex text.
  *   2  runs.delivery_confirmed, runs.trace_state, runs.owner_start_ticks;
  *      index on model_execs(run_id).
+ *   3  run_plugins: the plugin instances each run was recorded with (how to
+ *      create them again) and each one's delivery; runs.delivery_confirmed
+ *      is then 1 exactly when every instance row of the run is.
  */
 #include "store_internal.h"
 
@@ -56,6 +59,18 @@ static const char *const steps[ROCKY_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE runs ADD COLUMN owner_start_ticks INTEGER NOT NULL "
     "DEFAULT 0;"
     "CREATE INDEX model_execs_by_model ON model_execs(run_id, model_name);",
+    /* 2 -> 3 */
+    "CREATE TABLE run_plugins("
+    " run_id TEXT NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " instance TEXT NOT NULL,"
+    " plugin_path TEXT NOT NULL,"
+    " project_dir TEXT,"
+    " config TEXT NOT NULL DEFAULT '{}',"
+    " delivery_confirmed INTEGER NOT NULL DEFAULT 0,"
+    " pending INTEGER NOT NULL DEFAULT 0,"
+    " dropped INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(run_id, instance));",
 };
 
 static int read_version(sqlite3 *db, int *version)

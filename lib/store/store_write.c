@@ -13,28 +13,6 @@
 #include "ids.h"
 #include "rocky/error.h"
 
-static int need_writable(struct rocky_store *s, char *err, size_t err_size)
-{
-    if (s == NULL) {
-        rocky_store_errf(err, err_size, "no state store");
-        return ROCKY_EINVAL;
-    }
-    if (!s->writable) {
-        rocky_store_errf(err, err_size, "state store %s is open read-only",
-                         s->path);
-        return ROCKY_EINVAL;
-    }
-    return 0;
-}
-
-static int fail(struct rocky_store *s, int rc, const char *what, char *err,
-                size_t err_size)
-{
-    rocky_store_errf(err, err_size, "state store %s: %s: %s", s->path, what,
-                     sqlite3_errmsg(s->db));
-    return rocky_store_map_rc(rc);
-}
-
 /* Bind hex of `bytes`, or NULL when all zero (absent). */
 static void bind_id(sqlite3_stmt *st, int idx, const uint8_t *bytes, size_t len)
 {
@@ -61,14 +39,14 @@ static int step_done(struct rocky_store *s, sqlite3_stmt *st, const char *what,
 {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
-        return fail(s, rc, what, err, err_size);
+        return rocky_store_fail(s, rc, what, err, err_size);
     return 0;
 }
 
 int rocky_store_run_begin(struct rocky_store *s, const struct rocky_run *run,
                           char *err, size_t err_size)
 {
-    int code = need_writable(s, err, err_size);
+    int code = rocky_store_need_writable(s, err, err_size);
     if (code != 0)
         return code;
     if (run == NULL || run->run_id == NULL || run->project == NULL ||
@@ -88,7 +66,7 @@ int rocky_store_run_begin(struct rocky_store *s, const struct rocky_run *run,
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return fail(s, rc, "recording the run", err, err_size);
+        return rocky_store_fail(s, rc, "recording the run", err, err_size);
     sqlite3_bind_text(st, 1, run->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, ROCKY_RUN_RUNNING);
     bind_text(st, 3, run->project);
@@ -115,7 +93,7 @@ int rocky_store_run_begin(struct rocky_store *s, const struct rocky_run *run,
             sqlite3_finalize(st);
             return ROCKY_EEXIST;
         }
-        code = fail(s, rc, "recording the run", err, err_size);
+        code = rocky_store_fail(s, rc, "recording the run", err, err_size);
     }
     sqlite3_finalize(st);
     return code;
@@ -153,7 +131,7 @@ int rocky_store_model_record(struct rocky_store *s, const char *run_id,
                              const struct rocky_model_exec *m, char *err,
                              size_t err_size)
 {
-    int code = need_writable(s, err, err_size);
+    int code = rocky_store_need_writable(s, err, err_size);
     if (code != 0)
         return code;
     if (run_id == NULL || m == NULL || m->model_name == NULL) {
@@ -182,7 +160,7 @@ int rocky_store_model_record(struct rocky_store *s, const char *run_id,
                                     &s->ins_model, NULL);
         if (rc != SQLITE_OK) {
             free(deps);
-            return fail(s, rc, "recording a model", err, err_size);
+            return rocky_store_fail(s, rc, "recording a model", err, err_size);
         }
     }
     sqlite3_stmt *st = s->ins_model;
@@ -205,59 +183,35 @@ int rocky_store_model_record(struct rocky_store *s, const char *run_id,
     return code;
 }
 
-static int update_run(struct rocky_store *s, const char *run_id,
-                      const char *sql, const struct rocky_run *run,
-                      int confirmed, char *err, size_t err_size)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return fail(s, rc, "updating the run", err, err_size);
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-    if (run != NULL) {
-        sqlite3_bind_int(st, 2, (int)run->status);
-        sqlite3_bind_int64(st, 3, run->finished_wall_ns);
-        sqlite3_bind_int64(st, 4, run->models_total);
-        sqlite3_bind_int64(st, 5, run->models_succeeded);
-        sqlite3_bind_int64(st, 6, run->models_failed);
-        sqlite3_bind_int64(st, 7, run->models_skipped);
-    } else {
-        sqlite3_bind_int(st, 2, confirmed);
-    }
-    int code = step_done(s, st, "updating the run", err, err_size);
-    sqlite3_finalize(st);
-    if (code == 0 && sqlite3_changes(s->db) != 1) {
-        rocky_store_errf(err, err_size, "state store %s has no run %s", s->path,
-                         run_id);
-        code = ROCKY_ENOTFOUND;
-    }
-    return code;
-}
-
 int rocky_store_run_finish(struct rocky_store *s, const struct rocky_run *run,
                            char *err, size_t err_size)
 {
-    int code = need_writable(s, err, err_size);
+    int code = rocky_store_need_writable(s, err, err_size);
     if (code != 0)
         return code;
     if (run == NULL || run->run_id == NULL)
         return ROCKY_EINVAL;
-    return update_run(s, run->run_id,
-                      "UPDATE runs SET status=?2, finished_wall_ns=?3,"
-                      " models_total=?4, models_succeeded=?5,"
-                      " models_failed=?6, models_skipped=?7 WHERE run_id=?1",
-                      run, 0, err, err_size);
-}
-
-int rocky_store_set_delivery(struct rocky_store *s, const char *run_id,
-                             int confirmed, char *err, size_t err_size)
-{
-    int code = need_writable(s, err, err_size);
-    if (code != 0)
-        return code;
-    if (run_id == NULL)
-        return ROCKY_EINVAL;
-    return update_run(s, run_id,
-                      "UPDATE runs SET delivery_confirmed=?2 WHERE run_id=?1",
-                      NULL, confirmed ? 1 : 0, err, err_size);
+    static const char sql[] =
+        "UPDATE runs SET status=?2, finished_wall_ns=?3, models_total=?4,"
+        " models_succeeded=?5, models_failed=?6, models_skipped=?7"
+        " WHERE run_id=?1";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rocky_store_fail(s, rc, "updating the run", err, err_size);
+    sqlite3_bind_text(st, 1, run->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)run->status);
+    sqlite3_bind_int64(st, 3, run->finished_wall_ns);
+    sqlite3_bind_int64(st, 4, run->models_total);
+    sqlite3_bind_int64(st, 5, run->models_succeeded);
+    sqlite3_bind_int64(st, 6, run->models_failed);
+    sqlite3_bind_int64(st, 7, run->models_skipped);
+    code = step_done(s, st, "updating the run", err, err_size);
+    sqlite3_finalize(st);
+    if (code == 0 && sqlite3_changes(s->db) != 1) {
+        rocky_store_errf(err, err_size, "state store %s has no run %s", s->path,
+                         run->run_id);
+        code = ROCKY_ENOTFOUND;
+    }
+    return code;
 }

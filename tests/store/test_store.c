@@ -256,6 +256,132 @@ static void test_latest_is_newest_and_unknown_id_lists_recent(void **state)
     rocky_store_close(s);
 }
 
+static int is_pending(struct rocky_store *s, const char *run_id)
+{
+    char *out[8];
+    size_t n = 0;
+    assert_int_equal(rocky_store_pending_run_ids(s, out, 8, &n), 0);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        found |= strcmp(out[i], run_id) == 0;
+        free(out[i]);
+    }
+    return found;
+}
+
+/* Each instance is recorded with what it takes to create it again, and
+ * confirmed on its own; the run is delivered exactly when all are. */
+static void test_delivery_is_recorded_per_plugin_instance(void **state)
+{
+    struct fx *f = *state;
+    struct rocky_store *s = open_rw(f->path);
+    char err[512] = "";
+    struct rocky_run run;
+    make_run(&run, "20261206T000000.000Z-inst01", 1000);
+    assert_int_equal(rocky_store_run_begin(s, &run, err, sizeof err), 0);
+    const struct rocky_config_entry cfg[] = {
+        {"endpoint", "http://127.0.0.1:4317"},
+        {"quote", "a \"b\"\n\\ \xc3\xa9"},
+    };
+    const struct rocky_store_plugin plugins[] = {
+        {.instance = "otel_prod",
+         .path = "/p/rocky_otel.so",
+         .project_dir = "/proj",
+         .config = cfg,
+         .config_count = 2},
+        {.instance = "audit", .path = "/p/events_jsonl.so"},
+    };
+    assert_int_equal(
+        rocky_store_plugins_record(s, run.run_id, plugins, 2, err, sizeof err),
+        0);
+    assert_true(is_pending(s, run.run_id));
+
+    /* Read back in load order, configuration byte for byte. */
+    struct rocky_store_plugin *got = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        rocky_store_run_plugins(s, run.run_id, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].instance, "otel_prod");
+    assert_string_equal(got[0].path, "/p/rocky_otel.so");
+    assert_string_equal(got[0].project_dir, "/proj");
+    assert_int_equal(got[0].config_count, 2);
+    assert_string_equal(got[0].config[1].key, "quote");
+    assert_string_equal(got[0].config[1].value, cfg[1].value);
+    assert_int_equal(got[0].confirmed, 0);
+    assert_string_equal(got[1].instance, "audit");
+    assert_null(got[1].project_dir);
+    assert_int_equal(got[1].config_count, 0);
+    rocky_store_plugins_free(got, n);
+
+    /* One confirms: still pending. The other reports what it holds. */
+    assert_int_equal(rocky_store_plugin_delivery(s, run.run_id, "audit", 1, 0,
+                                                 0, err, sizeof err),
+                     0);
+    assert_int_equal(rocky_store_plugin_delivery(s, run.run_id, "otel_prod", 0,
+                                                 7, 2, err, sizeof err),
+                     0);
+    assert_true(is_pending(s, run.run_id));
+    assert_int_equal(
+        rocky_store_run_plugins(s, run.run_id, &got, &n, err, sizeof err), 0);
+    assert_int_equal(got[0].pending, 7);
+    assert_int_equal(got[0].dropped, 2);
+    assert_int_equal(got[1].confirmed, 1);
+    rocky_store_plugins_free(got, n);
+    struct rocky_run_record *rec = NULL;
+    assert_int_equal(rocky_store_run_load(s, run.run_id, &rec, err, sizeof err),
+                     0);
+    assert_int_equal(rec->delivery_confirmed, 0);
+    rocky_run_record_free(rec);
+
+    /* The last one confirms: the run is delivered. */
+    assert_int_equal(rocky_store_plugin_delivery(s, run.run_id, "otel_prod", 1,
+                                                 0, 0, err, sizeof err),
+                     0);
+    assert_false(is_pending(s, run.run_id));
+    assert_int_equal(rocky_store_run_load(s, run.run_id, &rec, err, sizeof err),
+                     0);
+    assert_int_equal(rec->delivery_confirmed, 1);
+    rocky_run_record_free(rec);
+
+    /* Unknown instance or run: named in the error, nothing changed. */
+    assert_int_equal(rocky_store_plugin_delivery(s, run.run_id, "nope", 0, 0, 0,
+                                                 err, sizeof err),
+                     ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "'nope'"));
+    assert_false(is_pending(s, run.run_id));
+    assert_int_equal(
+        rocky_store_plugins_record(s, "missing", plugins, 1, err, sizeof err),
+        ROCKY_ENOTFOUND);
+    /* A name twice is refused whole: no row of it is kept. */
+    struct rocky_run run2;
+    make_run(&run2, "20261206T000001.000Z-inst02", 2000);
+    assert_int_equal(rocky_store_run_begin(s, &run2, err, sizeof err), 0);
+    const struct rocky_store_plugin twice[] = {plugins[1], plugins[1]};
+    assert_int_equal(
+        rocky_store_plugins_record(s, run2.run_id, twice, 2, err, sizeof err),
+        ROCKY_EEXIST);
+    assert_non_null(strstr(err, "'audit'"));
+    assert_int_equal(
+        rocky_store_run_plugins(s, run2.run_id, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    assert_null(got);
+
+    /* A re-send through plugins named by hand confirms every instance. */
+    assert_int_equal(
+        rocky_store_plugins_record(s, run2.run_id, plugins, 2, err, sizeof err),
+        0);
+    assert_true(is_pending(s, run2.run_id));
+    assert_int_equal(
+        rocky_store_set_delivery(s, run2.run_id, 1, err, sizeof err), 0);
+    assert_false(is_pending(s, run2.run_id));
+    assert_int_equal(
+        rocky_store_run_plugins(s, run2.run_id, &got, &n, err, sizeof err), 0);
+    assert_int_equal(got[0].confirmed + got[1].confirmed, 2);
+    rocky_store_plugins_free(got, n);
+    rocky_store_close(s);
+}
+
 static void test_writing_a_run_leaves_other_runs_untouched(void **state)
 {
     struct fx *f = *state;
@@ -336,7 +462,7 @@ static void test_v1_fixture_migrates_forward_keeping_old_runs(void **state)
     assert_int_equal(user_version(path), 1);
 
     s = open_rw(path);
-    assert_int_equal(user_version(path), 2);
+    assert_int_equal(user_version(path), 3);
     rec = NULL;
     assert_int_equal(rocky_store_run_load(s, "20250101T000000.000Z-old001",
                                           &rec, err, sizeof err),
@@ -362,7 +488,7 @@ static void test_v1_fixture_migrates_forward_keeping_old_runs(void **state)
 
     /* reopening a current store is a no-op */
     s = open_rw(path);
-    assert_int_equal(user_version(path), 2);
+    assert_int_equal(user_version(path), 3);
     rocky_store_close(s);
 }
 
@@ -386,7 +512,7 @@ static void test_newer_schema_is_refused_naming_both_versions(void **state)
                          ROCKY_EVERSION);
         assert_null(s);
         assert_non_null(strstr(err, "99"));
-        assert_non_null(strstr(err, "version 2"));
+        assert_non_null(strstr(err, "version 3"));
     }
     assert_int_equal(user_version(path), 99);
 }
@@ -620,6 +746,7 @@ int main(void)
         T(test_run_round_trips_with_models_in_start_order),
         T(test_latest_is_newest_and_unknown_id_lists_recent),
         T(test_writing_a_run_leaves_other_runs_untouched),
+        T(test_delivery_is_recorded_per_plugin_instance),
         T(test_v1_fixture_migrates_forward_keeping_old_runs),
         T(test_newer_schema_is_refused_naming_both_versions),
         T(test_garbage_file_is_corrupt_and_left_alone),
