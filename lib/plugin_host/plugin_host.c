@@ -79,6 +79,38 @@ const char *rocky_plugin_set_path(const struct rocky_plugin_set *set,
     return set->instances[index]->lib->path;
 }
 
+size_t rocky_plugin_set_config(const struct rocky_plugin_set *set, size_t index,
+                               const struct rocky_config_entry **entries)
+{
+    if (set == NULL || index >= set->count) {
+        *entries = NULL;
+        return 0;
+    }
+    *entries = set->instances[index]->config;
+    return set->instances[index]->config_count;
+}
+
+/* One instance's stop outcome, folded as for_each_delivery folds the set's:
+ * a failed stop or anything dropped is ROCKY_EIO, anything still pending
+ * ROCKY_ETIMEDOUT. */
+int rocky_plugin_set_stop_outcome(const struct rocky_plugin_set *set,
+                                  size_t index,
+                                  struct rocky_delivery_report *report)
+{
+    if (set == NULL || index >= set->count)
+        return ROCKY_EINVAL;
+    const struct plugin_instance *inst = set->instances[index];
+    memset(report, 0, sizeof *report);
+    report->struct_size = sizeof *report;
+    if (!inst->stopped) /* never stopped (forfeit) or not yet */
+        return inst->forfeit ? ROCKY_ETIMEDOUT : ROCKY_EINVAL;
+    *report = inst->stop_report;
+    if ((inst->stop_rc < 0 && inst->stop_rc != ROCKY_ETIMEDOUT) ||
+        report->dropped > 0)
+        return ROCKY_EIO;
+    return report->pending > 0 ? ROCKY_ETIMEDOUT : 0;
+}
+
 /* First failure of a callback kind per instance is reported; the rest are
  * counted by the plugin itself, not repeated on the runner's output. */
 void rocky_plugin_report_once(struct plugin_instance *inst,
@@ -233,6 +265,7 @@ static int for_each_delivery(struct rocky_plugin_set *set,
         if (kind == CB_STOP) {
             inst->stopped = 1;
             inst->stop_rc = rc;
+            inst->stop_report = r;
         }
         failed |= rc < 0 && rc != ROCKY_ETIMEDOUT;
         add_report(&sum, &r);

@@ -84,6 +84,23 @@ const char *rocky_plugin_set_name(const struct rocky_plugin_set *set,
 const char *rocky_plugin_set_path(const struct rocky_plugin_set *set,
                                   size_t index);
 
+/* The i-th instance's configuration as it was loaded: sets *entries (NULL
+ * when none, or out of range) and returns the count. Valid until
+ * rocky_plugin_set_free. */
+size_t rocky_plugin_set_config(const struct rocky_plugin_set *set, size_t index,
+                               const struct rocky_config_entry **entries);
+
+/* What became of the i-th instance's telemetry at stop: `report` receives
+ * its stop report (events the host gave up on counted as dropped) and the
+ * result is 0 when it confirmed everything, ROCKY_ETIMEDOUT when something
+ * is still pending (or its stop never ran because an event callback hung),
+ * ROCKY_EIO when something was dropped or its stop failed, ROCKY_EINVAL
+ * before rocky_plugin_set_stop or out of range. The set's result is the
+ * fold of these. */
+int rocky_plugin_set_stop_outcome(const struct rocky_plugin_set *set,
+                                  size_t index,
+                                  struct rocky_delivery_report *report);
+
 /* Fill `ev` as an event of `type` (enum rocky_event_type) with `flags`
  * (enum rocky_event_flags), the given run, model (NULL for run events) and
  * times: the one place the host fills a struct rocky_event. */

@@ -43,8 +43,11 @@ struct plugin_instance {
     /* Events the host gave up on for this instance (ROCKY_EAGAIN in a live
      * run, or still full at a paced emit's deadline): dropped, by the ABI. */
     _Atomic uint64_t refused;
-    int stopped;   /* stop returned */
-    int stop_rc;   /* what it returned */
+    int stopped; /* stop returned */
+    int stop_rc; /* what it returned */
+    /* Its stop report, the host's count of given-up events folded in as
+     * dropped (instance_flush); valid once `stopped`. */
+    struct rocky_delivery_report stop_report;
     int forfeit;   /* an on_event never returned: no stop, no destroy */
     int destroyed; /* destroy returned */
 };
