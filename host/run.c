@@ -67,6 +67,9 @@ struct runner {
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
     char *resend; /* the undelivered run's last line (resend_line), owned */
+    int plugins_recorded; /* the store knows the instances: --export alone
+                             re-sends through them (rocky_store_plugins_record)
+                           */
     sqlite3 **conns;
     int conns_open; /* under mu: on_stop may interrupt conns[] */
     int nthreads;
@@ -77,9 +80,9 @@ struct runner {
     int masked;
     int guarded; /* the exit guard is ours (owner mode), plugins told */
     /* The guard's drain (on its thread): the plugins' stop outcome. Read
-     * by the main thread only after rocky_guard_drain_now returned 0. */
+     * by the main thread only after rocky_guard_drain_now returned 0; each
+     * instance's own is rocky_plugin_set_stop_outcome. */
     int delivery_rc;
-    struct rocky_delivery_report left;
     /* The plugins must not be touched again: their stop is still running
      * past the deadline (hung) or a second signal abandoned it. */
     int plugins_hung, plugins_abandoned;
@@ -288,9 +291,7 @@ static void on_stop_signal(void *ctx, int signo)
 static void drain_plugins(void *ctx, int64_t deadline_mono_ns)
 {
     struct runner *r = ctx;
-    r->left.struct_size = sizeof r->left;
-    r->delivery_rc =
-        rocky_plugin_set_stop(r->plugins, deadline_mono_ns, &r->left);
+    r->delivery_rc = rocky_plugin_set_stop(r->plugins, deadline_mono_ns, NULL);
 }
 
 static void guard_log(void *ctx, int level, const char *msg)
@@ -543,56 +544,65 @@ static void shell_word(FILE *fp, const char *w)
     fputc('\'', fp);
 }
 
-/* The run's plugins did not confirm delivery: the line saying how much is
- * left and the command that sends it again, kept in r->resend until the
- * very end (rocky_run_main logs it after the plugins were destroyed, so
- * it is the run's last word). On stderr, so that it survives `| head`,
- * and --json stays one document. Every loaded library once, in load order
- * (paths live until the set is freed: hence built here); --state unless
- * `rocky trace` would find the store by default from here. A rocky.json
- * instance's name and config are not carried over: --plugin takes a path,
- * the environment configures it. */
-static void resend_line(struct runner *r, const char *run_id,
-                        const char *state_path, const char *why,
-                        const struct rocky_delivery_report *left)
+/* `rocky trace <run_id> --export [--plugin P]... [--state S]`, shell-quoted:
+ * the command that sends the run's telemetry again. With the instances on
+ * record the re-send creates them itself (with their configuration) and
+ * sends only through those that did not confirm; otherwise every loaded
+ * library is named once, in load order. --state unless `rocky trace` would
+ * find the store by default from here. NULL when out of memory. */
+static char *resend_command(struct runner *r, const char *run_id,
+                            const char *state_path, int export_pending)
 {
     char *cmd = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&cmd, &len);
-    if (fp != NULL) {
-        fprintf(fp, "rocky trace ");
+    if (fp == NULL)
+        return NULL;
+    fputs("rocky trace ", fp);
+    if (export_pending) {
+        fputs("--export-pending", fp);
+    } else {
         shell_word(fp, run_id);
         fputs(" --export", fp);
-        size_t n = rocky_plugin_set_count(r->plugins);
-        for (size_t i = 0; i < n; i++) {
-            const char *path = rocky_plugin_set_path(r->plugins, i);
-            int seen = path == NULL;
-            for (size_t j = 0; !seen && j < i; j++)
-                seen = strcmp(path, rocky_plugin_set_path(r->plugins, j)) == 0;
-            if (seen)
-                continue;
-            fputs(" --plugin ", fp);
-            shell_word(fp, path);
-        }
-        if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
-            strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
-            fputs(" --state ", fp);
-            shell_word(fp, state_path);
-        }
-        if (fclose(fp) != 0) {
-            free(cmd);
-            cmd = NULL;
-        }
     }
-    char counts[96] = "what they hold is unknown";
-    if (left != NULL)
-        snprintf(counts, sizeof counts, "%llu items pending, %llu dropped",
-                 (unsigned long long)left->pending,
-                 (unsigned long long)left->dropped);
+    size_t n = r->plugins_recorded ? 0 : rocky_plugin_set_count(r->plugins);
+    for (size_t i = 0; i < n; i++) {
+        const char *path = rocky_plugin_set_path(r->plugins, i);
+        int seen = path == NULL;
+        for (size_t j = 0; !seen && j < i; j++)
+            seen = strcmp(path, rocky_plugin_set_path(r->plugins, j)) == 0;
+        if (seen)
+            continue;
+        fputs(" --plugin ", fp);
+        shell_word(fp, path);
+    }
+    if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
+        strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
+        fputs(" --state ", fp);
+        shell_word(fp, state_path);
+    }
+    if (fclose(fp) != 0) {
+        free(cmd);
+        cmd = NULL;
+    }
+    return cmd;
+}
+
+/* The run's plugins did not confirm delivery: one line naming each instance
+ * that did not, with what it holds (`counts`, when its stop reported), and
+ * the command that sends the run again. Kept in r->resend until the very
+ * end (rocky_run_main logs it after the plugins were destroyed, so it is
+ * the run's last word). On stderr, so that it survives `| head`, and
+ * --json stays one document. `unconfirmed` is a comma-separated list. */
+static void resend_line(struct runner *r, const char *run_id,
+                        const char *state_path, const char *why,
+                        const char *unconfirmed)
+{
+    char *cmd = resend_command(r, run_id, state_path, 0);
     if (asprintf(&r->resend,
                  "plugins did not confirm delivery of run %s (%s): %s; send "
                  "them again with: %s",
-                 run_id, why, counts,
+                 run_id, why, unconfirmed,
                  cmd ? cmd : "`rocky trace --export-pending` (out of memory)") <
         0)
         r->resend = NULL;
@@ -603,23 +613,51 @@ static void resend_line(struct runner *r, const char *run_id,
                   why);
 }
 
+/* Record each instance's outcome in the store and list those that did not
+ * confirm, with their counts, into `fp`. `reports` is 0 when no stop
+ * report exists (the flush was abandoned or hung): then every instance is
+ * unconfirmed and nothing is known of what it holds. */
+static void instance_outcomes(struct runner *r, const char *run_id, int reports,
+                              FILE *fp)
+{
+    size_t n = rocky_plugin_set_count(r->plugins), listed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct rocky_delivery_report rep = {.struct_size = sizeof rep};
+        int rc = reports ? rocky_plugin_set_stop_outcome(r->plugins, i, &rep)
+                         : ROCKY_ETIMEDOUT;
+        const char *name = rocky_plugin_set_name(r->plugins, i);
+        char err[1024] = "";
+        if (reports && r->plugins_recorded &&
+            rocky_store_plugin_delivery(r->store, run_id, name, rc == 0,
+                                        rep.pending, rep.dropped, err,
+                                        sizeof err) != 0)
+            rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        if (rc == 0)
+            continue;
+        fprintf(fp, "%s%s", listed++ ? ", " : "", name);
+        if (reports)
+            fprintf(fp, " (%llu pending, %llu dropped)",
+                    (unsigned long long)rep.pending,
+                    (unsigned long long)rep.dropped);
+    }
+}
+
 /* The exit flush: through the guard, so that a second stop signal ends it
  * at once and a plugin that overruns the deadline cannot hold the exit
  * (then r->plugins_hung: nothing of the set is touched again). The store
- * says delivered only when the plugins confirmed it. */
+ * says delivered only for the instances that confirmed it. */
 static void stop_plugins(struct runner *r, const char *run_id,
                          const char *state_path)
 {
     char err[1024] = "";
+    char *cmd = resend_command(r, run_id, state_path, 1);
     char *note = NULL;
-    if (asprintf(
-            &note,
-            "run %s is recorded; its telemetry was not flushed: send it "
-            "later with: rocky trace --export-pending%s%s",
-            run_id,
-            strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) ? " --state " : "",
-            strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) ? state_path : "") < 0)
+    if (asprintf(&note,
+                 "run %s is recorded; its telemetry was not flushed: send it "
+                 "later with: %s",
+                 run_id, cmd ? cmd : "rocky trace --export-pending") < 0)
         note = NULL;
+    free(cmd);
     int rc = ROCKY_ESHUTDOWN;
     if (r->guarded) {
         rocky_guard_set_abandon_note(note);
@@ -630,24 +668,82 @@ static void stop_plugins(struct runner *r, const char *run_id,
         rc = 0;
     }
     free(note);
+    const char *why = NULL;
     if (rc == ROCKY_EINTERRUPTED) {
         r->plugins_abandoned = 1;
-        resend_line(r, run_id, state_path,
-                    "a second stop signal abandoned the flush", NULL);
-        return;
-    }
-    if (rc == ROCKY_ETIMEDOUT) {
+        why = "a second stop signal abandoned the flush";
+    } else if (rc == ROCKY_ETIMEDOUT) {
         r->plugins_hung = 1;
-        resend_line(r, run_id, state_path,
-                    "their stop did not return within the exit deadline", NULL);
-        return;
+        why = "their stop did not return within the exit deadline";
+    } else if (r->delivery_rc != 0) {
+        why = rocky_strerror(r->delivery_rc);
     }
-    if (rocky_store_set_delivery(r->store, run_id, r->delivery_rc == 0, err,
+    /* Without a plugin report (abandoned, hung) the store keeps every
+     * instance unconfirmed, as recorded when the run began. */
+    int reports = rc == 0;
+    if (reports && !r->plugins_recorded &&
+        rocky_store_set_delivery(r->store, run_id, r->delivery_rc == 0, err,
                                  sizeof err) != 0)
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
-    if (r->delivery_rc != 0)
-        resend_line(r, run_id, state_path, rocky_strerror(r->delivery_rc),
-                    &r->left);
+    char *unconfirmed = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&unconfirmed, &len);
+    if (fp != NULL) {
+        instance_outcomes(r, run_id, reports, fp);
+        if (fclose(fp) != 0) {
+            free(unconfirmed);
+            unconfirmed = NULL;
+        }
+    }
+    if (why != NULL)
+        resend_line(r, run_id, state_path, why,
+                    unconfirmed ? unconfirmed : "(out of memory)");
+    free(unconfirmed);
+}
+
+/* Tell the store which plugin instances this run has — library, name,
+ * project, configuration — so that `rocky trace --export[-pending]` can
+ * create them again without --plugin, and each one's delivery can be
+ * confirmed on its own. Paths are made absolute: a re-send may run from
+ * another directory. The run is unconfirmed from here on, so a runner
+ * killed before its plugins confirm leaves it pending. */
+static void record_plugins(struct runner *r, const char *run_id)
+{
+    size_t n = rocky_plugin_set_count(r->plugins);
+    struct rocky_store_plugin *list = calloc(n, sizeof *list);
+    char **owned = calloc(2 * n + 1, sizeof *owned);
+    char err[1024] = "";
+    int rc = list && owned ? 0 : ROCKY_ENOMEM;
+    char *project = rc == 0 ? realpath(r->p->dir, NULL) : NULL;
+    if (owned != NULL)
+        owned[2 * n] = project;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *path = rocky_plugin_set_path(r->plugins, i);
+        char *abs = realpath(path, NULL);
+        owned[i] = abs;
+        list[i].instance = rocky_plugin_set_name(r->plugins, i);
+        list[i].path = abs ? abs : path;
+        list[i].project_dir = project ? project : r->p->dir;
+        list[i].config_count =
+            rocky_plugin_set_config(r->plugins, i, &list[i].config);
+    }
+    if (rc == 0)
+        rc = rocky_store_plugins_record(r->store, run_id, list, n, err,
+                                        sizeof err);
+    r->plugins_recorded = rc == 0;
+    if (rc != 0) {
+        rocky_log(ROCKY_LOG_WARN,
+                  "%s; the run is recorded without its plugins: re-sending "
+                  "it will need --plugin",
+                  err[0] ? err : rocky_strerror(rc));
+        /* Still pending as a whole, for `--export-pending --plugin`. */
+        if (rocky_store_set_delivery(r->store, run_id, 0, err, sizeof err) != 0)
+            rocky_log(ROCKY_LOG_WARN, "%s", err);
+    }
+    for (size_t i = 0; owned && i <= 2 * n; i++)
+        free(owned[i]);
+    free(owned);
+    free(list);
 }
 
 /* A stopped run exits as a shell expects of the signal (128 + signo: 130,
@@ -695,9 +791,8 @@ static int run_planned_inner(struct runner *r,
     }
     /* Awaiting delivery from the start: a runner killed before its plugins
      * confirm leaves the run for `rocky trace --export-pending`. */
-    if (rocky_plugin_set_count(r->plugins) > 0 &&
-        rocky_store_set_delivery(r->store, run_id, 0, err, sizeof err) != 0)
-        rocky_log(ROCKY_LOG_WARN, "%s", err);
+    if (rocky_plugin_set_count(r->plugins) > 0)
+        record_plugins(r, run_id);
     struct rocky_run snap = *run;
     emit(r, ROCKY_EVENT_RUN_START, &snap, NULL, run->started_wall_ns,
          run->started_mono_ns);

@@ -610,6 +610,23 @@ static void test_failing_plugins_do_not_fail_the_run(void **state)
     assert_true(saw_event(f, "run_end", NULL)); /* the good one still ran */
 }
 
+/* The runner owns the exit (its guard is armed before plugins load) and
+ * says so: a plugin sees ROCKY_HOST_CAP_OWNS_EXIT and must arm nothing. */
+static void test_runner_tells_plugins_it_owns_the_exit(void **state)
+{
+    struct fx *f = *state;
+    model(f, "a", "SELECT 1 AS x");
+    const char *args[] = {"--plugin", SERVICES_PLUGIN, NULL};
+    setenv("ROCKY_LOG", "info", 1);
+    int code = run_rocky(f, args);
+    unsetenv("ROCKY_LOG");
+    assert_int_equal(code, 0);
+    char *err = slurp(f->errf);
+    if (!strstr(err, "owns_exit=1"))
+        fail_msg("the services fixture did not see owns_exit=1:\n%s", err);
+    free(err);
+}
+
 /* The last line of `text` (without its newline), in place. */
 static char *last_line(char *text)
 {
@@ -624,6 +641,19 @@ static char *last_line(char *text)
  * confirmed, and the runner's last word is how to send it again — a
  * command that `rocky trace` takes as printed (from another directory
  * than the project: the state path is in it). */
+/* Lines of `text` holding `needle`. */
+static int count_lines_with(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The run's last line names the instance that did not confirm (not the
+ * one that did) with what it holds, and the command that sends it again;
+ * that command, run as printed, re-creates only that instance from the
+ * store and records its outcome per instance. */
 static void test_undelivered_run_says_how_to_send_it_again(void **state)
 {
     struct fx *f = *state;
@@ -641,23 +671,44 @@ static void test_undelivered_run_says_how_to_send_it_again(void **state)
     char *err = slurp(f->errf);
     const char *line = last_line(err);
     char want[2048];
-    snprintf(want, sizeof want, "plugins did not confirm delivery of run %s (",
+    snprintf(want, sizeof want,
+             "plugins did not confirm delivery of run %s (input/output "
+             "error): pending (0 pending, 1 dropped); send them again with: ",
              run_id);
     assert_non_null(strstr(line, want));
-    assert_non_null(strstr(line, "0 items pending, 1 dropped"));
     char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "rocky trace %s --export --plugin %s --plugin %s --state %s",
-             run_id, EVENTS_PLUGIN, PENDING_PLUGIN, f->state);
-    snprintf(want, sizeof want, "; send them again with: %s", cmd);
-    size_t n = strlen(line), m = strlen(want);
-    if (n < m || strcmp(line + n - m, want) != 0)
+    snprintf(cmd, sizeof cmd, "rocky trace %s --export --state %s", run_id,
+             f->state);
+    size_t n = strlen(line), m = strlen(cmd);
+    if (n < m || strcmp(line + n - m, cmd) != 0)
         fail_msg("last line of stderr\n  %s\ndoes not end with\n  %s", line,
-                 want);
+                 cmd);
     free(err);
 
+    /* The store knows both instances; only `pending` is unconfirmed. */
+    struct rocky_store *s = NULL;
+    char serr[512] = "";
+    assert_int_equal(
+        rocky_store_open(f->state, ROCKY_STORE_READONLY, &s, serr, sizeof serr),
+        0);
+    struct rocky_store_plugin *plugins = NULL;
+    size_t np = 0;
+    assert_int_equal(
+        rocky_store_run_plugins(s, run_id, &plugins, &np, serr, sizeof serr),
+        0);
+    assert_int_equal(np, 2);
+    assert_string_equal(plugins[0].instance, "events_jsonl");
+    assert_int_equal(plugins[0].confirmed, 1);
+    assert_string_equal(plugins[1].instance, "pending");
+    assert_int_equal(plugins[1].confirmed, 0);
+    assert_int_equal(plugins[1].dropped, 1);
+    assert_true(plugins[1].path[0] == '/'); /* absolute: a re-send may run
+                                               from anywhere */
+    rocky_store_plugins_free(plugins, np);
+    rocky_store_close(s);
+
     /* Run it as printed (no word of it needs quoting here), with this
-     * build's binary standing in for `rocky`. */
+     * build's binary standing in for `rocky`, from another directory. */
     const char *argv[16];
     int argc = 0;
     char *save = NULL;
@@ -667,27 +718,36 @@ static void test_undelivered_run_says_how_to_send_it_again(void **state)
         argc++;
     }
     argv[argc] = NULL;
+    char *before = slurp(f->events);
+    int lines_before = count_lines_with(before, "\"type\"");
+    free(before);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         setenv("ROCKY_EVENTS_JSONL", f->events, 1);
         unsetenv("ROCKY_PLUGINS");
         unsetenv("ROCKY_STATE");
-        if (!freopen(f->out, "w", stdout) || !freopen(f->errf, "w", stderr))
+        if (chdir("/") != 0 || !freopen(f->out, "w", stdout) ||
+            !freopen(f->errf, "w", stderr))
             _exit(127);
         execv(ROCKY_BIN, (char *const *)argv);
         _exit(127);
     }
     int status = finish(pid, 60000);
     assert_true(WIFEXITED(status));
-    /* Accepted (not a usage error, 2) and replayed; the fixture drops
-     * again, so it is not confirmed. */
+    /* Accepted (not a usage error, 2) and replayed through `pending` only;
+     * the fixture drops again, so it is not confirmed. */
     assert_int_equal(WEXITSTATUS(status), 1);
     err = slurp(f->errf);
-    snprintf(want, sizeof want, "run %s:", run_id);
-    assert_non_null(strstr(err, want));
+    snprintf(want, sizeof want,
+             "run %s via plugin instance 'pending': ", run_id);
+    if (strstr(err, want) == NULL)
+        fail_msg("stderr\n%s\nlacks\n  %s", err, want);
     assert_non_null(strstr(err, "still marked undelivered"));
     free(err);
+    char *after = slurp(f->events);
+    assert_int_equal(count_lines_with(after, "\"type\""), lines_before);
+    free(after);
 }
 
 static void test_select_runs_only_upstream(void **state)
@@ -858,6 +918,7 @@ int main(void)
         T(test_sigterm_exits_143),
         T(test_sighup_exits_129),
         T(test_sigquit_exits_131),
+        T(test_runner_tells_plugins_it_owns_the_exit),
         T(test_sigkill_leaves_finished_models_on_record),
         T(test_events_ordered_per_model_under_8_threads),
         T(test_traceparent_sets_the_trace),
