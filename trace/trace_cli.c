@@ -16,6 +16,7 @@
 #include "export.h"
 #include "follow.h"
 #include "render.h"
+#include "resend.h"
 #include "rocky/error.h"
 #include "store.h"
 #include "trace.h"
@@ -61,14 +62,20 @@ static const char usage_text[] =
     "  -h, --help         this help\n"
     "\n"
     "late delivery (at least once):\n"
-    "  --export           send the run's spans again through the plugins,\n"
-    "                     with its original ids and times, and mark it\n"
-    "                     delivered once they confirm\n"
+    "  --export           send the run's spans again, with its original ids\n"
+    "                     and times, through the plugin instances it ran with\n"
+    "                     (created again as recorded, rocky.json config\n"
+    "                     included) that did not confirm delivery, or all of\n"
+    "                     them if every one did; marked delivered once they\n"
+    "                     confirm\n"
     "  --export-pending   the same for every run whose delivery was never\n"
     "                     confirmed, oldest first (give no run id)\n"
-    "  --plugin PATH      plugin to export through (repeatable; also\n"
-    "                     ROCKY_PLUGINS, colon-separated), e.g. rocky_otel.so\n"
-    "                     with OTEL_EXPORTER_OTLP_ENDPOINT set\n";
+    "  --plugin PATH      export through this plugin instead (repeatable),\n"
+    "                     e.g. rocky_otel.so with OTEL_EXPORTER_OTLP_ENDPOINT\n"
+    "                     set; ROCKY_PLUGINS (colon-separated) serves runs\n"
+    "                     recorded without their plugins\n"
+    "  Settings a plugin took from the environment are not recorded: give\n"
+    "  the export the same environment as the run.\n";
 
 static int set_model(struct options *o, const char *v)
 {
@@ -412,48 +419,49 @@ static struct rocky_plugin_set *load_export_plugins(const struct options *o,
     return NULL;
 }
 
-/* Replay one loaded run; print what became of it; mark it delivered when
- * confirmed. Returns 0 when confirmed. */
-static int export_one(struct rocky_plugin_set *set, struct rocky_store *store,
+/* Where the runs go: plugins named by hand (--plugin, else ROCKY_PLUGINS
+ * for runs the store has no instances of), or each run's recorded
+ * instances (resend.h). */
+struct exporter {
+    const struct options *o;
+    const char *path;
+    struct rocky_plugin_set *named;      /* loaded on first use */
+    int named_failed;                    /* ... and said why it could not be */
+    struct rocky_resend_cache *recorded; /* NULL with --plugin */
+};
+
+static int through_named(struct exporter *x, struct rocky_store *store,
+                         const struct rocky_run_record *rec)
+{
+    if (x->named == NULL && !x->named_failed) {
+        x->named = load_export_plugins(x->o, x->path);
+        x->named_failed = x->named == NULL;
+    }
+    return x->named ? rocky_resend_through(x->named, store, rec) : ROCKY_EINVAL;
+}
+
+/* Send one run. 0 delivered, ROCKY_EREFUSED still running, ROCKY_ECORRUPT
+ * / ROCKY_EINVAL not delivered for a reason of its own (the next run may
+ * go), anything else not delivered because the plugins or the collector
+ * did not take it (the next run would only wait the same deadline). */
+static int export_run(struct exporter *x, struct rocky_store *store,
                       const struct rocky_run_record *rec)
 {
-    char err[1024] = "";
-    struct rocky_export_result res;
-    int rc = rocky_export_run(set, rec, ROCKY_EXPORT_DEADLINE_MS, &res, err,
-                              sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "rocky trace: %s\n", err[0] ? err : rocky_strerror(rc));
+    if (x->recorded == NULL)
+        return through_named(x, store, rec);
+    int rc = rocky_resend_recorded(x->recorded, store, rec, x->o->export_run);
+    if (rc != ROCKY_ENOTFOUND)
         return rc;
-    }
-    if (!res.confirmed) {
-        fprintf(stderr,
-                "rocky trace: run %s: %llu spans accepted, %llu delivered, "
-                "%llu dropped, %llu pending; still marked undelivered\n",
-                rec->run.run_id, (unsigned long long)res.accepted,
-                (unsigned long long)res.delivered,
-                (unsigned long long)res.dropped,
-                (unsigned long long)res.pending);
-        fprintf(stderr, "hint: %s\n",
-                res.accepted == 0
-                    ? "the plugins took no spans: is the exporter configured "
-                      "(OTEL_EXPORTER_OTLP_ENDPOINT) and not disabled?"
-                    : "is the collector reachable? try again once it is");
-        return ROCKY_EIO;
-    }
-    rc = rocky_store_set_delivery(store, rec->run.run_id, 1, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr,
-                "rocky trace: run %s was delivered but could not be marked "
-                "so: %s\n"
-                "hint: once the store is writable, `--export` the run again "
-                "(a second delivery is harmless: spans keep their ids)\n",
-                rec->run.run_id, err[0] ? err : rocky_strerror(rc));
-        return rc;
-    }
-    printf("exported run %s: %llu spans delivered\n", rec->run.run_id,
-           (unsigned long long)res.delivered);
-    fflush(stdout);
-    return 0;
+    const char *env = getenv("ROCKY_PLUGINS");
+    if (env != NULL && env[0] != '\0')
+        return through_named(x, store, rec);
+    fprintf(stderr,
+            "rocky trace: run %s has no plugins on record (recorded by an "
+            "older rocky, or run without plugins)\n"
+            "hint: name them: rocky trace %s --export --plugin "
+            "PATH/rocky_otel.so --state %s\n",
+            rec->run.run_id, rec->run.run_id, x->path);
+    return ROCKY_EINVAL;
 }
 
 /* --export / --export-pending. The store is opened for writing only to
@@ -490,18 +498,13 @@ static int export_main(const struct options *o, const char *path)
     } else {
         status = load(store, path, o->run, &one);
     }
-    struct rocky_plugin_set *set = NULL;
-    if (status == 0 && (one != NULL || nids > 0)) {
-        set = load_export_plugins(o, path);
-        if (set == NULL)
-            status = EXIT_FAILURE_1;
-    }
+    struct exporter x = {.o = o, .path = path};
+    if (o->nplugins == 0 && (x.recorded = rocky_resend_cache_new(path)) == NULL)
+        status = fail("out of memory", ROCKY_ENOMEM, "");
+    if (status == 0 && one != NULL)
+        status = export_run(&x, store, one) == 0 ? 0 : EXIT_FAILURE_1;
     size_t done = 0, failed = 0, busy = 0;
-    if (set != NULL && one != NULL) {
-        rc = export_one(set, store, one);
-        status = rc == 0 ? 0 : EXIT_FAILURE_1;
-    }
-    for (size_t i = 0; set != NULL && i < nids; i++) {
+    for (size_t i = 0; status == 0 && i < nids; i++) {
         struct rocky_run_record *rec = NULL;
         char lerr[1024] = "";
         if (rocky_store_run_load(store, ids[i], &rec, lerr, sizeof lerr) != 0) {
@@ -509,38 +512,43 @@ static int export_main(const struct options *o, const char *path)
             failed++;
             continue;
         }
-        rc = export_one(set, store, rec);
+        rc = export_run(&x, store, rec);
         rocky_run_record_free(rec);
-        if (rc == ROCKY_EREFUSED) {
+        if (rc == 0)
+            done++;
+        else if (rc == ROCKY_EREFUSED)
             busy++; /* still running: its own runner delivers it */
-        } else if (rc != 0) {
+        else if (x.named_failed)
+            break; /* said once: no plugin to send the rest through */
+        else if (rc == ROCKY_ECORRUPT || rc == ROCKY_EINVAL)
+            failed++; /* this run's own problem: the next may go */
+        else {
             failed++;
             /* The collector is not taking spans: the rest would only wait
              * out the same deadline each. They stay pending. */
             break;
-        } else {
-            done++;
         }
     }
-    if (nids > 0 && set != NULL) {
-        size_t left = nids - done - failed - busy;
+    if (nids > 0 && status == 0) {
+        size_t left = nids - done - busy;
         printf("%zu of %zu pending runs exported", done, nids);
         if (busy)
             printf(", %zu still running", busy);
-        if (failed || left)
-            printf(", %zu still pending (not delivered)", failed + left);
+        if (left)
+            printf(", %zu still pending (not delivered)", left);
         printf("\n");
-        if (failed || left)
+        if (left)
             status = EXIT_FAILURE_1;
     }
-    if (set != NULL) {
-        /* Whatever a failed run left queued is not worth waiting for. */
-        int64_t deadline =
-            status == 0 ? rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS)
-                        : rocky_clock_mono_ns();
-        rocky_plugin_set_stop(set, deadline, NULL);
-        rocky_plugin_set_free(set);
+    /* Whatever a failed run left queued is not worth waiting for. */
+    int64_t deadline = status == 0
+                           ? rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS)
+                           : rocky_clock_mono_ns();
+    if (x.named != NULL) {
+        rocky_plugin_set_stop(x.named, deadline, NULL);
+        rocky_plugin_set_free(x.named);
     }
+    rocky_resend_cache_free(x.recorded, status != 0);
     for (size_t i = 0; i < nids; i++)
         free(ids[i]);
     free(ids);

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startReceiver } = require('./receiver/harness');
+const { startReceiver, unusedPort } = require('./receiver/harness');
 const { runProcess, attrs, PLUGIN } = require('./common');
 
 const ROCKY = process.env.ROCKY_BIN;
@@ -74,4 +74,52 @@ test('an unknown rocky_otel config key refuses that instance by name; the run an
   assert.match(res.stderr, /plugin .*rocky_otel\.so: create failed .*endpont/);
   assert.match(res.stderr, /continuing without it/);
   assert.ok(a.spans().length >= 4, 'the good instance delivered');
+});
+
+test('an instance whose collector was down is re-sent alone, with its rocky.json config, by --export-pending without --plugin', { skip: !ROCKY && 'no runner' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocky-instances-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const a = await startReceiver();
+  t.after(() => a.stop());
+  const downPort = await unusedPort();
+  makeProject(path.join(dir, 'p'), [
+    { path: PLUGIN, name: 'otel_a', config: { endpoint: a.endpoint, service_name: 'svc-a' } },
+    { path: PLUGIN, name: 'otel_b',
+      config: { endpoint: `http://127.0.0.1:${downPort}`, service_name: 'svc-b', timeout: 500, exit_timeout_ms: 1500 } },
+  ]);
+  const state = path.join(dir, 'state.db');
+  const res = await runProcess(ROCKY, ['run', path.join(dir, 'p'), '--state', state], { ROCKY_LOG: 'info' }, 60000);
+  assert.equal(res.code, 1, `partial failure expected\n${res.stderr}`);
+  // The last line names the instance that did not confirm, and only it.
+  const last = res.stderr.trim().split('\n').pop();
+  const m = /plugins did not confirm delivery of run (\S+) \(.*\): otel_b \(\d+ pending, \d+ dropped\); send them again with: rocky trace (\S+) --export --state (\S+)$/.exec(last);
+  assert.ok(m, `last line: ${last}`);
+  assert.equal(m[2], m[1]);
+  assert.equal(m[3], state);
+  assert.doesNotMatch(last, /otel_a/);
+  const aBefore = a.spans().length;
+  assert.ok(aBefore >= 4, 'otel_a delivered during the run');
+
+  // The collector comes back; the re-send names no plugin and points the
+  // environment elsewhere: the recorded config must carry it, and only
+  // otel_b may send.
+  const b = await startReceiver({ port: downPort });
+  t.after(() => b.stop());
+  const pend = await runProcess(ROCKY, ['trace', '--export-pending', '--state', state],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ROCKY_LOG: 'info' }, 60000);
+  assert.equal(pend.code, 0, pend.stderr);
+  assert.match(pend.stdout, new RegExp(`exported run ${m[1]} via plugin instance 'otel_b': \\d+ spans delivered`));
+  assert.match(pend.stdout, /1 of 1 pending runs exported/);
+  const shown = JSON.parse((await runProcess(ROCKY, ['trace', m[1], '--json', '--state', state], {})).stdout);
+  const ran = shown.models.filter((x) => x.status !== 'skipped');
+  const spans = b.spans();
+  const models = spans.filter((s) => s.span.name === 'materialize.table');
+  assert.deepEqual(new Set(models.map((s) => s.span.spanIdHex)), new Set(ran.map((x) => x.span_id)));
+  assert.equal(spans.length - models.length, 1, 'one run span');
+  for (const s of spans) assert.equal(attrs(s.resource.attributes)['service.name'], 'svc-b');
+  assert.equal(a.spans().length, aBefore, 'otel_a had confirmed: it sent nothing again');
+
+  const again = await runProcess(ROCKY, ['trace', '--export-pending', '--state', state], {}, 30000);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /no runs awaiting delivery/);
 });

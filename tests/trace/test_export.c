@@ -244,7 +244,7 @@ static void test_export_misuse_is_a_clear_error(void **state)
     unsetenv("ROCKY_PLUGINS");
     struct proc_result r;
     cli_trace(c, &r, "latest", "--export", "--state", c->store, NULL);
-    cli_expect_error(&r, 1, "no plugin to export through", "--plugin");
+    cli_expect_error(&r, 1, "has no plugins on record", "--plugin");
     proc_result_free(&r);
     cli_trace(c, &r, "latest", "--export", "--state", c->store, "--plugin",
               "/nonexistent/x.so", NULL);
