@@ -64,6 +64,31 @@ static int finish(struct rocky_store *s, int code, char *err, size_t err_size)
     return code;
 }
 
+/* runs.delivery_confirmed of one run, set by hand (inside the caller's
+ * transaction); ROCKY_ENOTFOUND when there is no such run. */
+static int set_run_flag(struct rocky_store *s, const char *run_id,
+                        int confirmed, char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "UPDATE runs SET delivery_confirmed = ?2 WHERE run_id = ?1", -1,
+        &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, confirmed ? 1 : 0);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return rocky_store_fail(s, rc, "recording delivery", err, err_size);
+    if (sqlite3_changes(s->db) != 1) {
+        rocky_store_errf(err, err_size, "state store %s has no run %s", s->path,
+                         run_id);
+        return ROCKY_ENOTFOUND;
+    }
+    return 0;
+}
+
 /* The configuration as a JSON object of strings (NULL: out of memory). */
 static char *config_json(const struct rocky_store_plugin *p)
 {
@@ -142,15 +167,7 @@ int rocky_store_plugins_record(struct rocky_store *s, const char *run_id,
         code = insert_plugin(s, st, run_id, i, &plugins[i], err, err_size);
     sqlite3_finalize(st);
     if (code == 0)
-        code = exec_bound(s,
-                          "UPDATE runs SET delivery_confirmed = 0"
-                          " WHERE run_id = ?1",
-                          run_id, "recording the run's plugins", err, err_size);
-    if (code == 0 && sqlite3_changes(s->db) != 1) {
-        rocky_store_errf(err, err_size, "state store %s has no run %s", s->path,
-                         run_id);
-        code = ROCKY_ENOTFOUND;
-    }
+        code = set_run_flag(s, run_id, 0, err, err_size);
     return finish(s, code, err, err_size);
 }
 
@@ -210,23 +227,7 @@ int rocky_store_set_delivery(struct rocky_store *s, const char *run_id,
     code = rocky_store_batch_begin(s, err, err_size);
     if (code != 0)
         return code;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        s->db, "UPDATE runs SET delivery_confirmed = ?2 WHERE run_id = ?1", -1,
-        &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, confirmed ? 1 : 0);
-        rc = sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        code = rocky_store_fail(s, rc, "recording delivery", err, err_size);
-    else if (sqlite3_changes(s->db) != 1) {
-        rocky_store_errf(err, err_size, "state store %s has no run %s", s->path,
-                         run_id);
-        code = ROCKY_ENOTFOUND;
-    }
+    code = set_run_flag(s, run_id, confirmed, err, err_size);
     if (code == 0 && confirmed && s->version >= 3)
         code = exec_bound(s,
                           "UPDATE run_plugins SET delivery_confirmed = 1,"
