@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +54,26 @@ const char *rocky_otel_config_key(size_t i)
     return i < NKEYS ? known[i].key : NULL;
 }
 
+/* A source that was refused (an endpoint or a header list that cannot be
+ * used as given) and the signals it would have fed. */
+struct refusal {
+    char name[64];  /* what the warning names (struct found.name)      */
+    char text[448]; /* the warning without its "not exported" tail     */
+    unsigned sigs;  /* SIG_TRACES | SIG_METRICS                         */
+};
+#define SIG_TRACES  1u
+#define SIG_METRICS 2u
+
 struct env {
     const struct rocky_otel_config_source *src;
     /* Sources already warned about: the generic settings are read once
      * per signal, but each bad one is reported once. */
     char warned[48][64];
     size_t warned_count;
+    /* Refused sources: warned once each, after both signals are read, so
+     * a generic variable's warning names every signal it disabled. */
+    struct refusal refused[4];
+    size_t refused_count;
 };
 
 /* Where a setting's value came from. */
@@ -225,7 +240,8 @@ static int hexval(int c)
 }
 
 /* Percent-decode [s, s+n) into a new trimmed string; NULL on a bad escape
- * (sets *bad) or out of memory. */
+ * or an encoded NUL (which a C string would silently cut: sets *bad) or out
+ * of memory. */
 static char *decode(const char *s, size_t n, int *bad)
 {
     while (n && isspace((unsigned char)*s)) {
@@ -242,7 +258,7 @@ static char *decode(const char *s, size_t n, int *bad)
         if (s[i] == '%') {
             int hi = (i + 1 < n) ? hexval((unsigned char)s[i + 1]) : -1;
             int lo = (i + 2 < n) ? hexval((unsigned char)s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
+            if (hi < 0 || lo < 0 || hi * 16 + lo == 0) {
                 free(out);
                 *bad = 1;
                 return NULL;
@@ -308,12 +324,60 @@ static int parse_pairs(const char *v, char **keys, char **vals, size_t max,
     return (int)count;
 }
 
-/* Endpoint: "http://h:p" plaintext, "https://h:p" TLS, "h:p" decided by
- * _INSECURE (default TLS). A path is ignored (gRPC has none). Returns 0, or
- * -1 when unusable. */
-static int parse_endpoint(const char *v, int insecure, char *target,
-                          size_t size, int *tls)
+/* Where the authority of an endpoint starts: after "scheme://", or at
+ * the start when there is no "://". */
+static const char *after_scheme(const char *v)
 {
+    const char *sep = strstr(v, "://");
+    return sep ? sep + 3 : v;
+}
+
+void rocky_otel_endpoint_redact(const char *value, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return;
+    if (!value) {
+        out[0] = '\0';
+        return;
+    }
+    /* Everything up to the LAST '@' is userinfo, wherever it is (a password
+     * may hold '/', '?' or '#'); nothing after the authority is shown (a
+     * query may carry a token). */
+    const char *rest = after_scheme(value);
+    const char *at = strrchr(rest, '@');
+    const char *auth = at ? at + 1 : rest;
+    size_t auth_len = strcspn(auth, "/?#");
+    char buf[600];
+    snprintf(buf, sizeof buf, "%.*s%s%.*s%s", (int)(rest - value), value,
+             at ? "***@" : "", (int)(auth_len > 300 ? 300 : auth_len), auth,
+             auth[auth_len] ? "/..." : "");
+    shown(buf, out, size);
+    for (char *c = out; *c; c++) /* an endpoint is ASCII: no UTF-8 games */
+        if ((unsigned char)*c >= 0x7f)
+            *c = '?';
+}
+
+static const char why_credentials[] =
+    "has credentials in it (user:password@), which this exporter never sends "
+    "nor prints";
+
+static int host_char(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '.' || c == '_';
+}
+
+int rocky_otel_endpoint_parse(const char *v, int insecure, char *target,
+                              size_t size, int *tls, const char **why)
+{
+    static const char *unused;
+    if (!why)
+        why = &unused;
+    *why = NULL;
+    /* Credentials first, whatever else is wrong: the warning must say so. */
+    if (strchr(after_scheme(v), '@')) {
+        *why = why_credentials;
+        return ROCKY_EINVAL;
+    }
     const char *rest = v;
     if (strncasecmp(v, "http://", 7) == 0) {
         *tls = 0;
@@ -322,34 +386,150 @@ static int parse_endpoint(const char *v, int insecure, char *target,
         *tls = 1;
         rest = v + 8;
     } else if (strstr(v, "://")) {
-        return -1; /* another scheme */
+        *why = "has a scheme other than http:// (plaintext) or https:// "
+               "(TLS)";
+        return ROCKY_EINVAL;
     } else {
         *tls = insecure == 1 ? 0 : 1;
     }
-    size_t hostlen = strcspn(rest, "/?#");
-    if (hostlen == 0 || hostlen + 7 >= size)
-        return -1;
-    for (size_t i = 0; i < hostlen; i++) {
-        unsigned char c = (unsigned char)rest[i];
-        if (c <= ' ' || c == '@' || c >= 0x7f)
-            return -1;
+    size_t authlen = strcspn(rest, "/?#");
+    if (strpbrk(rest + authlen, "?#")) {
+        *why = "has a query or fragment, which gRPC cannot send";
+        return ROCKY_EINVAL;
     }
-    memcpy(target, rest, hostlen);
-    target[hostlen] = '\0';
-    /* No port: the OTLP/gRPC default. An IPv6 literal "[::1]" has colons
-     * inside the brackets. */
-    const char *colon = strrchr(target, ':');
-    const char *bracket = strrchr(target, ']');
-    if (!colon || (bracket && bracket > colon))
-        strcat(target, ":4317");
-    else if (colon[1] == '\0' ||
-             strspn(colon + 1, "0123456789") != strlen(colon + 1))
-        return -1;
+    /* host: a name, an IPv4 address or a bracketed IPv6 literal. */
+    const char *host = rest, *hend;
+    if (authlen > 0 && rest[0] == '[') {
+        hend = memchr(rest, ']', authlen);
+        if (!hend || hend == rest + 1 ||
+            strspn(rest + 1, "0123456789abcdefABCDEF:.") !=
+                (size_t)(hend - rest - 1)) {
+            *why = "has a malformed IPv6 address (want [address]:port)";
+            return ROCKY_EINVAL;
+        }
+        hend++; /* keep the brackets: gRPC wants them */
+    } else {
+        hend = host;
+        while (hend < rest + authlen && *hend != ':')
+            hend++;
+        if (hend == host) {
+            *why = "has no host";
+            return ROCKY_EINVAL;
+        }
+        for (const char *c = host; c < hend; c++)
+            if (!host_char((unsigned char)*c)) {
+                *why = "has a character a host name cannot have (letters, "
+                       "digits, '-', '.', '_', or an IP address; an IPv6 "
+                       "address in brackets)";
+                return ROCKY_EINVAL;
+            }
+    }
+    /* port: none means the OTLP/gRPC default, else 1..65535 in digits. */
+    const char *aend = rest + authlen;
+    long port = 4317;
+    if (hend < aend) {
+        const char *p = hend + 1;
+        size_t digits = strspn(p, "0123456789");
+        if (*hend != ':' || p == aend || p + digits != aend || digits > 5 ||
+            (port = strtol(p, NULL, 10)) < 1 || port > 65535) {
+            *why = "has a port that is not a number in 1..65535";
+            return ROCKY_EINVAL;
+        }
+    }
+    if ((size_t)(hend - host) + 7 > size) {
+        *why = "has a host name that is too long";
+        return ROCKY_EINVAL;
+    }
+    snprintf(target, size, "%.*s:%ld", (int)(hend - host), host, port);
     return 0;
 }
 
+int rocky_otel_header_is_legal(const char *key, const char *value,
+                               const char **why)
+{
+    static const char *unused;
+    if (!why)
+        why = &unused;
+    *why = NULL;
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < klen; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.')) {
+            *why = "is not a legal gRPC metadata key (lower-case letters, "
+                   "digits, '-', '_', '.')";
+            return 0;
+        }
+    }
+    if (klen == 0) {
+        *why = "is empty";
+        return 0;
+    }
+    if (strncmp(key, "grpc-", 5) == 0) {
+        *why = "is reserved by gRPC (grpc-*)";
+        return 0;
+    }
+    /* "-bin" keys carry bytes (gRPC base64-encodes them); decode() refused
+     * a NUL, so the C string is the whole value. */
+    if (klen > 4 && strcmp(key + klen - 4, "-bin") == 0)
+        return 1;
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        if (*c < 0x20 || *c > 0x7e) {
+            *why = "has a value gRPC cannot send (only printable ASCII "
+                   "0x20-0x7E: no tab, CR, LF, other control or non-ASCII "
+                   "byte; the value is not shown)";
+            return 0;
+        }
+    return 1;
+}
+
+/* Note a refused source for the signal `sig`; warned once, by refuse_all. */
+static void refuse(struct env *e, const char *name, unsigned sig,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void refuse(struct env *e, const char *name, unsigned sig,
+                   const char *fmt, ...)
+{
+    for (size_t i = 0; i < e->refused_count; i++)
+        if (strcmp(e->refused[i].name, name) == 0) {
+            e->refused[i].sigs |= sig;
+            return;
+        }
+    if (e->refused_count == sizeof e->refused / sizeof e->refused[0])
+        return; /* 2 signals x (endpoint, headers): cannot happen */
+    struct refusal *r = &e->refused[e->refused_count++];
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->sigs = sig;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->text, sizeof r->text, fmt, ap);
+    va_end(ap);
+}
+
+static void refuse_all(struct env *e)
+{
+    for (size_t i = 0; i < e->refused_count; i++) {
+        const struct refusal *r = &e->refused[i];
+        const char *which = r->sigs == (SIG_TRACES | SIG_METRICS)
+                                ? "traces and metrics are"
+                            : r->sigs == SIG_TRACES ? "traces are"
+                                                    : "metrics are";
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s; %s not exported", r->text, which);
+        if (e->src->warn)
+            e->src->warn(e->src->warn_ctx, msg);
+    }
+}
+
+/* How a warning names the headers setting to use instead of `name`'s. */
+static const char *headers_name(const char *name)
+{
+    return strncmp(name, "config key", 10) == 0 ? "config key headers"
+                                                : "OTEL_EXPORTER_OTLP_HEADERS";
+}
+
 static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
-                       const char *sig, int64_t dflt_timeout, int *any_endpoint)
+                       const char *sig, unsigned sig_bit, int64_t dflt_timeout,
+                       int *any_endpoint)
 {
     char var[96];
     struct found f;
@@ -373,17 +553,32 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
     f = per_signal(e, sig, "INSECURE");
     int insecure = get_bool(e, &f);
 
+    /* An endpoint that cannot be used as given turns the signal off: any
+     * replacement (the default localhost:4317, plaintext) could hand the
+     * headers to whoever listens there. Unset means the spec's default. */
     f = per_signal(e, sig, "ENDPOINT");
+    const char *why = NULL;
     if (f.value)
         *any_endpoint = 1;
-    if (!f.value || parse_endpoint(f.value, insecure, s->target,
-                                   sizeof s->target, &s->tls) != 0) {
-        if (f.value)
-            warn(e, f.name, f.value,
-                 "is not a valid http(s)://host:port endpoint",
-                 "the default " ROCKY_OTEL_DEFAULT_ENDPOINT);
-        parse_endpoint(ROCKY_OTEL_DEFAULT_ENDPOINT, insecure, s->target,
-                       sizeof s->target, &s->tls);
+    if (!f.value)
+        rocky_otel_endpoint_parse(ROCKY_OTEL_DEFAULT_ENDPOINT, insecure,
+                                  s->target, sizeof s->target, &s->tls, NULL);
+    else if (rocky_otel_endpoint_parse(f.value, insecure, s->target,
+                                       sizeof s->target, &s->tls, &why) != 0) {
+        char sv[160];
+        rocky_otel_endpoint_redact(f.value, sv, sizeof sv);
+        int creds = why == why_credentials;
+        if (s->enabled)
+            refuse(e, f.name, sig_bit, "%s=\"%s\" is refused: it %s; %s%s%s",
+                   f.name, sv, why,
+                   creds ? "drop them from the URL and put them in "
+                         : "give http(s)://host:port with a port in 1..65535",
+                   creds ? headers_name(f.name) : "",
+                   creds ? " (e.g. authorization=Basic%20<base64 of "
+                           "user:password>)"
+                         : "");
+        s->target[0] = '\0';
+        s->enabled = 0;
     }
 
     s->timeout_ms = dflt_timeout;
@@ -408,19 +603,41 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
                  "the system's root certificates");
     }
 
+    /* Headers carry credentials: a list that cannot be sent as given turns
+     * the signal off rather than sending without them (unauthenticated,
+     * or into another tenant). Values never appear in any message. */
     f = per_signal(e, sig, "HEADERS");
     if (f.value) {
         int n = parse_pairs(f.value, s->header_keys, s->header_values,
                             ROCKY_OTEL_MAX_HEADERS, 1);
         if (n == -2)
             return ROCKY_ENOMEM;
-        if (n < 0) /* value never shown: headers carry credentials */
-            warn(e, f.name, NULL,
-                 "is malformed (want key=value pairs separated by commas, "
-                 "values percent-encoded)",
-                 "no headers");
-        else
-            s->header_count = (size_t)n;
+        if (n < 0) {
+            if (s->enabled)
+                refuse(e, f.name, sig_bit,
+                       "%s is malformed (want key=value pairs separated by "
+                       "commas, values percent-encoded; the value is not "
+                       "shown): fix it rather than send without these "
+                       "headers",
+                       f.name);
+            s->enabled = 0;
+            return 0;
+        }
+        s->header_count = (size_t)n;
+        for (size_t i = 0; i < s->header_count; i++) {
+            if (rocky_otel_header_is_legal(s->header_keys[i],
+                                           s->header_values[i], &why))
+                continue;
+            char sk[48];
+            shown(s->header_keys[i], sk, sizeof sk);
+            if (s->enabled)
+                refuse(e, f.name, sig_bit,
+                       "%s: header \"%s\" %s: fix it in %s rather than send "
+                       "without it",
+                       f.name, sk, why, headers_name(f.name));
+            s->enabled = 0;
+            break;
+        }
     }
     return 0;
 }
@@ -472,9 +689,12 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
     strcpy(cfg->service_name, "rocky");
 
     int any_endpoint = 0;
-    rc = load_signal(&e, &cfg->traces, "TRACES", 10000, &any_endpoint);
+    rc = load_signal(&e, &cfg->traces, "TRACES", SIG_TRACES, 10000,
+                     &any_endpoint);
     if (rc == 0)
-        rc = load_signal(&e, &cfg->metrics, "METRICS", 10000, &any_endpoint);
+        rc = load_signal(&e, &cfg->metrics, "METRICS", SIG_METRICS, 10000,
+                         &any_endpoint);
+    refuse_all(&e);
     if (rc != 0) {
         rocky_otel_config_free(cfg);
         snprintf(err, err_size, "out of memory reading the configuration");
@@ -559,6 +779,12 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
         snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
                  "no OTEL_EXPORTER_OTLP_ENDPOINT set (nor config key "
                  "endpoint)");
+    } else if (!cfg->traces.enabled && !cfg->metrics.enabled &&
+               e.refused_count) {
+        cfg->inert = 1;
+        snprintf(cfg->inert_reason, sizeof cfg->inert_reason,
+                 "no signal has a usable endpoint and headers (see the "
+                 "warning above)");
     } else if (!cfg->traces.enabled && !cfg->metrics.enabled) {
         cfg->inert = 1;
         snprintf(cfg->inert_reason, sizeof cfg->inert_reason,

@@ -71,7 +71,11 @@ struct rocky_otel_exporter {
     /* Exporter thread only. */
     struct rocky_otel_metrics_snap prev; /* last exported (delta base) */
     int64_t prev_wall_ns;
-    int warned_export_failure, warned_partial;
+    int warned_export_failure, warned_partial, warned_metrics_failure;
+    /* The failure last warned about ("target: STATUS: details"): when
+     * metrics fail exactly as spans did (one collector, one cause), one
+     * line says it for both. */
+    char last_failure[800];
     unsigned rng;
     struct rocky_otel_encode_scratch scratch;
     const struct rocky_otel_span **batch;
@@ -304,6 +308,35 @@ static const char *status_text(int code)
     return code >= 0 && code <= 16 ? names[code] : "UNKNOWN";
 }
 
+/* What to do about a failure that looks like TLS (gRPC's status details
+ * carry the handshake's reason; gRPC's own per-attempt lines are withheld,
+ * grpc_log_filter.h), or "". */
+static const char *tls_hint(const struct rocky_otel_signal_config *sig,
+                            const struct rocky_otel_call_result *res)
+{
+    if (!sig->tls || !(strcasestr(res->message, "handshake") ||
+                       strcasestr(res->message, "certificate") ||
+                       strcasestr(res->message, "ssl")))
+        return "";
+    return " (TLS failed: if the collector is plaintext, use http:// or "
+           "insecure=true; if its certificate is from a private CA, name the "
+           "CA in OTEL_EXPORTER_OTLP_CERTIFICATE or config key certificate)";
+}
+
+/* Remember the failure being warned about; 1 when it is the one warned
+ * about last (same target, status and details: say it once). */
+static int same_failure(struct rocky_otel_exporter *e,
+                        const struct rocky_otel_signal_config *sig,
+                        const struct rocky_otel_call_result *res)
+{
+    char now[sizeof e->last_failure];
+    snprintf(now, sizeof now, "%s: %d: %s", sig->target, res->status,
+             res->message);
+    int same = strcmp(now, e->last_failure) == 0;
+    memcpy(e->last_failure, now, sizeof now);
+    return same;
+}
+
 /* Encode and send `n` spans, splitting in halves if a request would be
  * over the 4 MiB limit anyway. Counts the outcome. */
 static void send_spans(struct rocky_otel_exporter *e,
@@ -350,11 +383,13 @@ static void send_spans(struct rocky_otel_exporter *e,
     /* One warning per failure streak, not one per batch. */
     if (!e->warned_export_failure) {
         e->warned_export_failure = 1;
+        same_failure(e, &e->cfg.traces, &res);
         logf_(e, ROCKY_LOG_WARN,
               "exporting %zu spans to %s failed: %s%s%s; counting them as "
-              "dropped",
+              "dropped%s",
               n, e->cfg.traces.target, status_text(res.status),
-              res.message[0] ? ": " : "", res.message);
+              res.message[0] ? ": " : "", res.message,
+              tls_hint(&e->cfg.traces, &res));
     }
 }
 
@@ -421,11 +456,17 @@ static void export_metrics(struct rocky_otel_exporter *e, int64_t deadline)
         e->prev = cur;
         e->prev_wall_ns = o.now_wall_ns;
         ADD(e->metric_exports, 1);
+        e->warned_metrics_failure = 0;
     } else {
         ADD(e->exports_failed, 1);
-        logf_(e, ROCKY_LOG_WARN, "exporting metrics to %s failed: %s%s%s",
-              e->cfg.metrics.target, status_text(res.status),
-              res.message[0] ? ": " : "", res.message);
+        /* Once per failure streak, and not at all when the spans' warning
+         * just said the same (one TLS failure is one line, not two). */
+        if (!e->warned_metrics_failure++ &&
+            !same_failure(e, &e->cfg.metrics, &res))
+            logf_(e, ROCKY_LOG_WARN, "exporting metrics to %s failed: %s%s%s%s",
+                  e->cfg.metrics.target, status_text(res.status),
+                  res.message[0] ? ": " : "", res.message,
+                  tls_hint(&e->cfg.metrics, &res));
     }
 }
 

@@ -12,6 +12,7 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
+#include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "grpc_log_filter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "rocky/error.h"
 #include "utf8.h"
@@ -36,16 +38,20 @@ struct rocky_otel_transport {
 static void (*_Atomic log_fn)(void *, int, const char *);
 static void *_Atomic log_ctx;
 
+/* gRPC's lines pass the filter (grpc_log_filter.h): no header value, no
+ * metadata dump, no per-attempt TLS handshake line reaches the host. */
 static void grpc_log(gpr_log_func_args *args)
 {
     void (*fn)(void *, int, const char *) = atomic_load(&log_fn);
     if (!fn)
         return;
+    char line[ROCKY_OTEL_GRPC_LINE_MAX + 16];
+    if (!rocky_otel_grpc_log_filter(args->file, args->line, args->message, line,
+                                    sizeof line))
+        return;
     int sev = args->severity == GPR_LOG_SEVERITY_ERROR  ? 2
               : args->severity == GPR_LOG_SEVERITY_INFO ? 1
                                                         : 0;
-    char line[512];
-    snprintf(line, sizeof line, "grpc: %s", args->message ? args->message : "");
     fn(atomic_load(&log_ctx), sev, line);
 }
 
@@ -163,15 +169,31 @@ int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
         return ROCKY_EIO;
     }
     for (size_t i = 0; i < sig->header_count; i++) {
-        /* gRPC metadata keys are lowercase (config lowercased them) and
-         * must not start with "grpc-". */
-        if (strncmp(sig->header_keys[i], "grpc-", 5) == 0)
-            continue;
-        t->md[t->md_count].key =
-            grpc_slice_from_copied_string(sig->header_keys[i]);
-        t->md[t->md_count].value =
-            grpc_slice_from_copied_string(sig->header_values[i]);
+        /* The config refused what gRPC would refuse (otel_config.h); ask
+         * gRPC too, so that a header it would log in full never reaches a
+         * call. The error names the key, never the value. */
+        grpc_slice key = grpc_slice_from_copied_string(sig->header_keys[i]);
+        grpc_slice value = grpc_slice_from_copied_string(sig->header_values[i]);
+        if (!grpc_header_key_is_legal(key) ||
+            (!grpc_is_binary_header(key) &&
+             !grpc_header_nonbin_value_is_legal(value))) {
+            grpc_slice_unref(key);
+            grpc_slice_unref(value);
+            char shown[48];
+            rocky_otel_utf8_sanitize(sig->header_keys[i], SIZE_MAX, shown,
+                                     sizeof shown);
+            snprintf(err, err_size,
+                     "header \"%s\" is not legal gRPC metadata (its value is "
+                     "not shown)",
+                     shown);
+            rocky_otel_transport_free(t);
+            return ROCKY_EINVAL;
+        }
+        t->md[t->md_count].key = key;
+        t->md[t->md_count].value = value;
         t->md_count++;
+        /* Before any call: no gRPC line may carry it from now on. */
+        rocky_otel_secret_add(sig->header_values[i]);
     }
     *out = t;
     return 0;
@@ -206,10 +228,6 @@ void rocky_otel_transport_free(struct rocky_otel_transport *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->md_count; i++) {
-        grpc_slice_unref(t->md[i].key);
-        grpc_slice_unref(t->md[i].value);
-    }
     if (t->channel)
         grpc_channel_destroy(t->channel);
     if (t->cq) {
@@ -221,6 +239,16 @@ void rocky_otel_transport_free(struct rocky_otel_transport *t)
                 break;
         }
         grpc_completion_queue_destroy(t->cq);
+    }
+    /* Last: a line gRPC logs while the channel goes down is still
+     * filtered. (A secret of another live transport with the same value
+     * stays registered: the registry counts.) */
+    for (size_t i = 0; i < t->md_count; i++) {
+        char *v = grpc_slice_to_c_string(t->md[i].value);
+        rocky_otel_secret_remove(v);
+        gpr_free(v);
+        grpc_slice_unref(t->md[i].key);
+        grpc_slice_unref(t->md[i].value);
     }
     free(t);
 }
@@ -482,6 +510,14 @@ int rocky_otel_transport_send(struct rocky_otel_transport *t,
         slice_text(details, res->message, sizeof res->message);
         if (status == GRPC_STATUS_OK)
             read_response(recv, res);
+        /* Text the server chose: it may echo a header back. */
+        if (rocky_otel_secret_in(res->message))
+            snprintf(res->message, sizeof res->message,
+                     "(status message withheld: it held a configured header "
+                     "value)");
+        if (rocky_otel_secret_in(res->partial_message))
+            snprintf(res->partial_message, sizeof res->partial_message,
+                     "(message withheld: it held a configured header value)");
         else
             res->retry_delay_ms = retry_delay(&trailing);
     }

@@ -8,8 +8,39 @@
  * "true"/"false"; enum values are case-insensitive; a malformed
  * OTEL_RESOURCE_ATTRIBUTES is discarded whole. Every invalid value produces
  * exactly one warning that names where it came from (the config key, or
- * the variable) and the default used instead. Header values are secrets:
- * they never appear in any message.
+ * the variable) and the default used instead -- except the two below.
+ * Header values are secrets: they never appear in any message.
+ *
+ * Refused, never replaced (an endpoint or headers that cannot be used as
+ * given): the signals they feed are turned off (enabled = 0) with ONE
+ * warning naming the source, what is wrong, what to do, and which signals
+ * are not exported. A replacement would be worse than nothing: the old
+ * fallback to plaintext localhost:4317 handed the authorization header to
+ * any local user listening there, and sending without a header that could
+ * not be sent means sending unauthenticated (or into another tenant).
+ *   - Endpoint (rocky_otel_endpoint_parse): "http://" (plaintext),
+ *     "https://" (TLS) or no scheme (TLS unless _INSECURE=true); a host name
+ *     (letters, digits, '-', '.', '_'), an IPv4 address or a [bracketed]
+ *     IPv6 address; an optional port 1..65535 (default 4317); a path is
+ *     ignored (gRPC has none). Refused: another scheme, no host, a bad port
+ *     (99999, "x", ""), a query or fragment, and credentials in the URL.
+ *   - Credentials in the URL ("https://user:pw@host") are refused, never
+ *     turned into a header: a URL is printed, logged and put in process
+ *     listings, and guessing "Basic" could send them somewhere unintended
+ *     in plaintext. Put them in OTEL_EXPORTER_OTLP_HEADERS (config key
+ *     "headers"), e.g. authorization=Basic%20<base64 of user:password>.
+ *     The warning shows the URL redacted, the userinfo as "***" and
+ *     whatever follows the authority as "/..." (rocky_otel_endpoint_redact).
+ *   - Headers (rocky_otel_header_is_legal, gRPC's metadata rules as in
+ *     grpc_header_key_is_legal / grpc_header_nonbin_value_is_legal): keys
+ *     of a-z 0-9 '-' '_' '.' (lower-cased first), not "grpc-*"; values of
+ *     printable ASCII 0x20-0x7E after percent-decoding (no tab, CR, LF or
+ *     non-ASCII byte), any byte but NUL for a "-bin" key. A malformed list
+ *     (an entry without '=', a bad %-escape, %00, more than
+ *     ROCKY_OTEL_MAX_HEADERS) or one illegal header refuses the whole
+ *     list; the warning names the key, never the value.
+ * An unset endpoint is not refused: the spec's default
+ * ROCKY_OTEL_DEFAULT_ENDPOINT applies (and no endpoint at all is inert).
  *
  * Keys. Each key mirrors one variable: the variable's name without its
  * OTEL_EXPORTER_OTLP_ / OTEL_ / ROCKY_OTEL_ prefix, in lower case
@@ -49,8 +80,9 @@
 
 /* One signal's (traces or metrics) transport settings. */
 struct rocky_otel_signal_config {
-    int enabled;         /* {traces,metrics}_exporter != none               */
-    char target[512];    /* gRPC target "host:port" (scheme stripped)       */
+    int enabled;         /* exporter != none, endpoint and headers usable   */
+    char target[512];    /* gRPC target "host:port" (scheme stripped); ""
+                            when the endpoint was refused                   */
     int tls;             /* 1: TLS (https or insecure=false), 0: plaintext  */
     char ca_file[512];   /* _CERTIFICATE, or "" for the system roots        */
     int64_t timeout_ms;  /* per-call deadline                               */
@@ -118,11 +150,12 @@ const char *rocky_otel_config_key(size_t i);
 
 /*
  * Fill `cfg` from `src` (precedence above). Each invalid value is reported
- * once through src->warn and replaced by its default: bad values never make
- * the load fail. Returns 0; ROCKY_EINVAL when the config has a key that is
- * not among rocky_otel_config_key() (then `err` names it and lists the known
- * keys); ROCKY_ENOMEM. On failure cfg needs no free. Otherwise call
- * rocky_otel_config_free() afterwards.
+ * once through src->warn and replaced by its default, or refused (endpoint,
+ * headers: the signal is turned off; cfg->inert when no signal is left):
+ * bad values never make the load fail. Returns 0; ROCKY_EINVAL when the config
+ * has a key that is not among rocky_otel_config_key() (then `err` names it and
+ * lists the known keys); ROCKY_ENOMEM. On failure cfg needs no free. Otherwise
+ * call rocky_otel_config_free() afterwards.
  */
 int rocky_otel_config_load(struct rocky_otel_config *cfg,
                            const struct rocky_otel_config_source *src,
@@ -130,5 +163,27 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
 
 /* Free what load allocated (headers, resource attributes). Idempotent. */
 void rocky_otel_config_free(struct rocky_otel_config *cfg);
+
+/*
+ * Parse one endpoint value (rules above) into the gRPC target "host:port"
+ * (`target`, `size` bytes) and *tls. `insecure` is _INSECURE (1 true, 0
+ * false, -1 unset) and decides only for an endpoint without a scheme.
+ * Returns 0, or ROCKY_EINVAL and sets *why (may be NULL) to a static
+ * phrase ("has no host", ...) that never quotes the value. Pure: no
+ * allocation, no environment, any thread; meant for fuzzing too.
+ */
+int rocky_otel_endpoint_parse(const char *value, int insecure, char *target,
+                              size_t size, int *tls, const char **why);
+
+/* `value` as a warning may show it: userinfo replaced by "***", nothing
+ * after the authority (path, query) shown but "/...", control and
+ * non-ASCII bytes as '?', at most `size` - 1 bytes (cut with "..."). */
+void rocky_otel_endpoint_redact(const char *value, char *out, size_t size);
+
+/* 1 when gRPC accepts `key` (already lower-cased) with `value` as request
+ * metadata (rules above); else 0 and *why (may be NULL) is a static phrase
+ * that never quotes the value. */
+int rocky_otel_header_is_legal(const char *key, const char *value,
+                               const char **why);
 
 #endif

@@ -153,6 +153,10 @@ static void test_malformed_headers_warn_once_without_the_value(void **state)
     assert_int_equal(warn_count, 1);
     assert_non_null(strstr(warnings[0], "OTEL_EXPORTER_OTLP_HEADERS"));
     assert_null(strstr(warnings[0], "hunter2"));
+    /* refused, not sent without them */
+    assert_false(c.traces.enabled);
+    assert_false(c.metrics.enabled);
+    assert_non_null(strstr(warnings[0], "traces and metrics are not exported"));
     rocky_otel_config_free(&c);
 }
 
@@ -430,6 +434,238 @@ static void test_invalid_env_value_still_names_the_variable(void **state)
     rocky_otel_config_free(&c);
 }
 
+/* ---- refused, never replaced: endpoints and headers ------------------ */
+
+#define CANARY_TOKEN "CANARY-7f3a91c2"
+#define CANARY_PW    "CANARYPW"
+
+/* No warning shows a secret, and nothing points at the old fallback. */
+static void assert_no_secret_and_no_fallback(const struct rocky_otel_config *c)
+{
+    for (size_t i = 0; i < warn_count && i < 16; i++) {
+        assert_null(strstr(warnings[i], "CANARY"));
+        assert_null(strstr(warnings[i], "localhost"));
+    }
+    assert_null(strstr(c->traces.target, "localhost"));
+    assert_null(strstr(c->metrics.target, "localhost"));
+}
+
+static void test_endpoint_with_credentials_is_refused_and_redacted(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT",
+        "https://user:" CANARY_PW
+        "@collector.example.com:4317/v1?k=" CANARY_PW);
+    set("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20" CANARY_TOKEN);
+    load(&c);
+    assert_false(c.traces.enabled);
+    assert_false(c.metrics.enabled);
+    assert_true(c.inert); /* nothing left to export: no gRPC at all */
+    assert_int_equal(warn_count, 1);
+    assert_non_null(strstr(warnings[0],
+                           "OTEL_EXPORTER_OTLP_ENDPOINT=\"https://"
+                           "***@collector.example.com:4317/...\""));
+    assert_non_null(strstr(warnings[0], "credentials"));
+    assert_non_null(
+        strstr(warnings[0], "put them in OTEL_EXPORTER_OTLP_HEADERS"));
+    assert_non_null(strstr(warnings[0], "traces and metrics are not exported"));
+    assert_null(strstr(warnings[0], "//user"));
+    assert_no_secret_and_no_fallback(&c);
+    rocky_otel_config_free(&c);
+}
+
+static void test_config_endpoint_with_credentials_names_the_key(void **s)
+{
+    struct rocky_otel_config c;
+    key("endpoint", "http://u:" CANARY_PW "@h:1");
+    load(&c);
+    assert_true(c.inert);
+    assert_int_equal(warn_count, 1);
+    assert_non_null(
+        strstr(warnings[0], "config key endpoint=\"http://***@h:1\""));
+    assert_non_null(strstr(warnings[0], "put them in config key headers"));
+    assert_null(strstr(warnings[0], "OTEL_"));
+    assert_no_secret_and_no_fallback(&c);
+    rocky_otel_config_free(&c);
+}
+
+static void test_unusable_endpoints_are_refused_never_defaulted(void **s)
+{
+    static const char *const bad[] = {
+        "http://127.0.0.1:99999",
+        "http://h:0",
+        "http://h:65536",
+        "http://h:",
+        "http://h:x",
+        "http://h:+1",
+        "http://h:-1",
+        "http://h:000004317",
+        "https://:4317",
+        "https://",
+        "ftp://h:21",
+        "grpc://h:4317",
+        "dns:///h:4317",
+        "http://h:4317?x=1",
+        "http://h:4317#f",
+        "http://a b:1",
+        "http://h%41:1",
+        "http://[::1:4317",
+        "http://[]:4317",
+        "http://[::1]x",
+        "::1:4317",
+        "http://h:1:2",
+        "http://\xc3\xa9:1",
+        "user@h:1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rocky_otel_config c;
+        reset(NULL);
+        set("OTEL_EXPORTER_OTLP_ENDPOINT", bad[i]);
+        load(&c);
+        if (c.traces.enabled || c.metrics.enabled || !c.inert ||
+            warn_count != 1)
+            fail_msg("\"%s\" was not refused (traces %d, metrics %d, "
+                     "target %s, %zu warnings)",
+                     bad[i], c.traces.enabled, c.metrics.enabled,
+                     c.traces.target, warn_count);
+        assert_non_null(strstr(warnings[0], "OTEL_EXPORTER_OTLP_ENDPOINT="));
+        assert_non_null(strstr(warnings[0], "is refused: it "));
+        assert_non_null(strstr(warnings[0], "not exported"));
+        assert_no_secret_and_no_fallback(&c);
+        rocky_otel_config_free(&c);
+    }
+}
+
+static void test_usable_endpoints_parse_to_host_and_port(void **s)
+{
+    static const char *const good[][3] = {
+        /* value, target, tls */
+        {"http://[::1]:4318", "[::1]:4318", "0"},
+        {"https://h", "h:4317", "1"},
+        {"HTTP://Host.Example:65535/v1/traces", "Host.Example:65535", "0"},
+        {"h_1.example-x:1", "h_1.example-x:1", "1"},
+        {"https://10.0.0.1:1/", "10.0.0.1:1", "1"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char target[64];
+        int tls = -1;
+        const char *why = "unset";
+        int rc = rocky_otel_endpoint_parse(good[i][0], -1, target,
+                                           sizeof target, &tls, &why);
+        if (rc != 0)
+            fail_msg("\"%s\" refused: %s", good[i][0], why);
+        assert_null(why);
+        assert_string_equal(target, good[i][1]);
+        assert_int_equal(tls, good[i][2][0] - '0');
+    }
+    char tiny[8];
+    int tls;
+    assert_int_equal(rocky_otel_endpoint_parse("http://longhost:1", -1, tiny,
+                                               sizeof tiny, &tls, NULL),
+                     ROCKY_EINVAL);
+}
+
+static void test_redaction_hides_userinfo_and_what_follows_the_host(void **s)
+{
+    char out[128];
+    rocky_otel_endpoint_redact("https://u:p@h:1/x?t=" CANARY_PW, out,
+                               sizeof out);
+    assert_string_equal(out, "https://***@h:1/...");
+    rocky_otel_endpoint_redact("u:" CANARY_PW "@h", out, sizeof out);
+    assert_string_equal(out, "***@h");
+    /* a password with '/', '?', '@' or '#' in it: all up to the last '@' */
+    rocky_otel_endpoint_redact("http://u:" CANARY_PW "/?#@x@h:2", out,
+                               sizeof out);
+    assert_string_equal(out, "http://***@h:2");
+    rocky_otel_endpoint_redact("http://h\n:1\xc3\xa9", out, sizeof out);
+    assert_string_equal(out, "http://h?:1??");
+    rocky_otel_endpoint_redact("http://h:4317", out, 8);
+    assert_int_equal(strlen(out), 7);
+}
+
+static void test_a_bad_per_signal_endpoint_turns_off_only_its_signal(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://good:1");
+    set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://bad:99999");
+    load(&c);
+    assert_false(c.inert);
+    assert_false(c.traces.enabled);
+    assert_true(c.metrics.enabled);
+    assert_string_equal(c.metrics.target, "good:1");
+    assert_int_equal(warn_count, 1);
+    assert_non_null(strstr(warnings[0], "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+    assert_non_null(strstr(warnings[0], "; traces are not exported"));
+    rocky_otel_config_free(&c);
+}
+
+static void test_illegal_header_values_refuse_naming_only_the_key(void **s)
+{
+    static const char *const bad[] = {
+        "Bearer%09" CANARY_TOKEN,        "Bearer%0D%0A" CANARY_TOKEN,
+        "Bearer%0A" CANARY_TOKEN,        "Bearer%C3%A9" CANARY_TOKEN,
+        "Bearer%7F" CANARY_TOKEN,        "Bearer\t" CANARY_TOKEN,
+        "Bearer%1B]0;x%07" CANARY_TOKEN,
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rocky_otel_config c;
+        char headers[128];
+        reset(NULL);
+        snprintf(headers, sizeof headers, "x-ok=1,Authorization=%s", bad[i]);
+        set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:1");
+        set("OTEL_EXPORTER_OTLP_HEADERS", headers);
+        load(&c);
+        if (c.traces.enabled || c.metrics.enabled || warn_count != 1)
+            fail_msg("header value #%zu was not refused", i);
+        assert_true(c.inert);
+        assert_non_null(strstr(warnings[0], "OTEL_EXPORTER_OTLP_HEADERS: "
+                                            "header \"authorization\""));
+        assert_non_null(strstr(warnings[0], "printable ASCII"));
+        assert_non_null(
+            strstr(warnings[0], "traces and metrics are not exported"));
+        assert_null(strstr(warnings[0], "Bearer"));
+        assert_no_secret_and_no_fallback(&c);
+        rocky_otel_config_free(&c);
+    }
+}
+
+static void test_illegal_header_keys_and_encoded_nul_are_refused(void **s)
+{
+    static const char *const bad[] = {
+        "bad key=" CANARY_TOKEN, "grpc-timeout=" CANARY_TOKEN,
+        "k%01=" CANARY_TOKEN,    "k%C3%A9=" CANARY_TOKEN,
+        "k:x=" CANARY_TOKEN,     "token=" CANARY_TOKEN "%00rest",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct rocky_otel_config c;
+        reset(NULL);
+        key("endpoint", "http://h:1");
+        key("headers", bad[i]);
+        load(&c);
+        if (c.traces.enabled || c.metrics.enabled || warn_count != 1)
+            fail_msg("header list #%zu was not refused", i);
+        assert_non_null(strstr(warnings[0], "config key headers"));
+        assert_null(strchr(warnings[0], '\x01'));
+        assert_no_secret_and_no_fallback(&c);
+        rocky_otel_config_free(&c);
+    }
+}
+
+static void test_legal_headers_pass_as_grpc_would_take_them(void **s)
+{
+    const char *why = "unset";
+    assert_true(rocky_otel_header_is_legal("authorization",
+                                           "Bearer abc ~!\"#$%&'()*", &why));
+    assert_null(why);
+    assert_true(rocky_otel_header_is_legal("x-key_1.v", "", NULL));
+    /* "-bin" values are bytes: gRPC base64-encodes them */
+    assert_true(rocky_otel_header_is_legal("trace-bin", "\x01\xff\t", NULL));
+    assert_false(rocky_otel_header_is_legal("Upper", "v", NULL));
+    assert_false(rocky_otel_header_is_legal("", "v", NULL));
+    assert_false(rocky_otel_header_is_legal("k", "\x7f", &why));
+    assert_non_null(why);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +705,24 @@ int main(void)
         cmocka_unit_test_setup(test_invalid_config_value_warns_naming_the_key,
                                reset),
         cmocka_unit_test_setup(test_invalid_env_value_still_names_the_variable,
+                               reset),
+        cmocka_unit_test_setup(
+            test_endpoint_with_credentials_is_refused_and_redacted, reset),
+        cmocka_unit_test_setup(
+            test_config_endpoint_with_credentials_names_the_key, reset),
+        cmocka_unit_test_setup(
+            test_unusable_endpoints_are_refused_never_defaulted, reset),
+        cmocka_unit_test_setup(test_usable_endpoints_parse_to_host_and_port,
+                               reset),
+        cmocka_unit_test_setup(
+            test_redaction_hides_userinfo_and_what_follows_the_host, reset),
+        cmocka_unit_test_setup(
+            test_a_bad_per_signal_endpoint_turns_off_only_its_signal, reset),
+        cmocka_unit_test_setup(
+            test_illegal_header_values_refuse_naming_only_the_key, reset),
+        cmocka_unit_test_setup(
+            test_illegal_header_keys_and_encoded_nul_are_refused, reset),
+        cmocka_unit_test_setup(test_legal_headers_pass_as_grpc_would_take_them,
                                reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
