@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "file_read.h"
 #include "rocky/error.h"
 #include "utf8.h"
 
@@ -70,32 +71,10 @@ void rocky_otel_grpc_release(void)
     grpc_shutdown();
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len < cap)
-            break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
+/* A CA bundle (OTEL_EXPORTER_OTLP_CERTIFICATE) is a few hundred KiB; the
+ * cap only keeps a wrong path (/dev/zero, a FIFO) from hanging or eating
+ * memory. */
+#define CA_FILE_MAX_BYTES (8u << 20)
 
 int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
                              const char *method,
@@ -114,11 +93,15 @@ int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
     if (sig->tls) {
         char *pem = NULL;
         if (sig->ca_file[0]) {
-            pem = read_file(sig->ca_file);
-            if (!pem) {
-                snprintf(err, err_size, "cannot read CA file %s", sig->ca_file);
+            size_t pem_len = 0;
+            char why[256] = "";
+            int rc = rocky_file_read(sig->ca_file, CA_FILE_MAX_BYTES, &pem,
+                                     &pem_len, why, sizeof why);
+            if (rc != 0) {
+                snprintf(err, err_size, "cannot read CA file %s: %s",
+                         sig->ca_file, why);
                 free(t);
-                return ROCKY_EIO;
+                return rc == ROCKY_ENOMEM ? rc : ROCKY_EIO;
             }
         }
         creds = grpc_ssl_credentials_create(pem, NULL, NULL, NULL);
