@@ -275,10 +275,13 @@ static int send_with_retry(struct rocky_otel_exporter *e,
             return -1;
         int64_t wait = res->retry_delay_ms >= 0 ? res->retry_delay_ms
                                                 : backoff_ms(e, attempt);
-        int64_t next = rocky_clock_mono_ns() + wait * 1000000;
-        if (next >= work_deadline(e, deadline))
+        /* Compared in ms before any multiplication: the delay is the
+         * collector's choice and wait * 10^6 may not fit. */
+        int64_t now = rocky_clock_mono_ns();
+        int64_t left_ms = (work_deadline(e, deadline) - now) / 1000000;
+        if (wait >= left_ms)
             return -1;
-        nap_reconnecting(e, t, next);
+        nap_reconnecting(e, t, now + wait * 1000000);
     }
 }
 

@@ -326,6 +326,23 @@ static int on_any(void *c, uint32_t f, const uint8_t *d, size_t n, uint64_t v)
     return 0;
 }
 
+/* A Duration the collector chose, in ms: saturated at
+ * ROCKY_OTEL_RETRY_DELAY_MAX_MS (any deadline is shorter, so "wait that
+ * long" means "give up"), -1 for a negative one (invalid: our own backoff
+ * applies). Every value is the collector's, so no step may overflow. */
+static int64_t retry_delay_ms(int64_t secs, int64_t nanos)
+{
+    if (secs < 0 || nanos < 0)
+        return -1;
+    if (nanos > 999999999) /* out of range: at most one more second */
+        nanos = 999999999;
+    if (secs >= ROCKY_OTEL_RETRY_DELAY_MAX_MS / 1000)
+        return ROCKY_OTEL_RETRY_DELAY_MAX_MS;
+    int64_t ms = secs * 1000 + nanos / 1000000;
+    return ms < ROCKY_OTEL_RETRY_DELAY_MAX_MS ? ms
+                                              : ROCKY_OTEL_RETRY_DELAY_MAX_MS;
+}
+
 static int on_status(void *c, uint32_t f, const uint8_t *d, size_t n,
                      uint64_t v)
 {
@@ -340,8 +357,7 @@ static int on_status(void *c, uint32_t f, const uint8_t *d, size_t n,
         s->secs = s->nanos = 0;
         if (walk(s->value, s->value + s->value_len, on_retry_info, s))
             return -1;
-        if (s->secs >= 0 && s->nanos >= 0)
-            s->delay_ms = s->secs * 1000 + s->nanos / 1000000;
+        s->delay_ms = retry_delay_ms(s->secs, s->nanos);
     }
     return 0;
 }
