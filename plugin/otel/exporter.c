@@ -71,7 +71,7 @@ struct rocky_otel_exporter {
     /* Exporter thread only. */
     struct rocky_otel_metrics_snap prev; /* last exported (delta base) */
     int64_t prev_wall_ns;
-    int warned_export_failure, warned_partial;
+    int warned_export_failure, warned_partial, warned_too_large;
     unsigned rng;
     struct rocky_otel_encode_scratch scratch;
     const struct rocky_otel_span **batch;
@@ -314,20 +314,37 @@ static void send_spans(struct rocky_otel_exporter *e,
                        int64_t deadline)
 {
     uint8_t *buf = NULL;
-    size_t len = 0;
-    if (rocky_otel_encode_traces(&e->resource, spans, n,
-                                 e->cfg.attr_value_length_limit, &e->scratch,
-                                 &buf, &len) != 0) {
+    size_t len = 0, left_out = 0;
+    int erc = rocky_otel_encode_traces(&e->resource, spans, n,
+                                       e->cfg.attr_value_length_limit,
+                                       &e->scratch, &buf, &len, &left_out);
+    if (erc != 0) {
         ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
         ADD(e->exports_failed, 1);
-        logf_(e, ROCKY_LOG_WARN, "out of memory encoding %zu spans; dropped",
-              n);
+        logf_(e, ROCKY_LOG_WARN, "%s encoding %zu spans; dropped",
+              erc == ROCKY_ENOMEM ? "out of memory" : "internal error", n);
         return;
     }
     if (len > ROCKY_OTEL_MAX_REQUEST_BYTES && n > 1) {
         send_spans(e, spans, n / 2, deadline);
         send_spans(e, spans + n / 2, n - n / 2, deadline);
         return;
+    }
+    if (left_out > 0) {
+        /* Spans the encoder could not fit in the room their size bound
+         * reserved: dropped and counted, said once, the rest goes on. */
+        ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_TOO_LARGE], left_out);
+        if (!e->warned_too_large) {
+            e->warned_too_large = 1;
+            logf_(e, ROCKY_LOG_WARN,
+                  "%zu of %zu spans encode larger than their size bound; "
+                  "dropped (counted in rocky.otel.spans_dropped, reason "
+                  "too_large): a rocky_otel bug, please report it",
+                  left_out, n);
+        }
+        n -= left_out;
+        if (n == 0)
+            return;
     }
     struct rocky_otel_call_result res;
     int rc = send_with_retry(e, e->traces, buf, len, deadline, &res);
@@ -699,15 +716,19 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
     uint64_t by[ROCKY_OTEL_DROP_REASONS];
     uint64_t dropped = dropped_total(e, by);
     uint64_t refused = by[ROCKY_OTEL_DROP_QUEUE_FULL];
+    char too_large[48] = ""; /* only when there are any: rare by design */
+    if (by[ROCKY_OTEL_DROP_TOO_LARGE])
+        snprintf(too_large, sizeof too_large, ", too_large %llu",
+                 (unsigned long long)by[ROCKY_OTEL_DROP_TOO_LARGE]);
     if (dropped)
         logf_(e, ROCKY_LOG_WARN,
               "spans: %llu delivered, %llu dropped (queue_full %llu, "
-              "export_failed %llu, rejected %llu, shutdown %llu)",
+              "export_failed %llu, rejected %llu, shutdown %llu%s)",
               (unsigned long long)r.delivered, (unsigned long long)dropped,
               (unsigned long long)refused,
               (unsigned long long)by[ROCKY_OTEL_DROP_EXPORT_FAILED],
               (unsigned long long)by[ROCKY_OTEL_DROP_REJECTED],
-              (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN]);
+              (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN], too_large);
     else if (refused)
         logf_(e, ROCKY_LOG_DEBUG,
               "spans: %llu delivered, none dropped, %llu refused while the "
