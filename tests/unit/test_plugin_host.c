@@ -217,8 +217,8 @@ static void make_plugin_paths(struct plugin_paths *p)
     char cmd[2600];
     char src[1024];
     snprintf(src, sizeof src, "%s", fixture("counter"));
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", src, p->file,
-             src, p->copy);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", src, p->file, src,
+             p->copy);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(symlink(p->file, p->symlink), 0);
     assert_int_equal(link(p->file, p->hardlink), 0);
