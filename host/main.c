@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "term_escape.h"
 
 #ifdef ROCKY_HAVE_TRACE_CLI
 #include "trace_cli.h"
@@ -36,7 +37,7 @@ static const char usage_text[] =
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "rocky: ");
-    fprintf(stderr, fmt, arg);
+    rocky_term_fprintf(stderr, 0, fmt, arg);
     fprintf(stderr, "\n(see `rocky --help`)\n");
     return 2;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ids.h"
+#include "term_escape.h"
 
 #define C_RED    "\033[31m"
 #define C_GREEN  "\033[32m"
@@ -65,30 +66,38 @@ void rocky_output_model(struct rocky_output *o,
         return;
     const char *color = "";
     const char *what = label(m->status, &color);
+    /* The name and the error (SQLite's text, quoting the model's SQL) are
+     * the project's: escaped, so they cannot drive the terminal. */
+    char *name = rocky_term_escape_dup(m->model_name, 0);
+    char *error = rocky_term_escape_dup(m->error, 0);
     pthread_mutex_lock(&o->mu);
     o->finished++;
     if (o->broken) {
         pthread_mutex_unlock(&o->mu);
+        free(name);
+        free(error);
         return;
     }
     int width = o->total >= 1000 ? 5 : o->total >= 100 ? 3 : 2;
     fprintf(o->out, "[%*zu/%zu] %s%-4s%s %-28s", width, o->finished, o->total,
             o->color ? color : "", what, o->color ? C_RESET : "",
-            m->model_name);
+            name ? name : "?");
     if (m->status == ROCKY_MODEL_SUCCESS) {
         fprintf(o->out, " %7.2fs %10lld rows",
                 seconds(m->started_mono_ns, m->finished_mono_ns),
                 (long long)m->rows_affected);
     } else if (m->status == ROCKY_MODEL_SKIPPED) {
-        fprintf(o->out, "          %s", m->error ? m->error : "");
+        fprintf(o->out, "          %s", error ? error : "");
     } else {
         fprintf(o->out, " %7.2fs %s",
                 seconds(m->started_mono_ns, m->finished_mono_ns),
-                m->error ? m->error : "");
+                error ? error : "");
     }
     fputc('\n', o->out);
     check_written(o);
     pthread_mutex_unlock(&o->mu);
+    free(name);
+    free(error);
 }
 
 static void summary(struct rocky_output *o, const struct rocky_run *run,
@@ -192,10 +201,14 @@ void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
                          int threads, const char *state_path,
                          const char *target_path)
 {
+    /* The state path may come from rocky.json: escaped for the terminal
+     * (the JSON document escapes for itself). */
+    char *shown = o->json ? NULL : rocky_term_escape_dup(state_path, 0);
     pthread_mutex_lock(&o->mu);
     if (!o->broken && o->json)
         document(o, run, models, count, threads, state_path, target_path);
     else if (!o->broken)
-        summary(o, run, threads, state_path);
+        summary(o, run, threads, shown ? shown : state_path);
     pthread_mutex_unlock(&o->mu);
+    free(shown);
 }

@@ -5,7 +5,6 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,60 +12,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_read.h"
 #include "rocky/error.h"
 #include "project_plugins.h"
 #include "sha256.h"
 
-/* Whole file into a NUL-terminated heap buffer. Plain read(2) into one
- * exact-size buffer: projects have thousands of small files and stdio's
- * per-FILE buffer dominated start-up. Returns 0 or -errno. */
-static int slurp(const char *path, char **out, size_t *len)
+/* The most a model file or rocky.json may hold. Far above any real
+ * project (a model is one SELECT; rocky.json a few settings), far below
+ * what would hurt: the whole project is held in memory. */
+#define MODEL_MAX_BYTES  (16u << 20)
+#define CONFIG_MAX_BYTES (1u << 20)
+
+/* What to do about a file rocky_file_read refused. */
+static const char *read_hint(int rc)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
+    switch (rc) {
+    case ROCKY_EINVAL: return "; replace it with a regular file";
+    case ROCKY_EREFUSED: return "; is it the right file?";
+    default: return "";
     }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return -EISDIR;
-    }
-    size_t cap = (size_t)sb.st_size + 1, n = 0;
-    char *buf = malloc(cap);
-    int rc = buf ? 0 : -ENOMEM;
-    while (rc == 0) {
-        if (n + 1 == cap) { /* the file grew: make room */
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL) {
-                rc = -ENOMEM;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, buf + n, cap - n - 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            rc = -errno;
-        else if (got == 0)
-            break;
-        else
-            n += (size_t)got;
-    }
-    close(fd);
-    if (rc != 0) {
-        free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
 }
 
 char *rocky_path_join(const char *dir, const char *rel)
@@ -255,12 +219,17 @@ static int add_model(struct rocky_project *p, const char *models_dir,
     }
     snprintf(m->file, len + 8, "models/%s", fname);
     size_t n = 0;
-    int rc = slurp(path, &m->sql, &n);
+    char why[256] = "";
+    int rc =
+        rocky_file_read(path, MODEL_MAX_BYTES, &m->sql, &n, why, sizeof why);
     free(path);
+    if (rc == ROCKY_ENOMEM)
+        return rc;
     if (rc != 0) {
-        snprintf(err, err_size, "cannot read %s/%s: %s", p->dir, m->file,
-                 strerror(-rc));
-        return ROCKY_EIO;
+        snprintf(err, err_size, "cannot read %s/%s: %s%s%s", p->dir, m->file,
+                 why, rc == ROCKY_EREFUSED ? " (16 MiB per model file)" : "",
+                 read_hint(rc));
+        return rc == ROCKY_EIO ? ROCKY_EIO : ROCKY_EINVAL;
     }
     if (strlen(m->sql) != n) {
         snprintf(err, err_size,
@@ -385,13 +354,18 @@ int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
     size_t config_len = 0;
     int code = cfg_path ? 0 : ROCKY_ENOMEM;
     if (code == 0) {
-        int rc = slurp(cfg_path, &config, &config_len);
+        char why[256] = "";
+        int rc = rocky_file_read(cfg_path, CONFIG_MAX_BYTES, &config,
+                                 &config_len, why, sizeof why);
         if (rc == 0)
             code = load_config(p, config, err, err_size);
-        else if (rc != -ENOENT) {
-            snprintf(err, err_size, "cannot read %s: %s", cfg_path,
-                     strerror(-rc));
-            code = ROCKY_EIO;
+        else if (rc == ROCKY_ENOMEM)
+            code = rc;
+        else if (rc != ROCKY_ENOTFOUND) {
+            snprintf(err, err_size, "cannot read %s: %s%s%s", cfg_path, why,
+                     rc == ROCKY_EREFUSED ? " (1 MiB for rocky.json)" : "",
+                     read_hint(rc));
+            code = rc == ROCKY_EIO ? ROCKY_EIO : ROCKY_EINVAL;
         }
     }
     free(cfg_path);

@@ -5,40 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Length of the valid UTF-8 sequence at `p`, or 0 when it is invalid
- * (overlong, surrogate, out of range or cut short); *cp_out gets the code
- * point. */
-static size_t decode(const unsigned char *p, unsigned int *cp_out)
-{
-    unsigned char c = p[0];
-    *cp_out = c;
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned int cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0; /* also catches the terminating NUL */
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    *cp_out = cp;
-    return len;
-}
+#include "term_escape.h"
+#include "utf8_decode.h"
 
 /* Terminal columns of a code point: 2 for East Asian wide and fullwidth
  * characters and emoji (the common blocks of Unicode's EastAsianWidth W/F),
@@ -60,15 +28,31 @@ static size_t columns(unsigned int cp)
     return 1;
 }
 
+/* What one step of `p` shows: the character or its escape, and its
+ * columns. Returns the bytes consumed. */
+static size_t step(const char *p, char piece[ROCKY_TERM_PIECE_MAX],
+                   size_t *cols)
+{
+    int escaped;
+    size_t n = strnlen(p, 4);
+    size_t took = rocky_term_piece(p, n, 0, piece, &escaped);
+    uint32_t cp;
+    if (escaped || rocky_utf8_decode(p, took, &cp) == 0)
+        *cols = strlen(piece);
+    else
+        *cols = columns(cp);
+    return took;
+}
+
 size_t rocky_utf8_width(const char *s)
 {
     size_t n = 0;
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    const char *p = s ? s : "";
     while (*p) {
-        unsigned int cp;
-        size_t len = decode(p, &cp);
-        n += len ? columns(cp) : 1; /* an invalid byte shows as '?' */
-        p += len ? len : 1;
+        char piece[ROCKY_TERM_PIECE_MAX];
+        size_t w;
+        p += step(p, piece, &w);
+        n += w;
     }
     return n;
 }
@@ -77,25 +61,18 @@ size_t rocky_utf8_truncate(const char *s, size_t max_cols, char *out,
                            size_t out_size)
 {
     static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026, 1 column */
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    const char *p = s ? s : "";
     int cut = rocky_utf8_width(s) > max_cols;
     size_t keep = cut ? (max_cols ? max_cols - 1 : 0) : max_cols;
     size_t used = 0, cols = 0;
     if (out_size == 0)
         return 0;
     while (*p) {
-        unsigned int cp;
-        size_t len = decode(p, &cp);
-        const char *piece = (const char *)p;
-        size_t piece_len = len;
-        size_t w = len ? columns(cp) : 1;
-        if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7f))) {
-            piece = "?";
-            piece_len = 1;
-            len = 1;
-            w = 1;
-        }
-        /* Never half a character: stop when the whole one does not fit. */
+        char piece[ROCKY_TERM_PIECE_MAX];
+        size_t w;
+        size_t len = step(p, piece, &w);
+        size_t piece_len = strlen(piece);
+        /* Never half a character or escape: stop when it does not fit. */
         if (cols + w > keep || used + piece_len + 1 > out_size)
             break;
         memcpy(out + used, piece, piece_len);

@@ -14,7 +14,9 @@
  * splitting a multi-byte character. When `s` is wider, the prefix ends with
  * "…" and is at most `max_cols` columns wide (one less when a wide character
  * did not fit). Bytes that are not valid UTF-8 and control characters (which
- * could drive the terminal) are shown as '?'. Returns the columns written.
+ * could drive the terminal: C0, DEL, C1, bidi controls) are shown as the
+ * visible escapes of term_escape.h ("\x1b", "\u202e"), as many columns
+ * wide as they are long. Returns the columns written.
  * Columns: 2 for East Asian wide/fullwidth characters and emoji, 0 for
  * combining marks, 1 otherwise (see rocky_utf8_width). NULL `s` reads as "".
  * `out_size` >= 4 * max_cols + 4 always suffices.
@@ -22,7 +24,8 @@
 size_t rocky_utf8_truncate(const char *s, size_t max_cols, char *out,
                            size_t out_size);
 
-/* Terminal columns of `s` (invalid bytes count one each, as their '?'). */
+/* Terminal columns of `s` as rocky_utf8_truncate shows it (an escape
+ * counts its length). */
 size_t rocky_utf8_width(const char *s);
 
 /* "2026-11-25T06:00:00.123Z" (UTC, milliseconds) for `wall_ns` since the

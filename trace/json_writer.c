@@ -3,6 +3,10 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
+
+#include "term_escape.h"
+#include "utf8_decode.h"
 
 void rocky_json_init(struct rocky_json *w, FILE *out, int pretty)
 {
@@ -85,37 +89,6 @@ void rocky_json_end_array(struct rocky_json *w)
     end(w, ']');
 }
 
-/* Length of a valid UTF-8 sequence at p, 0 if invalid. */
-static int utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-    int len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 static void write_string(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -123,7 +96,7 @@ static void write_string(FILE *out, const char *s)
     while (*p) {
         /* Copy the longest run that needs no escaping in one call. */
         const unsigned char *run = p;
-        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
             p++;
         if (p > run)
             fwrite_unlocked(run, 1, (size_t)(p - run), out);
@@ -143,12 +116,19 @@ static void write_string(FILE *out, const char *s)
             }
             p++;
         } else {
-            int len = utf8_len(p);
+            uint32_t cp;
+            size_t len = rocky_utf8_decode((const char *)p,
+                                           strnlen((const char *)p, 4), &cp);
             if (len == 0) {
                 fputs("\\ufffd", out);
                 p++;
+            } else if (cp == 0x7f || rocky_term_control_cp(cp)) {
+                /* Same value, but a terminal showing the document (C1,
+                 * bidi overrides) sees only ASCII. */
+                fprintf(out, "\\u%04x", (unsigned)cp);
+                p += len;
             } else {
-                fwrite_unlocked(p, 1, (size_t)len, out);
+                fwrite_unlocked(p, 1, len, out);
                 p += len;
             }
         }

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "export.h"
 #include "rocky/error.h"
+#include "term_escape.h"
 
 #ifndef ROCKY_VERSION
 #define ROCKY_VERSION "0.0.0"
@@ -21,21 +22,22 @@ static void not_confirmed(const struct rocky_run_record *rec,
                           const char *instance,
                           const struct rocky_export_result *res)
 {
-    fprintf(stderr, "rocky trace: run %s", rec->run.run_id);
+    rocky_term_fprintf(stderr, 0, "rocky trace: run %s", rec->run.run_id);
     if (instance != NULL)
-        fprintf(stderr, " via plugin instance '%s'", instance);
-    fprintf(stderr,
-            ": %llu spans accepted, %llu delivered, %llu dropped, %llu "
-            "pending; still marked undelivered\n",
-            (unsigned long long)res->accepted,
-            (unsigned long long)res->delivered,
-            (unsigned long long)res->dropped, (unsigned long long)res->pending);
-    fprintf(stderr, "hint: %s\n",
-            res->accepted == 0
-                ? "the plugins took no spans: is the exporter configured "
-                  "(OTEL_EXPORTER_OTLP_ENDPOINT, or its \"endpoint\" in "
-                  "rocky.json) and not disabled?"
-                : "is the collector reachable? try again once it is");
+        rocky_term_fprintf(stderr, 0, " via plugin instance '%s'", instance);
+    rocky_term_fprintf(
+        stderr, 0,
+        ": %llu spans accepted, %llu delivered, %llu dropped, %llu "
+        "pending; still marked undelivered\n",
+        (unsigned long long)res->accepted, (unsigned long long)res->delivered,
+        (unsigned long long)res->dropped, (unsigned long long)res->pending);
+    rocky_term_fprintf(
+        stderr, 0, "hint: %s\n",
+        res->accepted == 0
+            ? "the plugins took no spans: is the exporter configured "
+              "(OTEL_EXPORTER_OTLP_ENDPOINT, or its \"endpoint\" in "
+              "rocky.json) and not disabled?"
+            : "is the collector reachable? try again once it is");
 }
 
 /* Replay; 0 and *res when it ran (confirmed or not), else the error said. */
@@ -47,19 +49,22 @@ static int replay(struct rocky_plugin_set *set,
     int rc = rocky_export_run(set, rec, ROCKY_EXPORT_DEADLINE_MS, res, err,
                               sizeof err);
     if (rc != 0)
-        fprintf(stderr, "rocky trace: %s\n", err[0] ? err : rocky_strerror(rc));
+        rocky_term_fprintf(stderr, 0, "rocky trace: %s\n",
+                           err[0] ? err : rocky_strerror(rc));
     return rc;
 }
 
 static int mark_failed(const struct rocky_run_record *rec, const char *err,
                        int rc)
 {
-    fprintf(stderr,
-            "rocky trace: run %s was delivered but could not be marked so: "
-            "%s\n"
-            "hint: once the store is writable, `--export` the run again (a "
-            "second delivery is harmless: spans keep their ids)\n",
-            rec->run.run_id, err[0] ? err : rocky_strerror(rc));
+    rocky_term_fprintf(
+        stderr, 0,
+        "rocky trace: run %s was delivered but could not be marked so: "
+        "%s\n",
+        rec->run.run_id, err[0] ? err : rocky_strerror(rc));
+    fputs("hint: once the store is writable, `--export` the run again (a "
+          "second delivery is harmless: spans keep their ids)\n",
+          stderr);
     return rc;
 }
 
@@ -79,8 +84,8 @@ int rocky_resend_through(struct rocky_plugin_set *set,
     rc = rocky_store_set_delivery(store, rec->run.run_id, 1, err, sizeof err);
     if (rc != 0)
         return mark_failed(rec, err, rc);
-    printf("exported run %s: %llu spans delivered\n", rec->run.run_id,
-           (unsigned long long)res.delivered);
+    rocky_term_fprintf(stdout, 0, "exported run %s: %llu spans delivered\n",
+                       rec->run.run_id, (unsigned long long)res.delivered);
     fflush(stdout);
     return 0;
 }
@@ -209,12 +214,14 @@ static int resend_instance(struct rocky_resend_cache *c,
     if (slot == NULL)
         return ROCKY_ENOMEM;
     if (slot->set == NULL) {
-        fprintf(stderr,
-                "rocky trace: run %s: plugin instance '%s' (%s) could not be "
-                "created again (reason above); still marked undelivered\n"
-                "hint: restore the plugin, or send the run with --plugin "
-                "PATH\n",
-                rec->run.run_id, p->instance, p->path);
+        rocky_term_fprintf(
+            stderr, 0,
+            "rocky trace: run %s: plugin instance '%s' (%s) could not be "
+            "created again (reason above); still marked undelivered\n",
+            rec->run.run_id, p->instance, p->path);
+        fputs("hint: restore the plugin, or send the run with --plugin "
+              "PATH\n",
+              stderr);
         return ROCKY_ECORRUPT;
     }
     struct rocky_export_result res;
@@ -231,8 +238,10 @@ static int resend_instance(struct rocky_resend_cache *c,
     }
     if (rc != 0)
         return mark_failed(rec, err, rc);
-    printf("exported run %s via plugin instance '%s': %llu spans delivered\n",
-           rec->run.run_id, p->instance, (unsigned long long)res.delivered);
+    rocky_term_fprintf(
+        stdout, 0,
+        "exported run %s via plugin instance '%s': %llu spans delivered\n",
+        rec->run.run_id, p->instance, (unsigned long long)res.delivered);
     fflush(stdout);
     return 0;
 }
@@ -247,7 +256,8 @@ int rocky_resend_recorded(struct rocky_resend_cache *c,
     int rc = rocky_store_run_plugins(store, rec->run.run_id, &plugins, &n, err,
                                      sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "rocky trace: %s\n", err[0] ? err : rocky_strerror(rc));
+        rocky_term_fprintf(stderr, 0, "rocky trace: %s\n",
+                           err[0] ? err : rocky_strerror(rc));
         return rc;
     }
     if (n == 0)

@@ -19,6 +19,7 @@
 #include "resend.h"
 #include "rocky/error.h"
 #include "store.h"
+#include "term_escape.h"
 #include "trace.h"
 
 #define DEFAULT_WIDTH  100
@@ -116,8 +117,9 @@ static int set_export_pending(struct options *o, const char *v)
 static int add_plugin(struct options *o, const char *v)
 {
     if (o->nplugins == MAX_PLUGINS) {
-        fprintf(stderr, "rocky trace: more than %d --plugin options\n",
-                MAX_PLUGINS);
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: more than %d --plugin options\n",
+                           MAX_PLUGINS);
         return ROCKY_EINVAL;
     }
     o->plugins[o->nplugins++] = v;
@@ -139,10 +141,11 @@ static int set_format(struct options *o, const char *v)
             return 0;
         }
     }
-    fprintf(stderr,
-            "rocky trace: unknown format '%s' (use text, json, chrome or "
-            "html)\n",
-            v);
+    rocky_term_fprintf(
+        stderr, 0,
+        "rocky trace: unknown format '%s' (use text, json, chrome or "
+        "html)\n",
+        v);
     return ROCKY_EINVAL;
 }
 
@@ -153,10 +156,11 @@ static int set_width(struct options *o, const char *v)
     long w = strtol(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || w < ROCKY_TRACE_MIN_WIDTH ||
         w > MAX_WIDTH) {
-        fprintf(stderr,
-                "rocky trace: --width '%s' is not a number of columns "
-                "between %d and %d\n",
-                v, ROCKY_TRACE_MIN_WIDTH, MAX_WIDTH);
+        rocky_term_fprintf(
+            stderr, 0,
+            "rocky trace: --width '%s' is not a number of columns "
+            "between %d and %d\n",
+            v, ROCKY_TRACE_MIN_WIDTH, MAX_WIDTH);
         return ROCKY_EINVAL;
     }
     o->width = w;
@@ -188,10 +192,11 @@ static int parse(int argc, char **argv, struct options *o)
         const char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0') {
             if (o->run != NULL) {
-                fprintf(stderr,
-                        "rocky trace: more than one run given ('%s' and "
-                        "'%s')\n",
-                        o->run, arg);
+                rocky_term_fprintf(
+                    stderr, 0,
+                    "rocky trace: more than one run given ('%s' and "
+                    "'%s')\n",
+                    o->run, arg);
                 return ROCKY_EINVAL;
             }
             o->run = arg;
@@ -212,12 +217,14 @@ static int parse(int argc, char **argv, struct options *o)
             }
         }
         if (spec == NULL) {
-            fprintf(stderr, "rocky trace: unknown option '%s'\n", arg);
+            rocky_term_fprintf(stderr, 0, "rocky trace: unknown option '%s'\n",
+                               arg);
             return ROCKY_EINVAL;
         }
         if (spec->takes_value && value == NULL) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "rocky trace: %s needs a value\n", spec->name);
+                rocky_term_fprintf(stderr, 0, "rocky trace: %s needs a value\n",
+                                   spec->name);
                 return ROCKY_EINVAL;
             }
             value = argv[++i];
@@ -227,33 +234,39 @@ static int parse(int argc, char **argv, struct options *o)
             return rc;
     }
     if (o->export_run && o->export_pending) {
-        fprintf(stderr, "rocky trace: --export and --export-pending exclude "
-                        "each other\n");
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: --export and --export-pending exclude "
+                           "each other\n");
         return ROCKY_EINVAL;
     }
     if (o->export_pending && o->run != NULL) {
-        fprintf(stderr,
-                "rocky trace: --export-pending exports every unconfirmed "
-                "run; drop the run id '%s' (or use --export for one run)\n",
-                o->run);
+        rocky_term_fprintf(
+            stderr, 0,
+            "rocky trace: --export-pending exports every unconfirmed "
+            "run; drop the run id '%s' (or use --export for one run)\n",
+            o->run);
         return ROCKY_EINVAL;
     }
     if ((o->export_run || o->export_pending) &&
         (o->follow || o->model || o->format != FORMAT_TEXT || o->width)) {
-        fprintf(stderr, "rocky trace: --export sends a whole run; it takes "
-                        "no --follow, --model, --json, --format or --width\n");
+        rocky_term_fprintf(
+            stderr, 0,
+            "rocky trace: --export sends a whole run; it takes "
+            "no --follow, --model, --json, --format or --width\n");
         return ROCKY_EINVAL;
     }
     if (o->nplugins > 0 && !o->export_run && !o->export_pending) {
-        fprintf(stderr, "rocky trace: --plugin is only used with --export "
-                        "or --export-pending\n");
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: --plugin is only used with --export "
+                           "or --export-pending\n");
         return ROCKY_EINVAL;
     }
     if (o->run == NULL)
         o->run = "latest";
     if (o->follow && o->format != FORMAT_TEXT) {
-        fprintf(stderr, "rocky trace: --follow shows the text view only; "
-                        "drop --json/--format to follow a run\n");
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: --follow shows the text view only; "
+                           "drop --json/--format to follow a run\n");
         return ROCKY_EINVAL;
     }
     return 0;
@@ -295,11 +308,11 @@ static const char *hint_for(int code)
 
 static int fail(const char *msg, int code, const char *hint)
 {
-    fprintf(stderr, "rocky trace: %s\n", msg);
+    rocky_term_fprintf(stderr, 0, "rocky trace: %s\n", msg);
     if (hint == NULL)
         hint = hint_for(code);
     if (hint != NULL)
-        fprintf(stderr, "hint: %s\n", hint);
+        rocky_term_fprintf(stderr, 0, "hint: %s\n", hint);
     return EXIT_FAILURE_1;
 }
 
@@ -455,12 +468,15 @@ static int export_run(struct exporter *x, struct rocky_store *store,
     const char *env = getenv("ROCKY_PLUGINS");
     if (env != NULL && env[0] != '\0')
         return through_named(x, store, rec);
-    fprintf(stderr,
-            "rocky trace: run %s has no plugins on record (recorded by an "
-            "older rocky, or run without plugins)\n"
-            "hint: name them: rocky trace %s --export --plugin "
-            "PATH/rocky_otel.so --state %s\n",
-            rec->run.run_id, rec->run.run_id, x->path);
+    rocky_term_fprintf(
+        stderr, 0,
+        "rocky trace: run %s has no plugins on record (recorded by an "
+        "older rocky, or run without plugins)\n",
+        rec->run.run_id);
+    rocky_term_fprintf(stderr, 0,
+                       "hint: name them: rocky trace %s --export --plugin "
+                       "PATH/rocky_otel.so --state %s\n",
+                       rec->run.run_id, x->path);
     return ROCKY_EINVAL;
 }
 
@@ -494,7 +510,8 @@ static int export_main(const struct options *o, const char *path)
                           "reads this store; out of memory is the other "
                           "cause");
         else if (nids == 0)
-            printf("no runs awaiting delivery in %s\n", path);
+            rocky_term_fprintf(stdout, 0, "no runs awaiting delivery in %s\n",
+                               path);
     } else {
         status = load(store, path, o->run, &one);
     }
@@ -508,7 +525,7 @@ static int export_main(const struct options *o, const char *path)
         struct rocky_run_record *rec = NULL;
         char lerr[1024] = "";
         if (rocky_store_run_load(store, ids[i], &rec, lerr, sizeof lerr) != 0) {
-            fprintf(stderr, "rocky trace: %s\n", lerr);
+            rocky_term_fprintf(stderr, 0, "rocky trace: %s\n", lerr);
             failed++;
             continue;
         }
@@ -531,12 +548,14 @@ static int export_main(const struct options *o, const char *path)
     }
     if (nids > 0 && status == 0) {
         size_t left = nids - done - busy;
-        printf("%zu of %zu pending runs exported", done, nids);
+        rocky_term_fprintf(stdout, 0, "%zu of %zu pending runs exported", done,
+                           nids);
         if (busy)
-            printf(", %zu still running", busy);
+            rocky_term_fprintf(stdout, 0, ", %zu still running", busy);
         if (left)
-            printf(", %zu still pending (not delivered)", left);
-        printf("\n");
+            rocky_term_fprintf(stdout, 0, ", %zu still pending (not delivered)",
+                               left);
+        rocky_term_fprintf(stdout, 0, "\n");
         if (left)
             status = EXIT_FAILURE_1;
     }
@@ -565,7 +584,7 @@ int rocky_trace_cli_main(int argc, char **argv)
     if (strcmp(prog, "trace") == 0)
         prog = "rocky trace";
     if (parse(argc, argv, &o) != 0) {
-        fprintf(stderr, "run `%s --help` for usage\n", prog);
+        rocky_term_fprintf(stderr, 0, "run `%s --help` for usage\n", prog);
         return EXIT_USAGE;
     }
     if (o.help) {

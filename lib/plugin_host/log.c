@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "term_escape.h"
+
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static rocky_log_sink_fn log_sink;
 static void *log_sink_ctx;
@@ -43,13 +45,14 @@ void rocky_log_set_level(int level)
 
 void rocky_vlog(int level, const char *fmt, va_list ap)
 {
-    char line[2048];
-    vsnprintf(line, sizeof line, fmt, ap);
-    /* One event, one line: a message must not be able to forge extra lines
-     * in the runner's output. */
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    char text[2048];
+    vsnprintf(text, sizeof text, fmt, ap);
+    /* One event, one line, and nothing a terminal obeys: messages carry
+     * SQLite errors, identifiers from SQL, paths from rocky.json and
+     * plugins' own text, so every control (newlines included, which would
+     * forge lines) shows as a visible escape. */
+    char line[ROCKY_TERM_ESCAPED_SIZE(sizeof text)];
+    rocky_term_escape(text, 0, line, sizeof line);
 
     pthread_mutex_lock(&log_lock);
     if (log_level < 0)

@@ -10,7 +10,8 @@
 
 #include "rocky/plugin.h" /* enum rocky_log_level */
 
-/* Where log lines go. `line` has no trailing newline. */
+/* Where log lines go. `line` has no trailing newline and no control
+ * character (escaped, see rocky_log). */
 typedef void (*rocky_log_sink_fn)(void *ctx, int level, const char *line);
 
 /* Replace the sink (default: stderr). Pass NULL to restore the default.
@@ -22,7 +23,9 @@ void rocky_log_set_sink(rocky_log_sink_fn sink, void *ctx);
  * var = debug|info|warn|error overrides at first use). */
 void rocky_log_set_level(int level);
 
-/* Format and emit one line. Thread-safe: lines never interleave. */
+/* Format and emit one line. Thread-safe: lines never interleave. The
+ * formatted text is escaped for the terminal (term_escape.h, newlines
+ * included) before any sink sees it: callers pass untrusted text as is. */
 void rocky_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void rocky_vlog(int level, const char *fmt, va_list ap);

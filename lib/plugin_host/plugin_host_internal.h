@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "plugin_host.h"
 
@@ -19,6 +20,8 @@ enum rocky_callback_kind { CB_EVENT, CB_FLUSH, CB_STOP, CB_COUNT };
 struct plugin_library {
     char *path; /* as resolved ("./x.so" for "x.so") */
     void *dl;
+    dev_t dev; /* the file's identity (stat, links followed): a symlink or */
+    ino_t ino; /* hard link to a loaded file is that library, not another */
     struct rocky_plugin desc; /* host-sized copy; fields the plugin did not
                                  have are zero (= NULL callbacks) */
     struct rocky_host_api entry_api; /* the table the entry point saw */

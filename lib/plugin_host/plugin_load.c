@@ -86,8 +86,9 @@ static int adopt_descriptor(struct plugin_library *lib,
     return 0;
 }
 
-/* Open `path` and negotiate, or find it among the set's libraries (dlopen
- * returns the same handle for the same file). */
+/* Open `path` and negotiate, or find it among the set's libraries: the
+ * same file (device and inode, so a symlink or a hard link to it is that
+ * library, whatever the loader would do) or the same dlopen handle. */
 static int open_library(struct rocky_plugin_set *set, const char *given,
                         struct plugin_library **out)
 {
@@ -113,6 +114,14 @@ static int open_library(struct rocky_plugin_set *set, const char *given,
         rc = load_failed(lib->path, ROCKY_ECORRUPT, "not a regular file");
         goto fail;
     }
+    for (size_t i = 0; i < set->nlibs; i++)
+        if (set->libs[i]->dev == st.st_dev && set->libs[i]->ino == st.st_ino) {
+            free_library(lib);
+            *out = set->libs[i];
+            return 0;
+        }
+    lib->dev = st.st_dev;
+    lib->ino = st.st_ino;
     lib->dl = dlopen(lib->path, RTLD_NOW | RTLD_LOCAL);
     if (lib->dl == NULL) {
         const char *why = dlerror();
@@ -225,6 +234,21 @@ static struct plugin_instance *find_instance(struct rocky_plugin_set *set,
     return NULL;
 }
 
+/* An instance of the same plugin as `lib`: the same library (file), or a
+ * copy of it elsewhere — the same descriptor name and version. */
+static struct plugin_instance *same_plugin(struct rocky_plugin_set *set,
+                                           const struct plugin_library *lib)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const struct plugin_library *other = set->instances[i]->lib;
+        if (other == lib ||
+            (strcmp(other->desc.name, lib->desc.name) == 0 &&
+             strcmp(other->desc.version, lib->desc.version) == 0))
+            return set->instances[i];
+    }
+    return NULL;
+}
+
 /* A library no instance uses any more (its only create failed): unload it
  * and forget it, so the set is unchanged by a failed load. */
 static void drop_unused_library(struct rocky_plugin_set *set,
@@ -268,8 +292,23 @@ int rocky_plugin_set_load_spec(struct rocky_plugin_set *set,
     int rc = open_library(set, spec->path, &lib);
     if (rc != 0)
         return rc;
-    const char *name =
-        spec->name && spec->name[0] ? spec->name : lib->desc.name;
+    int named = spec->name && spec->name[0];
+    const char *name = named ? spec->name : lib->desc.name;
+    /* Instances are a feature, so a plugin may be loaded again under a
+     * name given on purpose; without one, a second load of the same plugin
+     * (this file through another path, or a copy of it) is a mistake that
+     * would send every span and metric twice. */
+    const struct plugin_instance *twin = named ? NULL : same_plugin(set, lib);
+    if (twin != NULL) {
+        return refuse(set, lib, ROCKY_EEXIST,
+                      "already loaded as instance '%s' (%s %s, %s%s); a "
+                      "second instance without a \"name\" would send "
+                      "everything twice: give each instance of a plugin its "
+                      "own \"name\" in rocky.json",
+                      twin->name, lib->desc.name, lib->desc.version,
+                      twin->lib == lib ? "the same file as " : "a copy of ",
+                      twin->lib->path);
+    }
     if (find_instance(set, name) != NULL) {
         return refuse(set, lib, ROCKY_EEXIST,
                       "already loaded as instance '%s' (give each instance "

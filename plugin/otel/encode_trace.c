@@ -205,8 +205,11 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              const struct rocky_otel_span *const *spans,
                              size_t n, int64_t limit,
                              struct rocky_otel_encode_scratch *scratch_bufs,
-                             uint8_t **out, size_t *out_len)
+                             uint8_t **out, size_t *out_len, size_t *left_out)
 {
+    size_t skipped = 0;
+    if (left_out)
+        *left_out = 0;
     /* Scratch for values cut by the length limit: never more than the
      * strings themselves. */
     size_t scratch_cap = 0;
@@ -228,13 +231,15 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         ptrs[i] = &ps[i].span;
     }
 
-    /* One pass: protobuf-c packs each span straight into its place, after
-     * room reserved from rocky_otel_span_size_bound() for its tag and
-     * length; the three envelope levels (one or two fields each) are framed
-     * here once the spans' total is known, right before the first span.
-     * Field order and encodings are what protobuf-c itself writes (the unit
-     * test compares with a full protobuf-c pack); not asking protobuf-c for
-     * each span's size first saves a whole walk of every span. */
+    /* The buffer is sized from rocky_otel_span_size_bound() (cheap, so the
+     * exporter can cut batches before encoding); each span's exact size is
+     * asked from protobuf-c before it is written, and a span that would
+     * not fit the room its bound reserved is left out and counted
+     * (*left_out), never written past the buffer. The three envelope
+     * levels (one or two fields each) are framed here once the spans'
+     * total is known, right before the first span. Field order and
+     * encodings are what protobuf-c itself writes (the unit test compares
+     * with a full protobuf-c pack). */
     const ProtobufCMessage *resource = &res->resource.base;
     const ProtobufCMessage *scope = &res->scope.base;
     size_t res_len = protobuf_c_message_get_packed_size(resource);
@@ -256,14 +261,17 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
     uint8_t *w = first;
     for (size_t i = 0; i < n; i++) { /* ScopeSpans.spans */
         size_t bound = rocky_otel_span_size_bound(spans[i]);
-        size_t room = 1 + varint_len(bound);
-        size_t packed = protobuf_c_message_pack(&ps[i].span.base, w + room);
-        if (packed > bound) /* cannot happen: the bound is worst-case */
-            abort();
-        size_t hdr = 1 + varint_len(packed);
-        if (hdr < room)
-            memmove(w + hdr, w + room, packed);
-        w = put_header(w, 2, packed) + packed;
+        size_t packed = protobuf_c_message_get_packed_size(&ps[i].span.base);
+        size_t need = 1 + varint_len(packed) + packed;
+        /* The bound is meant to be worst-case; if it ever is not (a field
+         * added without it), the span is dropped here, not written past
+         * the buffer, and the plugin goes on. */
+        if (packed > bound || need > cap - (size_t)(w - buf)) {
+            skipped++;
+            continue;
+        }
+        w = put_header(w, 2, packed);
+        w += protobuf_c_message_pack(&ps[i].span.base, w);
     }
     size_t spans_len = (size_t)(w - first);
     size_t ss_len = field_len(scope_len) + spans_len;
@@ -281,8 +289,11 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
     p += protobuf_c_message_pack(scope, p);
     if (!scratch_bufs)
         free(mem);
-    if (p != first) /* cannot happen: a framing bug; never send it */
-        abort();
+    if (p != first) { /* a framing bug: never send it, never abort */
+        if (!scratch_bufs)
+            free(buf);
+        return ROCKY_EINTERNAL;
+    }
     size_t len = (size_t)(w - start);
     if (!scratch_bufs && start != buf) /* the caller frees *out */
         memmove(buf, start, len);
@@ -290,5 +301,7 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         buf = start;
     *out = buf;
     *out_len = len;
+    if (left_out)
+        *left_out = skipped;
     return 0;
 }

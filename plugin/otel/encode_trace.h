@@ -44,12 +44,17 @@ void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
  * and scope. With `scratch` NULL, *out is a new buffer the caller free()s;
  * otherwise *out points into scratch->out, valid until the next call with
  * the same scratch. `limit` is OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1:
- * none). Returns 0 or ROCKY_ENOMEM. Reentrant (one scratch per thread).
+ * none). A span whose encoding is larger than rocky_otel_span_size_bound()
+ * promised is left out of the request, never written past the buffer: the
+ * number left out goes to *left_out (may be NULL; 0 normally), for the
+ * caller to count as dropped. Returns 0, ROCKY_ENOMEM, or ROCKY_EINTERNAL
+ * (the envelope did not frame: nothing to send). Never aborts. Reentrant
+ * (one scratch per thread).
  */
 int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              const struct rocky_otel_span *const *spans,
                              size_t n, int64_t limit,
                              struct rocky_otel_encode_scratch *scratch,
-                             uint8_t **out, size_t *out_len);
+                             uint8_t **out, size_t *out_len, size_t *left_out);
 
 #endif

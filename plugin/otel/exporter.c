@@ -72,6 +72,7 @@ struct rocky_otel_exporter {
     struct rocky_otel_metrics_snap prev; /* last exported (delta base) */
     int64_t prev_wall_ns;
     int warned_export_failure, warned_partial, warned_metrics_failure;
+    int warned_too_large;
     /* The failure last warned about ("target: STATUS: details"): when
      * metrics fail exactly as spans did (one collector, one cause), one
      * line says it for both. */
@@ -279,10 +280,13 @@ static int send_with_retry(struct rocky_otel_exporter *e,
             return -1;
         int64_t wait = res->retry_delay_ms >= 0 ? res->retry_delay_ms
                                                 : backoff_ms(e, attempt);
-        int64_t next = rocky_clock_mono_ns() + wait * 1000000;
-        if (next >= work_deadline(e, deadline))
+        /* Compared in ms before any multiplication: the delay is the
+         * collector's choice and wait * 10^6 may not fit. */
+        int64_t now = rocky_clock_mono_ns();
+        int64_t left_ms = (work_deadline(e, deadline) - now) / 1000000;
+        if (wait >= left_ms)
             return -1;
-        nap_reconnecting(e, t, next);
+        nap_reconnecting(e, t, now + wait * 1000000);
     }
 }
 
@@ -344,20 +348,37 @@ static void send_spans(struct rocky_otel_exporter *e,
                        int64_t deadline)
 {
     uint8_t *buf = NULL;
-    size_t len = 0;
-    if (rocky_otel_encode_traces(&e->resource, spans, n,
-                                 e->cfg.attr_value_length_limit, &e->scratch,
-                                 &buf, &len) != 0) {
+    size_t len = 0, left_out = 0;
+    int erc = rocky_otel_encode_traces(&e->resource, spans, n,
+                                       e->cfg.attr_value_length_limit,
+                                       &e->scratch, &buf, &len, &left_out);
+    if (erc != 0) {
         ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
         ADD(e->exports_failed, 1);
-        logf_(e, ROCKY_LOG_WARN, "out of memory encoding %zu spans; dropped",
-              n);
+        logf_(e, ROCKY_LOG_WARN, "%s encoding %zu spans; dropped",
+              erc == ROCKY_ENOMEM ? "out of memory" : "internal error", n);
         return;
     }
     if (len > ROCKY_OTEL_MAX_REQUEST_BYTES && n > 1) {
         send_spans(e, spans, n / 2, deadline);
         send_spans(e, spans + n / 2, n - n / 2, deadline);
         return;
+    }
+    if (left_out > 0) {
+        /* Spans the encoder could not fit in the room their size bound
+         * reserved: dropped and counted, said once, the rest goes on. */
+        ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_TOO_LARGE], left_out);
+        if (!e->warned_too_large) {
+            e->warned_too_large = 1;
+            logf_(e, ROCKY_LOG_WARN,
+                  "%zu of %zu spans encode larger than their size bound; "
+                  "dropped (counted in rocky.otel.spans_dropped, reason "
+                  "too_large): a rocky_otel bug, please report it",
+                  left_out, n);
+        }
+        n -= left_out;
+        if (n == 0)
+            return;
     }
     struct rocky_otel_call_result res;
     int rc = send_with_retry(e, e->traces, buf, len, deadline, &res);
@@ -737,15 +758,19 @@ int rocky_otel_exporter_shutdown(struct rocky_otel_exporter *e,
     uint64_t by[ROCKY_OTEL_DROP_REASONS];
     uint64_t dropped = dropped_total(e, by);
     uint64_t refused = by[ROCKY_OTEL_DROP_QUEUE_FULL];
+    char too_large[48] = ""; /* only when there are any: rare by design */
+    if (by[ROCKY_OTEL_DROP_TOO_LARGE])
+        snprintf(too_large, sizeof too_large, ", too_large %llu",
+                 (unsigned long long)by[ROCKY_OTEL_DROP_TOO_LARGE]);
     if (dropped)
         logf_(e, ROCKY_LOG_WARN,
               "spans: %llu delivered, %llu dropped (queue_full %llu, "
-              "export_failed %llu, rejected %llu, shutdown %llu)",
+              "export_failed %llu, rejected %llu, shutdown %llu%s)",
               (unsigned long long)r.delivered, (unsigned long long)dropped,
               (unsigned long long)refused,
               (unsigned long long)by[ROCKY_OTEL_DROP_EXPORT_FAILED],
               (unsigned long long)by[ROCKY_OTEL_DROP_REJECTED],
-              (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN]);
+              (unsigned long long)by[ROCKY_OTEL_DROP_SHUTDOWN], too_large);
     else if (refused)
         logf_(e, ROCKY_LOG_DEBUG,
               "spans: %llu delivered, none dropped, %llu refused while the "

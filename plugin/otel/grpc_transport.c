@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "grpc_log_filter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "file_read.h"
 #include "rocky/error.h"
 #include "utf8.h"
 
@@ -76,32 +77,10 @@ void rocky_otel_grpc_release(void)
     grpc_shutdown();
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len < cap)
-            break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
+/* A CA bundle (OTEL_EXPORTER_OTLP_CERTIFICATE) is a few hundred KiB; the
+ * cap only keeps a wrong path (/dev/zero, a FIFO) from hanging or eating
+ * memory. */
+#define CA_FILE_MAX_BYTES (8u << 20)
 
 int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
                              const char *method,
@@ -120,11 +99,15 @@ int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
     if (sig->tls) {
         char *pem = NULL;
         if (sig->ca_file[0]) {
-            pem = read_file(sig->ca_file);
-            if (!pem) {
-                snprintf(err, err_size, "cannot read CA file %s", sig->ca_file);
+            size_t pem_len = 0;
+            char why[256] = "";
+            int rc = rocky_file_read(sig->ca_file, CA_FILE_MAX_BYTES, &pem,
+                                     &pem_len, why, sizeof why);
+            if (rc != 0) {
+                snprintf(err, err_size, "cannot read CA file %s: %s",
+                         sig->ca_file, why);
                 free(t);
-                return ROCKY_EIO;
+                return rc == ROCKY_ENOMEM ? rc : ROCKY_EIO;
             }
         }
         creds = grpc_ssl_credentials_create(pem, NULL, NULL, NULL);
@@ -371,6 +354,23 @@ static int on_any(void *c, uint32_t f, const uint8_t *d, size_t n, uint64_t v)
     return 0;
 }
 
+/* A Duration the collector chose, in ms: saturated at
+ * ROCKY_OTEL_RETRY_DELAY_MAX_MS (any deadline is shorter, so "wait that
+ * long" means "give up"), -1 for a negative one (invalid: our own backoff
+ * applies). Every value is the collector's, so no step may overflow. */
+static int64_t retry_delay_ms(int64_t secs, int64_t nanos)
+{
+    if (secs < 0 || nanos < 0)
+        return -1;
+    if (nanos > 999999999) /* out of range: at most one more second */
+        nanos = 999999999;
+    if (secs >= ROCKY_OTEL_RETRY_DELAY_MAX_MS / 1000)
+        return ROCKY_OTEL_RETRY_DELAY_MAX_MS;
+    int64_t ms = secs * 1000 + nanos / 1000000;
+    return ms < ROCKY_OTEL_RETRY_DELAY_MAX_MS ? ms
+                                              : ROCKY_OTEL_RETRY_DELAY_MAX_MS;
+}
+
 static int on_status(void *c, uint32_t f, const uint8_t *d, size_t n,
                      uint64_t v)
 {
@@ -385,8 +385,7 @@ static int on_status(void *c, uint32_t f, const uint8_t *d, size_t n,
         s->secs = s->nanos = 0;
         if (walk(s->value, s->value + s->value_len, on_retry_info, s))
             return -1;
-        if (s->secs >= 0 && s->nanos >= 0)
-            s->delay_ms = s->secs * 1000 + s->nanos / 1000000;
+        s->delay_ms = retry_delay_ms(s->secs, s->nanos);
     }
     return 0;
 }

@@ -35,12 +35,19 @@ enum {
     ROCKY_GRPC_DATA_LOSS = 15
 };
 
-/* The outcome of one call. */
+/* The longest RetryInfo delay we represent (one day): a collector may
+ * send any Duration; longer ones saturate here, and any exporter deadline
+ * is shorter, so they mean "do not retry". */
+#define ROCKY_OTEL_RETRY_DELAY_MAX_MS (24LL * 3600 * 1000)
+
+/* The outcome of one call. Every field comes from the server: bounded
+ * (retry_delay_ms in -1..ROCKY_OTEL_RETRY_DELAY_MAX_MS) but not trusted. */
 struct rocky_otel_call_result {
     int status;             /* gRPC status code; 0 = OK                  */
     char message[256];      /* status details, sanitized                 */
     int64_t retry_delay_ms; /* server's google.rpc.RetryInfo, or -1      */
-    int64_t rejected;       /* partial_success: rejected items (0: none) */
+    int64_t rejected;       /* partial_success: rejected items, as sent (may be
+                               negative or more than were sent: clamp it) */
     char partial_message[256];
 };
 

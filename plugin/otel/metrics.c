@@ -41,6 +41,7 @@ const char *rocky_otel_drop_reason_name(int reason)
     case ROCKY_OTEL_DROP_EXPORT_FAILED: return "export_failed";
     case ROCKY_OTEL_DROP_REJECTED: return "rejected";
     case ROCKY_OTEL_DROP_SHUTDOWN: return "shutdown";
+    case ROCKY_OTEL_DROP_TOO_LARGE: return "too_large";
     default: return "unknown";
     }
 }

@@ -32,7 +32,9 @@ enum rocky_otel_drop_reason {
     ROCKY_OTEL_DROP_EXPORT_FAILED = 1, /* the collector refused or failed */
     ROCKY_OTEL_DROP_REJECTED = 2,      /* partial_success rejected spans  */
     ROCKY_OTEL_DROP_SHUTDOWN = 3,      /* still queued at the deadline    */
-    ROCKY_OTEL_DROP_REASONS = 4
+    ROCKY_OTEL_DROP_TOO_LARGE = 4,     /* encoding over its size bound: left
+                                          out of the request by the encoder */
+    ROCKY_OTEL_DROP_REASONS = 5
 };
 const char *rocky_otel_drop_reason_name(int reason);
 

@@ -6,40 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the valid sequence at s[0..n), or 0 when it is not valid. */
-static size_t seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
+#include "utf8_decode.h" /* lib/: the one decoder */
 
 size_t rocky_otel_utf8_sanitize(const char *in, size_t in_len, char *out,
                                 size_t out_size)
@@ -66,7 +33,8 @@ size_t rocky_otel_utf8_sanitize(const char *in, size_t in_len, char *out,
         const unsigned char *nul = memchr(s + i, 0, avail < 4 ? avail : 4);
         if (nul)
             avail = (size_t)(nul - (s + i));
-        size_t n = seq_len(s + i, avail);
+        uint32_t cp;
+        size_t n = rocky_utf8_decode((const char *)s + i, avail, &cp);
         if (n == 0) {
             if (o + 3 >= out_size)
                 break;

@@ -389,6 +389,33 @@ test('RESOURCE_EXHAUSTED with RetryInfo 200 ms: retried after the delay, every s
   assert.ok(res.ms <= bound, `took ${res.ms} ms (bound ${bound})`);
 });
 
+// A RetryInfo delay is the collector's to choose, any int64 of seconds:
+// the arithmetic saturates (no UBSan report under the asan build), and a
+// delay past the deadline means "do not retry", never a wrapped-around
+// short wait (18446744073709552 s * 1000 wraps to 384 ms in int64).
+for (const [what, delay] of [
+  ['2^64/1000 s (wraps to 384 ms)', { seconds: '18446744073709552', nanos: 0 }],
+  ['INT64_MAX s + 999999999 ns', { seconds: '9223372036854775807', nanos: 999999999 }],
+]) {
+  test(`RESOURCE_EXHAUSTED with RetryInfo ${what}: no overflow, not retried, counted as dropped, exit 0`, { skip: NO_RUNNER }, async (t) => {
+    const fx = fixture(t);
+    const p = fx.project(fastModels(), 2);
+    const r = await fx.receiver({ resourceExhausted: { count: 1, retryDelay: delay }, faultsOn: 'trace' });
+    const res = await fx.run(ROCKY, runArgs(p), { OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint });
+    assert.equal(res.code, 0, res.stderr);
+    assert.doesNotMatch(res.stderr, /runtime error|overflow/, 'no UBSan report');
+    const n = p.count + 1;
+    const calls = r.calls.filter((c) => c.service === 'trace');
+    assert.equal(calls.length, 1, `one trace call, not retried after a wrapped delay: ${r.describe()}`);
+    assert.equal(calls[0].statusName, 'RESOURCE_EXHAUSTED');
+    const sum = summaryOf(res.stderr);
+    assert.deepEqual([sum.delivered, sum.dropped, sum.exportFailed], [0, n, n], sum.line);
+    const tj = await fx.trace(p.state);
+    const bound = scaleMs(tj.run_duration_ms + 1500);
+    assert.ok(res.ms <= bound, `took ${res.ms} ms (bound ${bound}): no retry wait`);
+  });
+}
+
 // ---------------------------------------------------------------------------
 // 5. Partial success.
 

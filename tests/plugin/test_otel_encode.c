@@ -56,7 +56,8 @@ static treq *encode_decode(const struct rocky_otel_span *const *spans, size_t n,
     uint8_t *buf;
     size_t len;
     assert_int_equal(
-        rocky_otel_encode_traces(&res, spans, n, limit, NULL, &buf, &len), 0);
+        rocky_otel_encode_traces(&res, spans, n, limit, NULL, &buf, &len, NULL),
+        0);
     treq *r =
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
             NULL, len, buf);
@@ -225,11 +226,12 @@ static void test_reused_scratch_encodes_like_fresh_buffers(void **state)
         uint8_t *fresh, *reused;
         size_t fresh_len, reused_len;
         assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], 8,
-                                                  NULL, &fresh, &fresh_len),
+                                                  NULL, &fresh, &fresh_len,
+                                                  NULL),
                          0);
         assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], 8,
                                                   &scratch, &reused,
-                                                  &reused_len),
+                                                  &reused_len, NULL),
                          0);
         assert_int_equal(reused_len, fresh_len);
         assert_memory_equal(reused, fresh, fresh_len);
@@ -268,7 +270,7 @@ static void test_framed_request_equals_a_full_protobuf_c_pack(void **state)
         uint8_t *buf;
         size_t len;
         assert_int_equal(rocky_otel_encode_traces(&res, spans, sizes[k], -1,
-                                                  NULL, &buf, &len),
+                                                  NULL, &buf, &len, NULL),
                          0);
         treq *r =
             opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(

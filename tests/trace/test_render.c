@@ -202,13 +202,27 @@ static void test_utf8_truncate_never_splits_or_passes_controls(void **state)
     /* A wide character that does not fit whole is left out. */
     assert_int_equal(rocky_utf8_truncate("日本語", 4, out, sizeof out), 3);
     assert_string_equal(out, "日…");
-    /* Escape sequences and invalid bytes become '?'. */
+    /* Controls and invalid bytes become visible escapes (term_escape.h),
+     * as wide as they are long, and are never cut in half. */
+    assert_int_equal(rocky_utf8_width("x\x1b[2Jy\xff"), 13);
+    assert_int_equal(rocky_utf8_truncate("x\x1b[2Jy\xff", 20, out, sizeof out),
+                     13);
+    assert_string_equal(out, "x\\x1b[2Jy\\xff");
     assert_int_equal(rocky_utf8_truncate("x\x1b[2Jy\xff", 10, out, sizeof out),
-                     7);
-    assert_string_equal(out, "x?[2Jy?");
+                     10);
+    assert_string_equal(out, "x\\x1b[2Jy\xe2\x80\xa6");
+    assert_int_equal(rocky_utf8_truncate("x\x1by", 4, out, sizeof out), 2);
+    assert_string_equal(out, "x\xe2\x80\xa6");
+    /* C1 controls (raw and encoded), bidi overrides, CR. */
+    assert_int_equal(rocky_utf8_truncate("a\xc2\x9b\x9b\xe2\x80\xae"
+                                         "b\rc",
+                                         40, out, sizeof out),
+                     21);
+    assert_string_equal(out, "a\\u009b\\x9b\\u202eb\\rc");
     /* A truncated multi-byte sequence at the end is invalid, not copied. */
-    assert_int_equal(rocky_utf8_truncate("ab\xe2\x82", 10, out, sizeof out), 4);
-    assert_string_equal(out, "ab??");
+    assert_int_equal(rocky_utf8_truncate("ab\xe2\x82", 10, out, sizeof out),
+                     10);
+    assert_string_equal(out, "ab\\xe2\\x82");
     /* A small output buffer never receives half a character. */
     char tiny[4];
     rocky_utf8_truncate("€€", 2, tiny, sizeof tiny);

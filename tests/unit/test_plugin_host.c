@@ -199,6 +199,89 @@ static void test_copy_at_another_path_is_refused_by_instance_name(void **s)
     rmdir(dir);
 }
 
+/* The fixture copied into a fresh directory (so hard links stay on one
+ * file system), with a symlink and a hard link to the copy and a second
+ * copy. Removed by unlinks_and_rmdir. */
+struct plugin_paths {
+    char dir[64], file[128], symlink[128], hardlink[128], copy[128];
+};
+
+static void make_plugin_paths(struct plugin_paths *p)
+{
+    snprintf(p->dir, sizeof p->dir, "/tmp/rocky-test-ident-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    snprintf(p->file, sizeof p->file, "%s/counter.so", p->dir);
+    snprintf(p->symlink, sizeof p->symlink, "%s/via_symlink.so", p->dir);
+    snprintf(p->hardlink, sizeof p->hardlink, "%s/via_hardlink.so", p->dir);
+    snprintf(p->copy, sizeof p->copy, "%s/copy.so", p->dir);
+    char cmd[2600];
+    char src[1024];
+    snprintf(src, sizeof src, "%s", fixture("counter"));
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", src, p->file, src,
+             p->copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(symlink(p->file, p->symlink), 0);
+    assert_int_equal(link(p->file, p->hardlink), 0);
+}
+
+static void unlinks_and_rmdir(struct plugin_paths *p)
+{
+    unlink(p->file);
+    unlink(p->symlink);
+    unlink(p->hardlink);
+    unlink(p->copy);
+    rmdir(p->dir);
+}
+
+/* A named instance first, then the same plugin without a name — through a
+ * symlink, a hard link or a copy: each would double every span, so each is
+ * refused with a warning naming the instance it duplicates. (Before, only
+ * a clash of the default instance name was caught, so these loaded.) */
+static void
+test_same_plugin_without_a_name_after_a_named_one_is_refused(void **s)
+{
+    struct plugin_paths p;
+    make_plugin_paths(&p);
+    struct rocky_plugin_spec named = {p.file, "otel_prod", NULL, 0};
+    assert_int_equal(rocky_plugin_set_load_spec(*s, &named), 0);
+    const char *again[] = {p.file, p.symlink, p.hardlink, p.copy};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rocky_plugin_set_load(*s, again[i]), ROCKY_EEXIST);
+        assert_int_equal(rocky_plugin_set_count(*s), 1);
+    }
+    assert_int_equal(lines_matching("already loaded as instance 'otel_prod'",
+                                    "the same file as", "send everything twice",
+                                    NULL),
+                     3);
+    assert_int_equal(lines_matching(p.copy,
+                                    "already loaded as instance 'otel_prod'",
+                                    "a copy of", NULL),
+                     1);
+    unlinks_and_rmdir(&p);
+}
+
+/* Instances are a feature: with names given on purpose, the same file
+ * (through any path) and a copy all load. A symlink and a hard link are
+ * recognised as the library already open (one dlopen handle, reported
+ * under the first path); the copy is a library of its own. */
+static void test_named_instances_of_one_file_share_it_and_copies_load(void **s)
+{
+    struct plugin_paths p;
+    make_plugin_paths(&p);
+    struct rocky_plugin_spec specs[] = {{p.file, "a", NULL, 0},
+                                        {p.symlink, "b", NULL, 0},
+                                        {p.hardlink, "c", NULL, 0},
+                                        {p.copy, "d", NULL, 0}};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(rocky_plugin_set_load_spec(*s, &specs[i]), 0);
+    assert_int_equal(rocky_plugin_set_count(*s), 4);
+    assert_string_equal(rocky_plugin_set_path(*s, 0), p.file);
+    assert_string_equal(rocky_plugin_set_path(*s, 1), p.file);
+    assert_string_equal(rocky_plugin_set_path(*s, 2), p.file);
+    assert_string_equal(rocky_plugin_set_path(*s, 3), p.copy);
+    unlinks_and_rmdir(&p);
+}
+
 /* ---- instances: one library, several named instances ------------------ */
 
 static void test_one_library_serves_two_named_instances_with_config(void **s)
@@ -569,6 +652,12 @@ int main(void)
             test_descriptor_without_destroy_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_copy_at_another_path_is_refused_by_instance_name, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_same_plugin_without_a_name_after_a_named_one_is_refused, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_named_instances_of_one_file_share_it_and_copies_load, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             test_one_library_serves_two_named_instances_with_config, setup,

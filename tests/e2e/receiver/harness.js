@@ -98,6 +98,16 @@ function validateOptions(opts) {
         bad('resourceExhausted.retryDelayMs must be a non-negative number (or absent for no RetryInfo)');
       }
     }
+    if (re.retryDelay !== undefined && re.retryDelay !== null) {
+      // A raw google.protobuf.Duration, for delays no collector should send
+      // (int64 seconds as a decimal string, nanos as a number).
+      const d = re.retryDelay;
+      if (typeof d !== 'object' || typeof d.seconds !== 'string' || !/^-?\d+$/.test(d.seconds) ||
+          !Number.isInteger(d.nanos || 0)) {
+        bad('resourceExhausted.retryDelay must be {seconds: "<int64 decimal>", nanos: N}');
+      }
+      if (re.retryDelayMs !== undefined && re.retryDelayMs !== null) bad('give retryDelayMs or retryDelay, not both');
+    }
   }
   if (opts.partialSuccess !== undefined) {
     const ps = opts.partialSuccess;
@@ -343,6 +353,7 @@ class Receiver {
         details: `receiver fault: resourceExhausted (call ${k - unavailable} of ${re.count})`,
       };
       if (typeof re.retryDelayMs === 'number') answer.retryDelayMs = re.retryDelayMs;
+      if (re.retryDelay) answer.retryDelay = re.retryDelay;
       return answer;
     }
     if (f.partialSuccess) {
@@ -401,6 +412,9 @@ class Receiver {
       const metadata = new grpc.Metadata();
       if (answer.retryDelayMs !== undefined) {
         metadata.set('grpc-status-details-bin', wire.encodeRetryStatus(answer.code, answer.details, answer.retryDelayMs));
+      }
+      if (answer.retryDelay !== undefined) {
+        metadata.set('grpc-status-details-bin', wire.encodeRetryStatusDuration(answer.code, answer.details, answer.retryDelay));
       }
       this._notify(service, record, request);
       callback({ code: answer.code, details: answer.details, metadata });

@@ -110,11 +110,22 @@ function encodeRetryStatus(code, message, retryDelayMs) {
   });
 }
 
+/** Same with a raw Duration {seconds: "<int64 decimal>", nanos}, sent as given. */
+function encodeRetryStatusDuration(code, message, duration) {
+  const retryInfo = encode(T.retryInfo, { retry_delay: { seconds: duration.seconds, nanos: duration.nanos || 0 } });
+  return encode(T.status, {
+    code,
+    message,
+    details: [{ type_url: RETRY_INFO_TYPE_URL, value: retryInfo }],
+  });
+}
+
 module.exports = {
   RETRY_INFO_TYPE_URL,
   encodeTraceResponse,
   encodeMetricsResponse,
   encodeRetryStatus,
+  encodeRetryStatusDuration,
   durationFromMs,
   types: T,
 };
