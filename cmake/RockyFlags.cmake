@@ -38,6 +38,43 @@ if(ROCKY_SANITIZE)
   target_link_options(rocky_build_flags INTERFACE -fsanitize=${ROCKY_SANITIZE})
 endif()
 
+# Fuzz builds (tests/fuzz/, scripts/fuzz): every target of ours gets
+# libFuzzer's coverage instrumentation plus ASan+UBSan, so the fuzzer sees
+# inside the parsers it drives (they live in our libraries, not in the
+# harness); the harnesses themselves link -fsanitize=fuzzer. UB is fatal so
+# that libFuzzer keeps the input that caused it.
+if(ROCKY_BUILD_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR
+      "ROCKY_BUILD_FUZZ needs clang (libFuzzer); configure with CC=clang "
+      "(Debian: apt-get install clang libclang-rt-14-dev)")
+  endif()
+  if(ROCKY_SANITIZE MATCHES "thread")
+    message(FATAL_ERROR "ROCKY_BUILD_FUZZ builds with ASan+UBSan; drop "
+                        "ROCKY_SANITIZE=thread")
+  endif()
+  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
+  set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=fuzzer")
+  check_c_source_compiles([=[
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return d && n; }
+]=] ROCKY_LIBFUZZER_WORKS)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(NOT ROCKY_LIBFUZZER_WORKS)
+    message(FATAL_ERROR
+      "ROCKY_BUILD_FUZZ: ${CMAKE_C_COMPILER} cannot link -fsanitize=fuzzer; "
+      "install libFuzzer (Debian: apt-get install libclang-rt-14-dev)")
+  endif()
+  target_compile_options(rocky_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+  target_link_options(rocky_build_flags INTERFACE
+    -fsanitize=address,undefined)
+endif()
+
 # rocky_add_plugin(<target> SOURCES ...): a dlopen-able MODULE with no `lib`
 # prefix, hidden visibility (only ROCKY_PLUGIN_EXPORT symbols leave it) and
 # no undefined symbols left for the host to provide.
@@ -55,7 +92,7 @@ function(rocky_add_plugin target)
   endif()
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(${target} PRIVATE rocky_build_flags)
-  if(NOT ROCKY_SANITIZE)
+  if(NOT ROCKY_SANITIZE AND NOT ROCKY_BUILD_FUZZ)
     # Sanitizer runtimes live in the executable, so only insist on a fully
     # resolved plugin in plain builds.
     target_link_options(${target} PRIVATE -Wl,--no-undefined)

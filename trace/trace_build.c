@@ -20,6 +20,21 @@ static int cmp_entry(const void *a, const void *b)
     return x->exec < y->exec ? -1 : (x->exec > y->exec);
 }
 
+/* `to - from` when positive, else 0; saturated, since the times come from
+ * the store and may be anything (a damaged or hand-made file). */
+static int64_t elapsed_ns(int64_t from, int64_t to)
+{
+    if (to <= from)
+        return 0;
+    uint64_t d = (uint64_t)to - (uint64_t)from;
+    return d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+}
+
+static int64_t add_ns(int64_t a, int64_t b) /* both >= 0 */
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 /* The run's start: its own, or (for a record missing it) its first model. */
 static int64_t run_start_ns(const struct rocky_run_record *rec)
 {
@@ -88,7 +103,7 @@ static int assign_lanes(struct rocky_trace *t)
     if (start != NULL && end != NULL && lane != NULL) {
         for (size_t i = 0; i < started; i++) {
             start[i] = t->entries[i].start_offset_ns;
-            end[i] = start[i] + t->entries[i].duration_ns;
+            end[i] = add_ns(start[i], t->entries[i].duration_ns);
         }
         rc = rocky_lanes_assign(start, end, started, lane, &t->lane_count);
         for (size_t i = 0; rc == 0 && i < started; i++)
@@ -117,7 +132,7 @@ static int mark_critical_path(struct rocky_trace *t, int64_t run_start)
             on_path[t->entries[i].exec - rec->models];
     free(on_path);
     int64_t end = t->critical_path[t->critical_count - 1]->finished_wall_ns;
-    t->critical_ns = end > run_start ? end - run_start : 0;
+    t->critical_ns = elapsed_ns(run_start, end);
     return 0;
 }
 
@@ -129,7 +144,7 @@ int rocky_trace_build(const struct rocky_run_record *record,
     out->record = record;
     int64_t start = run_start_ns(record);
     int64_t end = run_end_ns(record, start, now_wall_ns);
-    out->run_duration_ns = end - start;
+    out->run_duration_ns = elapsed_ns(start, end);
 
     out->entries = calloc(record->model_count ? record->model_count : 1,
                           sizeof *out->entries);
@@ -144,13 +159,19 @@ int rocky_trace_build(const struct rocky_run_record *record,
         e->started = m->started_wall_ns != 0;
         if (!e->started)
             continue;
-        e->start_offset_ns =
-            m->started_wall_ns > start ? m->started_wall_ns - start : 0;
+        e->start_offset_ns = elapsed_ns(start, m->started_wall_ns);
         /* Still running: the bar reaches the run's current end. */
         int64_t fin = m->finished_wall_ns ? m->finished_wall_ns : end;
-        e->duration_ns =
-            fin > m->started_wall_ns ? fin - m->started_wall_ns : 0;
-        out->busy_ns += e->duration_ns;
+        e->duration_ns = elapsed_ns(m->started_wall_ns, fin);
+        /* Every bar inside the chart, even for a record whose times
+         * disagree (a model starting before its run or after its end, in a
+         * damaged or hand-made store): renderers scale offset + duration
+         * by the run's duration. */
+        if (e->start_offset_ns > out->run_duration_ns)
+            e->start_offset_ns = out->run_duration_ns;
+        if (e->duration_ns > out->run_duration_ns - e->start_offset_ns)
+            e->duration_ns = out->run_duration_ns - e->start_offset_ns;
+        out->busy_ns = add_ns(out->busy_ns, e->duration_ns);
     }
     if (model_filter != NULL && out->count == 0) {
         not_found(record, model_filter, err, err_size);

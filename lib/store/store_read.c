@@ -21,6 +21,14 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* A column the run model promises is never NULL (rocky/run_model.h): ""
+ * when a damaged or hand-made store holds NULL there. */
+static const char *col_text_nonnull(sqlite3_stmt *st, int i)
+{
+    const char *text = col_text(st, i);
+    return text != NULL ? text : "";
+}
+
 static void col_id(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
 {
     const char *hex = col_text(st, i);
@@ -52,10 +60,10 @@ static int fill_run(sqlite3_stmt *st, struct rocky_run_record *rec)
     struct rocky_run run;
     memset(&run, 0, sizeof run);
     run.struct_size = sizeof run;
-    run.run_id = col_text(st, 0);
+    run.run_id = col_text_nonnull(st, 0);
     run.status = (uint32_t)sqlite3_column_int(st, 1);
-    run.project = col_text(st, 2);
-    run.trigger = col_text(st, 3);
+    run.project = col_text_nonnull(st, 2);
+    run.trigger = col_text_nonnull(st, 3);
     run.config_hash = col_text(st, 4);
     run.hostname = col_text(st, 5);
     run.rocky_version = col_text(st, 6);
@@ -124,7 +132,7 @@ static int load_models(struct rocky_store *s, struct rocky_run_record *rec,
         struct rocky_model_exec m;
         memset(&m, 0, sizeof m);
         m.struct_size = sizeof m;
-        m.model_name = col_text(st, 0);
+        m.model_name = col_text_nonnull(st, 0);
         m.status = (uint32_t)sqlite3_column_int(st, 1);
         m.sql_hash = col_text(st, 2);
         m.error = col_text(st, 3);

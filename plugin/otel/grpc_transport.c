@@ -244,17 +244,12 @@ static void slice_text(grpc_slice s, char *out, size_t size)
 
 /* partial_success of a trace or metrics response: both messages have the
  * same shape (int64 count = 1, string message = 2), so one decoder does. */
-static void read_response(grpc_byte_buffer *bb,
-                          struct rocky_otel_call_result *res)
+void rocky_otel_decode_export_response(const uint8_t *buf, size_t len,
+                                       struct rocky_otel_call_result *res)
 {
-    grpc_byte_buffer_reader r;
-    if (!bb || !grpc_byte_buffer_reader_init(&r, bb))
-        return;
-    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
-    grpc_byte_buffer_reader_destroy(&r);
     Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse *resp =
         opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
-            NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+            NULL, len, buf);
     if (resp) {
         if (resp->partial_success) {
             res->rejected = resp->partial_success->rejected_spans;
@@ -266,6 +261,18 @@ static void read_response(grpc_byte_buffer *bb,
         opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
             resp, NULL);
     }
+}
+
+static void read_response(grpc_byte_buffer *bb,
+                          struct rocky_otel_call_result *res)
+{
+    grpc_byte_buffer_reader r;
+    if (!bb || !grpc_byte_buffer_reader_init(&r, bb))
+        return;
+    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
+    grpc_byte_buffer_reader_destroy(&r);
+    rocky_otel_decode_export_response(GRPC_SLICE_START_PTR(all),
+                                      GRPC_SLICE_LENGTH(all), res);
     grpc_slice_unref(all);
 }
 
@@ -391,17 +398,28 @@ static int on_status(void *c, uint32_t f, const uint8_t *d, size_t n,
 }
 
 /* google.rpc.RetryInfo inside grpc-status-details-bin (a google.rpc.Status). */
+int rocky_otel_decode_retry_delay(const uint8_t *p, size_t len,
+                                  int64_t *delay_ms)
+{
+    struct retry_scan s = {0};
+    s.delay_ms = -1;
+    if (walk(p, p + len, on_status, &s) != 0)
+        return -1;
+    *delay_ms = s.delay_ms;
+    return 0;
+}
+
 static int64_t retry_delay(const grpc_metadata_array *trailers)
 {
     for (size_t i = 0; i < trailers->count; i++) {
         if (!grpc_slice_str_cmp(trailers->metadata[i].key,
                                 "grpc-status-details-bin")) {
             grpc_slice v = trailers->metadata[i].value;
-            struct retry_scan s = {0};
-            s.delay_ms = -1;
-            const uint8_t *p = GRPC_SLICE_START_PTR(v);
-            if (walk(p, p + GRPC_SLICE_LENGTH(v), on_status, &s) == 0)
-                return s.delay_ms;
+            int64_t delay_ms;
+            if (rocky_otel_decode_retry_delay(GRPC_SLICE_START_PTR(v),
+                                              GRPC_SLICE_LENGTH(v),
+                                              &delay_ms) == 0)
+                return delay_ms;
         }
     }
     return -1;

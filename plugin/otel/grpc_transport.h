@@ -104,6 +104,25 @@ int rocky_otel_transport_wait_ready(struct rocky_otel_transport *t,
  * only with RetryInfo). */
 int rocky_otel_status_retryable(const struct rocky_otel_call_result *res);
 
+/*
+ * The decoders of what a collector sends back, pure (no gRPC, no I/O) so
+ * they can be fuzzed (tests/fuzz/fuzz_otlp_response.c).
+ *
+ * rocky_otel_decode_export_response: an ExportTraceServiceResponse or
+ * ExportMetricsServiceResponse body (`len` bytes, any content). Sets
+ * res->rejected and res->partial_message (valid UTF-8) from its
+ * partial_success; leaves `res` as it was when the body does not decode.
+ *
+ * rocky_otel_decode_retry_delay: a grpc-status-details-bin value (a
+ * google.rpc.Status). Returns 0 and sets *delay_ms to the delay of its
+ * google.rpc.RetryInfo detail (-1 when it has none), or -1 (leaving
+ * *delay_ms alone) when the bytes are not a well-formed message.
+ */
+void rocky_otel_decode_export_response(const uint8_t *buf, size_t len,
+                                       struct rocky_otel_call_result *res);
+int rocky_otel_decode_retry_delay(const uint8_t *details, size_t len,
+                                  int64_t *delay_ms);
+
 /* Close the channel and free. NULL ok. */
 void rocky_otel_transport_free(struct rocky_otel_transport *t);
 
