@@ -118,7 +118,11 @@ static void check_secret(const char *secret)
 static void check_signal(const struct rocky_otel_signal_config *s)
 {
     size_t len = strnlen(s->target, sizeof s->target);
-    if (len == 0 || len == sizeof s->target)
+    if (len == sizeof s->target)
+        abort();
+    /* A refused endpoint turns its signal off; it is never replaced by a
+     * default (issue 15): an enabled signal has a target of its own. */
+    if (s->enabled && len == 0)
         abort();
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s->target[i] <= ' ')

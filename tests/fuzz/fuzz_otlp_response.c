@@ -19,10 +19,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#ifndef ROCKY_FUZZ_KNOWN_RETRYINFO_OVERFLOW
-#define ROCKY_FUZZ_KNOWN_RETRYINFO_OVERFLOW 0
-#endif
-
 /* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 static int valid_utf8(const unsigned char *s)
 {
@@ -73,9 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     int64_t delay = -2;
     if (rocky_otel_decode_retry_delay(data, size, &delay) == 0) {
-        /* While the overflow is open (CMakeLists.txt, "Known open bugs")
-         * the wrapped product can be anything. */
-        if (delay < -1 && !ROCKY_FUZZ_KNOWN_RETRYINFO_OVERFLOW)
+        /* The collector picks the numbers: the delay saturates, never
+         * wraps (issue 15). */
+        if (delay < -1 || delay > ROCKY_OTEL_RETRY_DELAY_MAX_MS)
             abort();
         res.status = ROCKY_GRPC_RESOURCE_EXHAUSTED;
         res.retry_delay_ms = delay;
