@@ -182,7 +182,7 @@ test('SIGINT twice during a hung exit flush: the flush goes on after the 1st, th
   const bound = scaleMs(1000);
   assert.ok(res.exitAt - secondAt <= bound, `ended ${res.exitAt - secondAt} ms after the 2nd SIGINT (bound ${bound})`);
   const last = res.stderr.trimEnd().split('\n').pop();
-  assert.match(last, new RegExp(`run ${esc(tj.run_id)} is recorded.*rocky trace --export-pending --state ${esc(p.state)}$`),
+  assert.match(last, new RegExp(`run ${esc(tj.run_id)} is recorded.*rocky trace --export-pending( --plugin \\S+)* --state ${esc(p.state)}$`),
     `the last line says how to send it:\n${res.stderr}`);
   assert.equal(traceSpans(hung, tj.trace_id).length, 0, 'nothing was confirmed by the hung collector');
   await integrity(fx, p);
@@ -226,7 +226,7 @@ test('SIGINT twice mid-run, the collector hung: the process dies by SIGINT at on
     assert.match(last, new RegExp(`run ${esc(tj.run_id)} \\(a second stop signal abandoned the flush\\).*rocky trace ${esc(tj.run_id)} --export`),
       `the last line says how to send it:\n${res.stderr}`);
   } else {
-    assert.match(last, new RegExp(`run ${esc(tj.run_id)} is recorded.*rocky trace --export-pending --state ${esc(p.state)}$`),
+    assert.match(last, new RegExp(`run ${esc(tj.run_id)} is recorded.*rocky trace --export-pending( --plugin \\S+)* --state ${esc(p.state)}$`),
       `the last line says how to send it:\n${res.stderr}`);
   }
   t.diagnostic(`the 2nd SIGINT came ${beforeFlush ? 'before' : 'during'} the flush`);
