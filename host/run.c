@@ -270,6 +270,17 @@ static void unblock_stop_signals(struct runner *r)
     r->masked = 0;
 }
 
+/* A stop signal pending for the process or this thread (all are blocked
+ * here), taken without waiting; 0 when none. */
+static int take_pending_stop_signal(void)
+{
+    sigset_t set;
+    rocky_guard_stop_signals(&set);
+    const struct timespec now = {0, 0};
+    int signo = sigtimedwait(&set, NULL, &now);
+    return signo > 0 ? signo : 0;
+}
+
 /* The guard's watcher, on the first stop signal: stop scheduling and
  * interrupt the running statements; the run then ends and is recorded as
  * interrupted, and the exit flushes (run_planned_inner). */
@@ -933,9 +944,28 @@ int rocky_run_main(const struct rocky_run_options *opt)
             rocky_guard_die(signo);
         _exit(status);
     }
-    if (r.guarded)
+    if (r.guarded) {
         rocky_guard_disarm();
-    unblock_stop_signals(&r);
+        /* The run is recorded and flushed. A stop signal that came after
+         * the watcher last looked must not be lost (the exit would then
+         * say nothing of it) nor hit its default action when the mask is
+         * restored (SIGQUIT would dump a core): the watcher may have taken
+         * it just before it was joined, or it is pending, blocked in every
+         * thread now. Either way the process ends by it. */
+        signo = atomic_load(&r.stop);
+        if (signo == 0)
+            signo = take_pending_stop_signal();
+        if (signo != 0) {
+            fflush(stdout);
+            fflush(stderr);
+            rocky_guard_die(signo);
+        }
+        /* Left blocked (run.h, step 5): unblocking now would hand a late
+         * signal its default action — a core dump for SIGQUIT — after the
+         * run was recorded and flushed. */
+    } else {
+        unblock_stop_signals(&r);
+    }
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
     return status;

@@ -13,7 +13,12 @@
  *   4. output, exit status; for a run whose plugins did not confirm
  *      delivery, one last line on stderr (after the instances were
  *      destroyed): what is left and the `rocky trace --export` command
- *      that sends it again.
+ *      that sends it again,
+ *   5. the exit guard is disarmed; a stop signal that arrived since the
+ *      watcher last looked ends the process by that signal (never lost,
+ *      never a core for SIGQUIT). The stop signals stay blocked when
+ *      rocky_run_main returns: one arriving after that is too late to
+ *      stop anything and is not acted on (the run is over and recorded).
  */
 #ifndef ROCKY_HOST_RUN_H
 #define ROCKY_HOST_RUN_H
@@ -35,8 +40,10 @@ struct rocky_run_options {
 
 /* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or
  * a project that cannot be planned); 128 + signo after a stop signal: 130
- * SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT. Output that cannot be
- * written (a closed stdout, a reader that went away) changes nothing. */
+ * SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT (a stop signal usually ends
+ * the process inside this call, by the signal). Output that cannot be
+ * written (a closed stdout, a reader that went away) changes nothing.
+ * Owns the process's signals and exit while it runs (step 5 above). */
 int rocky_run_main(const struct rocky_run_options *opt);
 
 #endif
