@@ -963,6 +963,9 @@ int rocky_run_main(const struct rocky_run_options *opt)
     int status = 1;
     if (state_path == NULL) {
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
+    } else if (rocky_project_check_target(p, state_path, err, sizeof err) !=
+               0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
     } else if (rocky_store_open(state_path, ROCKY_STORE_READWRITE, &r.store,
                                 err, sizeof err) != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
