@@ -101,7 +101,8 @@ void rocky_output_model(struct rocky_output *o,
 }
 
 static void summary(struct rocky_output *o, const struct rocky_run *run,
-                    int threads, const char *state_path)
+                    int threads, const char *state_path,
+                    const char *record_problem)
 {
     const char *status = rocky_run_status_name(run->status);
     const char *color = run->status == ROCKY_RUN_SUCCESS       ? C_GREEN
@@ -114,9 +115,16 @@ static void summary(struct rocky_output *o, const struct rocky_run *run,
             o->color ? C_RESET : "", run->models_succeeded, run->models_failed,
             run->models_skipped, run->models_total,
             seconds(run->started_mono_ns, run->finished_mono_ns), threads);
-    fprintf(o->out, "%srun %s recorded in %s; see `rocky trace %s`%s\n",
-            o->color ? C_DIM : "", run->run_id, state_path, run->run_id,
-            o->color ? C_RESET : "");
+    /* Never "recorded" unless it is: the store's gap is the last word. */
+    if (record_problem != NULL) { /* may quote SQLite and a path */
+        fputs(o->color ? C_RED : "", o->out);
+        rocky_term_fprintf(o->out, 0, "%s", record_problem);
+        fprintf(o->out, "%s\n", o->color ? C_RESET : "");
+    }
+    else
+        fprintf(o->out, "%srun %s recorded in %s; see `rocky trace %s`%s\n",
+                o->color ? C_DIM : "", run->run_id, state_path, run->run_id,
+                o->color ? C_RESET : "");
     check_written(o);
 }
 
@@ -159,7 +167,7 @@ static cJSON *model_json(const struct rocky_model_exec *m)
 static void document(struct rocky_output *o, const struct rocky_run *run,
                      const struct rocky_model_exec *models, size_t count,
                      int threads, const char *state_path,
-                     const char *target_path)
+                     const char *target_path, const char *record_problem)
 {
     cJSON *j = cJSON_CreateObject();
     char hex[33];
@@ -183,6 +191,10 @@ static void document(struct rocky_output *o, const struct rocky_run *run,
     cJSON_AddNumberToObject(j, "models_skipped", run->models_skipped);
     cJSON_AddStringToObject(j, "state_path", state_path);
     cJSON_AddStringToObject(j, "target_path", target_path);
+    if (record_problem != NULL)
+        cJSON_AddStringToObject(j, "record_problem", record_problem);
+    else
+        cJSON_AddNullToObject(j, "record_problem");
     cJSON *arr = cJSON_AddArrayToObject(j, "models");
     for (size_t i = 0; i < count; i++)
         cJSON_AddItemToArray(arr, model_json(&models[i]));
@@ -199,16 +211,17 @@ static void document(struct rocky_output *o, const struct rocky_run *run,
 void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
                          const struct rocky_model_exec *models, size_t count,
                          int threads, const char *state_path,
-                         const char *target_path)
+                         const char *target_path, const char *record_problem)
 {
     /* The state path may come from rocky.json: escaped for the terminal
      * (the JSON document escapes for itself). */
     char *shown = o->json ? NULL : rocky_term_escape_dup(state_path, 0);
     pthread_mutex_lock(&o->mu);
     if (!o->broken && o->json)
-        document(o, run, models, count, threads, state_path, target_path);
+        document(o, run, models, count, threads, state_path, target_path,
+                 record_problem);
     else if (!o->broken)
-        summary(o, run, threads, shown ? shown : state_path);
+        summary(o, run, threads, shown ? shown : state_path, record_problem);
     pthread_mutex_unlock(&o->mu);
     free(shown);
 }

@@ -38,10 +38,13 @@ void rocky_output_model(struct rocky_output *o,
                         const struct rocky_model_exec *m);
 
 /* The end of the run: a summary, or the JSON document. `models` are all
- * selected models in plan order. */
+ * selected models in plan order. `record_problem` is NULL when the run is
+ * fully recorded in the state store, else what the store lacks: it then
+ * replaces the "run ... recorded in" line (and is the document's
+ * "record_problem"). */
 void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
                          const struct rocky_model_exec *models, size_t count,
                          int threads, const char *state_path,
-                         const char *target_path);
+                         const char *target_path, const char *record_problem);
 
 #endif

@@ -81,6 +81,16 @@ long rocky_project_find(const struct rocky_project *p, const char *name);
 
 void rocky_project_free(struct rocky_project *p);
 
+/* Refuse a target database that is the state store at `state_path`: the
+ * models' tables would be written into the run history (a model named
+ * `runs` would replace it). Compared by device and inode when both exist,
+ * else by canonical path (symlinks followed, `./` and `..` resolved), so
+ * no spelling, symlink or hard link gets past it. Called before either file
+ * is opened. 0, or ROCKY_EINVAL with a message naming both paths. */
+int rocky_project_check_target(const struct rocky_project *p,
+                               const char *state_path, char *err,
+                               size_t err_size);
+
 /* `rel` relative to `dir` (an absolute `rel` as it is), newly allocated,
  * or NULL when out of memory: how rocky.json's paths are resolved. */
 char *rocky_path_join(const char *dir, const char *rel);

@@ -409,3 +409,83 @@ void rocky_project_free(struct rocky_project *p)
     free(p->target_path);
     free(p);
 }
+
+/* The canonical name of `path`, existing or not: realpath when it resolves;
+ * a dangling symlink followed to where it points (a few levels); else the
+ * canonical name of its directory joined with its last component ("." and
+ * ".." after a missing directory taken lexically: a missing directory is
+ * no symlink). NULL when out of memory or too many links. */
+static char *canonical_path(const char *path, int depth)
+{
+    char *real = realpath(path, NULL);
+    if (real != NULL || depth > 32)
+        return real;
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return NULL;
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash == NULL ? "." : slash == copy ? "/" : copy;
+    const char *base = slash == NULL ? copy : slash + 1;
+    if (slash != NULL && slash != copy)
+        *slash = '\0';
+    char *out = NULL;
+    char link[4096];
+    struct stat sb;
+    ssize_t n = -1;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+        n = readlink(path, link, sizeof link - 1);
+    if (n > 0) {
+        link[n] = '\0';
+        char *next = NULL;
+        if (link[0] == '/' ? asprintf(&next, "%s", link) >= 0
+                           : asprintf(&next, "%s/%s", dir, link) >= 0) {
+            out = canonical_path(next, depth + 1);
+            free(next);
+        }
+    } else {
+        char *cdir = canonical_path(dir, depth + 1);
+        if (cdir != NULL && (base[0] == '\0' || strcmp(base, ".") == 0)) {
+            out = cdir;
+            cdir = NULL;
+        } else if (cdir != NULL && strcmp(base, "..") == 0) {
+            char *up = strrchr(cdir, '/');
+            if (up != NULL)
+                up[up == cdir] = '\0'; /* "/a" -> "/", "/a/b" -> "/a" */
+            out = cdir;
+            cdir = NULL;
+        } else if (cdir != NULL &&
+                   asprintf(&out, "%s/%s", strcmp(cdir, "/") == 0 ? "" : cdir,
+                            base) < 0) {
+            out = NULL;
+        }
+        free(cdir);
+    }
+    free(copy);
+    return out;
+}
+
+int rocky_project_check_target(const struct rocky_project *p,
+                               const char *state_path, char *err,
+                               size_t err_size)
+{
+    struct stat t, s;
+    int same;
+    if (stat(p->target_path, &t) == 0 && stat(state_path, &s) == 0) {
+        same = t.st_dev == s.st_dev && t.st_ino == s.st_ino;
+    } else {
+        char *a = canonical_path(p->target_path, 0);
+        char *b = canonical_path(state_path, 0);
+        same = a != NULL && b != NULL && strcmp(a, b) == 0;
+        free(a);
+        free(b);
+    }
+    if (!same)
+        return 0;
+    snprintf(err, err_size,
+             "the target database %s is the state store %s: the models' "
+             "tables would be written into the run history; point \"target\" "
+             "in rocky.json and the state store (--state, ROCKY_STATE or "
+             "\"state\") at different files",
+             p->target_path, state_path);
+    return ROCKY_EINVAL;
+}

@@ -2,6 +2,7 @@
 #include "recorder.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,38 +26,65 @@ struct rocky_recorder {
     struct item *items; /* append-only, `capacity` slots */
     size_t capacity, pushed, taken;
     int stopping;
-    int error;
+    int error;   /* of the first lost item (recorder thread, then stop) */
+    size_t lost; /* items not written */
+    char first_error[512];
     pthread_t thread;
 };
 
-static void fail_once(struct rocky_recorder *r, int code, const char *err)
+/* An item whose record could not be written, even when tried again. */
+static void lost(struct rocky_recorder *r, int code, const char *err)
 {
-    if (r->error == 0) {
+    if (r->lost++ == 0) {
         r->error = code;
+        snprintf(r->first_error, sizeof r->first_error, "%s", err);
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
     }
 }
 
-/* Commit items [from, to) in one transaction, then deliver them. */
+/* Items [from, to) in one transaction; 0 or the first error (nothing of the
+ * batch is kept then). */
+static int commit_batch(struct rocky_recorder *r, size_t from, size_t to,
+                        char *err, size_t err_size)
+{
+    int code = rocky_store_batch_begin(r->store, err, err_size);
+    for (size_t i = from; code == 0 && i < to; i++)
+        code = rocky_store_model_record(r->store, r->run_id, &r->items[i].model,
+                                        err, err_size);
+    if (code == 0)
+        return rocky_store_batch_commit(r->store, err, err_size);
+    rocky_store_batch_rollback(r->store);
+    return code;
+}
+
+/*
+ * Commit items [from, to), then deliver them. A failed batch is given up
+ * whole and its items written one by one, each tried twice, so a transient
+ * error (an I/O error once) costs nothing; an item that still cannot be
+ * written (disk full) is counted as lost and the run ends incomplete
+ * (recorder.h). It is delivered all the same: every planned model gets its
+ * MODEL_END, and its line says what it did.
+ */
 static void commit(struct rocky_recorder *r, size_t from, size_t to)
 {
     char err[512] = "";
-    int code =
-        to - from > 1 ? rocky_store_batch_begin(r->store, err, sizeof err) : 0;
-    int batched = code == 0 && to - from > 1;
-    if (code != 0)
-        fail_once(r, code, err); /* fall back to one commit each */
+    if (to - from > 1 && commit_batch(r, from, to, err, sizeof err) == 0)
+        from = to; /* nothing left to write one by one */
     for (size_t i = from; i < to; i++) {
-        code = rocky_store_model_record(r->store, r->run_id, &r->items[i].model,
-                                        err, sizeof err);
+        int code = 0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            code = rocky_store_model_record(
+                r->store, r->run_id, &r->items[i].model, err, sizeof err);
+            if (code == 0)
+                break;
+        }
         if (code != 0)
-            fail_once(r, code, err);
+            lost(r, code, err);
     }
-    if (batched) {
-        int rc = rocky_store_batch_commit(r->store, err, sizeof err);
-        if (rc != 0)
-            fail_once(r, rc, err);
-    }
+}
+
+static void deliver(struct rocky_recorder *r, size_t from, size_t to)
+{
     for (size_t i = from; i < to; i++)
         r->cb(r->ctx, &r->items[i].model, &r->items[i].run);
 }
@@ -74,6 +102,7 @@ static void *recorder_main(void *arg)
         r->taken = to;
         pthread_mutex_unlock(&r->mu);
         commit(r, from, to); /* slots below `pushed` are never rewritten */
+        deliver(r, from, to);
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
@@ -125,8 +154,10 @@ void rocky_recorder_push(struct rocky_recorder *r,
     pthread_mutex_unlock(&r->mu);
 }
 
-int rocky_recorder_stop(struct rocky_recorder *r)
+int rocky_recorder_stop(struct rocky_recorder *r, size_t *lost, char *err,
+                        size_t err_size)
 {
+    *lost = 0;
     if (r == NULL)
         return 0;
     pthread_mutex_lock(&r->mu);
@@ -135,6 +166,9 @@ int rocky_recorder_stop(struct rocky_recorder *r)
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
     int error = r->error;
+    *lost = r->lost;
+    if (error != 0 && err != NULL && err_size > 0)
+        snprintf(err, err_size, "%s", r->first_error);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     free(r->items);

@@ -8,6 +8,12 @@
  * MODEL_END and prints the line there, so anything announced is already
  * durable: a SIGKILL loses at most models nobody was told about.
  *
+ * When the store fails (disk full, I/O error), the failed batch is rolled
+ * back and its items written one by one, each tried twice; an item that
+ * still cannot be written is *lost*: it is delivered all the same (every
+ * planned model gets its MODEL_END), counted, and rocky_recorder_stop says
+ * how many were lost and why, so the run can be recorded as incomplete.
+ *
  * Threading: push from any thread; start/stop from the main thread. The
  * callback runs on the recorder thread.
  */
@@ -40,8 +46,11 @@ void rocky_recorder_push(struct rocky_recorder *rec,
                          const struct rocky_model_exec *model,
                          const struct rocky_run *run);
 
-/* Commit what is queued, deliver it, join the thread and free. Returns 0,
- * or the first store error (already logged). NULL is a no-op. */
-int rocky_recorder_stop(struct rocky_recorder *rec);
+/* Commit what is queued, deliver it, join the thread and free. Returns 0
+ * when every pushed model is recorded; else the error of the first lost
+ * one (logged when it happened), its message in `err`, and in *lost how
+ * many could not be written. NULL is a no-op (0, *lost 0). */
+int rocky_recorder_stop(struct rocky_recorder *rec, size_t *lost, char *err,
+                        size_t err_size);
 
 #endif

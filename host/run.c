@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,12 @@ struct runner {
 
     struct rocky_store *store;
     struct rocky_recorder *recorder; /* owns the store while workers run */
-    int store_failed;
+    /* The first thing the store could not record about this run (owned),
+     * NULL while everything is on record; set by the main thread only. It
+     * is the summary's second line and the run's last word, and makes the
+     * exit status 1. */
+    char *store_problem;
+    int problem_rank; /* PROBLEM_* of store_problem */
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
     char *resend; /* the undelivered run's last line (resend_line), owned */
@@ -129,6 +135,29 @@ static size_t skip_downstream(struct runner *r, size_t idx, size_t *out,
 
 static void hand_over(struct runner *r, const struct rocky_model_exec *e,
                       const struct rocky_run *snap);
+
+/* How much of the run a store problem leaves out: a gap in its history
+ * (model records, its end) outranks its plugin bookkeeping. */
+enum { PROBLEM_PLUGINS = 1, PROBLEM_HISTORY = 2, PROBLEM_END = 3 };
+
+/* Keep the gravest problem the store had, the first of its rank (see
+ * struct runner); the others were logged when they happened. */
+static void store_problem(struct runner *r, int rank, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void store_problem(struct runner *r, int rank, const char *fmt, ...)
+{
+    if (r->store_problem != NULL && r->problem_rank >= rank)
+        return;
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = strdup("the state store failed (out of memory)");
+    va_end(ap);
+    free(r->store_problem);
+    r->store_problem = text;
+    r->problem_rank = rank;
+}
 
 static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
 {
@@ -642,7 +671,11 @@ static void instance_outcomes(struct runner *r, const char *run_id, int reports,
             rocky_store_plugin_delivery(r->store, run_id, name, rc == 0,
                                         rep.pending, rep.dropped, err,
                                         sizeof err) != 0)
-            rocky_log(ROCKY_LOG_ERROR, "%s", err);
+            store_problem(r, PROBLEM_PLUGINS,
+                          "run %s is recorded, but not what its plugins "
+                          "delivered (%s); it stays pending for `rocky trace "
+                          "--export-pending`",
+                          run_id, err);
         if (rc == 0)
             continue;
         fprintf(fp, "%s%s", listed++ ? ", " : "", name);
@@ -695,7 +728,11 @@ static void stop_plugins(struct runner *r, const char *run_id,
     if (reports && !r->plugins_recorded &&
         rocky_store_set_delivery(r->store, run_id, r->delivery_rc == 0, err,
                                  sizeof err) != 0)
-        rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        store_problem(r, PROBLEM_PLUGINS,
+                      "run %s is recorded, but not what its plugins delivered "
+                      "(%s); it stays pending for `rocky trace "
+                      "--export-pending`",
+                      run_id, err);
     char *unconfirmed = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&unconfirmed, &len);
@@ -747,6 +784,10 @@ static void record_plugins(struct runner *r, const char *run_id)
                   "%s; the run is recorded without its plugins: re-sending "
                   "it will need --plugin",
                   err[0] ? err : rocky_strerror(rc));
+        store_problem(r, PROBLEM_PLUGINS,
+                      "run %s is recorded without its plugin instances (%s); "
+                      "re-sending it will need --plugin",
+                      run_id, err[0] ? err : rocky_strerror(rc));
         /* Still pending as a whole, for `--export-pending --plugin`. */
         if (rocky_store_set_delivery(r->store, run_id, 0, err, sizeof err) != 0)
             rocky_log(ROCKY_LOG_WARN, "%s", err);
@@ -811,12 +852,13 @@ static int run_planned_inner(struct runner *r,
      * stop: the ABI promises it. */
     const char *unstarted_why = "not started: the run was interrupted";
     int stop = 0;
+    int writer = 1;
     if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
                              &r->recorder) != 0) {
         rocky_log(ROCKY_LOG_ERROR,
                   "cannot start the state store writer; no model is run");
         r->recorder = NULL;
-        r->store_failed = 1;
+        writer = 0;
         code = ROCKY_EIO;
         unstarted_why = "not started: the state store writer did not start";
     } else {
@@ -830,18 +872,41 @@ static int run_planned_inner(struct runner *r,
      * decides how the process ends (rocky_run_main). */
     stop = atomic_load(&r->stop);
     record_unstarted(r, unstarted_why);
-    if (rocky_recorder_stop(r->recorder) != 0)
-        r->store_failed = 1;
+    size_t lost = 0;
+    char why[512] = "";
+    if (rocky_recorder_stop(r->recorder, &lost, why, sizeof why) != 0 &&
+        lost == 0)
+        lost = 1; /* failed without a count: at least one is missing */
     r->recorder = NULL;
+    if (!writer) {
+        lost = nselected; /* announced, never written */
+        snprintf(why, sizeof why, "the state store writer did not start");
+    }
 
+    /* The store's record of the run: its outcome, or INCOMPLETE when model
+     * records are missing (run_model.h), so that the row never claims what
+     * the rows below it do not hold. RUN_END always carries the outcome:
+     * the plugins saw every model. */
     run->finished_wall_ns = rocky_clock_wall_ns();
     run->finished_mono_ns = rocky_clock_mono_ns();
-    run->status = code != 0 ? ROCKY_RUN_FAILURE : final_status(run, stop);
+    uint32_t outcome = code != 0 ? ROCKY_RUN_FAILURE : final_status(run, stop);
+    run->status = lost > 0 ? ROCKY_RUN_INCOMPLETE : outcome;
+    if (lost > 0)
+        store_problem(r, PROBLEM_HISTORY,
+                      "run %s is incomplete in %s: %zu of %zu model records "
+                      "could not be written (%s)",
+                      run_id, state_path, lost, nselected,
+                      why[0] ? why : "state store error");
     if (rocky_store_run_finish(r->store, run, err, sizeof err) != 0) {
-        rocky_log(ROCKY_LOG_ERROR, "%s", err);
-        r->store_failed = 1;
+        store_problem(r, PROBLEM_END,
+                      "run %s is incomplete in %s: its end could not be "
+                      "written, so `rocky trace` shows it as crashed, with "
+                      "%zu of %zu model records (%s)",
+                      run_id, state_path, nselected - lost, nselected, err);
+        run->status = ROCKY_RUN_INCOMPLETE;
     }
     snap = *run;
+    snap.status = outcome;
     emit(r, ROCKY_EVENT_RUN_END, &snap, NULL, run->finished_wall_ns,
          run->finished_mono_ns);
 
@@ -856,7 +921,8 @@ static int run_planned_inner(struct runner *r,
             ordered[k++] = r->execs[i];
     }
     rocky_output_finish(&r->out, run, ordered ? ordered : r->execs, k,
-                        r->nthreads, state_path, r->p->target_path);
+                        r->nthreads, state_path, r->p->target_path,
+                        r->store_problem);
     free(ordered);
     fflush(stdout);
 
@@ -865,7 +931,7 @@ static int run_planned_inner(struct runner *r,
     if (rocky_plugin_set_count(r->plugins) > 0)
         stop_plugins(r, run_id, state_path);
     int status = exit_code(run, stop);
-    if (status == 0 && r->store_failed)
+    if (status == 0 && r->store_problem != NULL)
         status = 1;
     run->run_id = NULL;
     return status;
@@ -908,6 +974,9 @@ int rocky_run_main(const struct rocky_run_options *opt)
     int status = 1;
     if (state_path == NULL) {
         rocky_log(ROCKY_LOG_ERROR, "out of memory");
+    } else if (rocky_project_check_target(p, state_path, err, sizeof err) !=
+               0) {
+        rocky_log(ROCKY_LOG_ERROR, "%s", err);
     } else if (rocky_store_open(state_path, ROCKY_STORE_READWRITE, &r.store,
                                 err, sizeof err) != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
@@ -927,6 +996,12 @@ int rocky_run_main(const struct rocky_run_options *opt)
     if (r.resend != NULL) /* after the plugins' own last words */
         rocky_log(ROCKY_LOG_WARN, "%s", r.resend);
     free(r.resend);
+    /* The run's last word: what the store does not hold, if anything. The
+     * summary said it too, but output may be --json or gone, and a
+     * delivery record can fail after the summary. */
+    if (r.store_problem != NULL)
+        rocky_log(ROCKY_LOG_ERROR, "%s", r.store_problem);
+    free(r.store_problem);
     teardown(&r);
     rocky_store_close(r.store);
     free(state_path);

@@ -5,7 +5,8 @@
  * Shutdown order (in rocky_run_main, one step each):
  *   1. workers drain (or stop on a stop signal, statements interrupted),
  *   2. never-started models are recorded (each announced as a SKIPPED
- *      MODEL_END), the run is finished in the store,
+ *      MODEL_END), the run is finished in the store — as INCOMPLETE when
+ *      model records could not be written (recorder.h),
  *   3. RUN_END is emitted — on every path after RUN_START, the state store
  *      writer failing to start included — then the plugin instances are
  *      stopped (which waits for in-flight emits) and the delivery outcome
@@ -39,11 +40,13 @@ struct rocky_run_options {
 };
 
 /* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or
- * a project that cannot be planned); 128 + signo after a stop signal: 130
- * SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT (a stop signal usually ends
- * the process inside this call, by the signal). Output that cannot be
- * written (a closed stdout, a reader that went away) changes nothing.
- * Owns the process's signals and exit while it runs (step 5 above). */
+ * a project that cannot be planned, or a state store that could not record
+ * all of the run: then the last line says what it lacks, never "recorded");
+ * 128 + signo after a stop signal: 130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131
+ * SIGQUIT (a stop signal usually ends the process inside this call, by the
+ * signal). Output that cannot be written (a closed stdout, a reader that
+ * went away) changes nothing. Owns the process's signals and exit while it
+ * runs (step 5 above). */
 int rocky_run_main(const struct rocky_run_options *opt);
 
 #endif

@@ -19,6 +19,19 @@
  *     still marked running whose owner process is gone reads back as
  *     ROCKY_RUN_CRASHED.
  *   - Writing a run never touches other runs' rows.
+ *   - A run's row never claims more than its model rows hold: a run whose
+ *     model records could not all be written (disk full, I/O error) is
+ *     recorded, and reads back, as ROCKY_RUN_INCOMPLETE.
+ *   - Nothing is written to a file that is not ours: a SQLite database
+ *     with another application_id, or without the tables of its
+ *     user_version, is refused (ROCKY_ECORRUPT) before any write, lock or
+ *     WAL switch. An empty (0-byte) file is a new store.
+ *   - A writer refuses, before SQLite creates anything, a store that this
+ *     user cannot write (file or directory), and makes a -wal/-shm of its
+ *     own that a read-only run left behind writable again. A reader reads
+ *     a store in a read-only directory or a read-only file (opened
+ *     immutable when no -shm can be made and no -wal holds data).
+ *   - Errors say what to do: "the disk is full: free space ...".
  *
  * Threading: a `struct rocky_store` is one SQLite connection; use it from one
  * thread at a time (the runner funnels writes through one thread or a lock).
@@ -137,6 +150,10 @@ int rocky_store_run_plugins(struct rocky_store *store, const char *run_id,
 void rocky_store_plugins_free(struct rocky_store_plugin *plugins, size_t count);
 
 /* Load one run with all its model executions. `run_id` may be "latest".
+ * A finished run whose model records are not all in the store (fewer than
+ * its models_total: the runner could not write them) reads back as
+ * ROCKY_RUN_INCOMPLETE, its counters as the runner recorded them, and
+ * `model_count` says how many are on record.
  * On success *out is a new record (free with rocky_run_record_free).
  * ROCKY_ENOTFOUND when the store has no runs (message says so) or no run
  * with that id (message lists the most recent ids). */

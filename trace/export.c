@@ -38,6 +38,18 @@ static void final_run(const struct rocky_run_record *rec, struct rocky_run *run)
 {
     *run = rec->run;
     run->started_mono_ns = run->finished_mono_ns = 0;
+    /* INCOMPLETE is the store's word, never an event's (run_model.h): the
+     * live RUN_END carried the outcome, which the counters still hold (a
+     * model neither succeeded, failed nor skipped was interrupted). */
+    if (run->status == ROCKY_RUN_INCOMPLETE) {
+        uint32_t ended =
+            run->models_succeeded + run->models_failed + run->models_skipped;
+        run->status = ended < run->models_total ? ROCKY_RUN_INTERRUPTED
+                      : run->models_succeeded == run->models_total
+                          ? ROCKY_RUN_SUCCESS
+                      : run->models_succeeded > 0 ? ROCKY_RUN_PARTIAL_FAILURE
+                                                  : ROCKY_RUN_FAILURE;
+    }
     if (run->status != ROCKY_RUN_CRASHED && run->finished_wall_ns > 0)
         return;
     int64_t end = run->started_wall_ns;

@@ -92,6 +92,10 @@ int rocky_trace_render_json(FILE *out, const struct rocky_trace *t)
     rocky_json_double(&w, t->parallelism, 4);
     id_value(&w, "trace_id", run->trace_id, ROCKY_TRACE_ID_SIZE);
     rocky_json_kv_string(&w, "project", run->project);
+    /* Since schema 1.1 (additive): planned vs on record; they differ when
+     * the status is "incomplete". */
+    rocky_json_kv_int(&w, "models_planned", (int64_t)run->models_total);
+    rocky_json_kv_int(&w, "models_recorded", (int64_t)t->record->model_count);
     rocky_json_end_object(&w);
     return ferror(out) ? ROCKY_EIO : 0;
 }

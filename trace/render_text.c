@@ -83,6 +83,14 @@ int rocky_trace_render_text_header(FILE *out, const struct rocky_trace *trace)
     fprintf(out, "status:   %s   trigger: %s   duration: %.2fs\n",
             rocky_run_status_name(run->status), id,
             secs(trace->run_duration_ns));
+    if (run->status == ROCKY_RUN_INCOMPLETE)
+        fprintf(out,
+                "gap:      %zu of %u models are on record; the runner could "
+                "not write the other %zu (the timeline shows what is)\n",
+                trace->record->model_count, run->models_total,
+                run->models_total > trace->record->model_count
+                    ? run->models_total - trace->record->model_count
+                    : 0);
     fprintf(out, "started:  %s   finished: %s\n", started, finished);
     fprintf(out, "lanes:    %zu   trace id: %s\n", trace->lane_count, trace_id);
     return ferror(out) ? ROCKY_EIO : 0;

@@ -332,7 +332,9 @@ static int load(struct rocky_store *store, const char *path, const char *run_id,
                      "no runs recorded yet — run `rocky run` first (state "
                      "store %s)",
                      path);
-            return fail(err, rc, "");
+            return fail(err, rc,
+                        "`rocky run` in the project records a run here; if "
+                        "you expected runs, check --state (or ROCKY_STATE)");
         }
         for (size_t i = 0; i < n; i++)
             free(ids[i]);

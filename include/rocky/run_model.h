@@ -58,14 +58,23 @@ extern "C" {
     ((ptr)->struct_size >=                                                     \
      offsetof(type, field) + sizeof(((const type *)0)->field))
 
-/* Status of a whole run. Values are stable (stored and sent over the ABI). */
+/* Status of a whole run. Values are stable (stored and sent over the ABI).
+ *
+ * INCOMPLETE is the state store's word, never an event's: the run ended,
+ * but the store could not record all of its models (disk full, I/O error),
+ * so its history has a gap; its counters still say what the models did.
+ * Plugins saw every model and get the run's own outcome in RUN_END, live
+ * and replayed, so a plugin of any 2.x minor never receives it (added with
+ * no ABI minor for that reason); readers of stored runs (`rocky trace`,
+ * its JSON) do. */
 enum rocky_run_status {
     ROCKY_RUN_RUNNING = 0,         /* started, not finished (yet)           */
     ROCKY_RUN_SUCCESS = 1,         /* every model succeeded                 */
     ROCKY_RUN_PARTIAL_FAILURE = 2, /* some failed, some succeeded           */
     ROCKY_RUN_FAILURE = 3,         /* nothing succeeded (or planning failed)*/
     ROCKY_RUN_INTERRUPTED = 4,     /* stopped by SIGINT/SIGTERM             */
-    ROCKY_RUN_CRASHED = 5          /* no live process owns a running run    */
+    ROCKY_RUN_CRASHED = 5,         /* no live process owns a running run    */
+    ROCKY_RUN_INCOMPLETE = 6       /* ended; the store lacks some models    */
 };
 
 /* Status of one model execution. Values are stable. */
@@ -164,6 +173,7 @@ static inline const char *rocky_run_status_name(uint32_t status)
     case ROCKY_RUN_FAILURE: return "failure";
     case ROCKY_RUN_INTERRUPTED: return "interrupted";
     case ROCKY_RUN_CRASHED: return "crashed";
+    case ROCKY_RUN_INCOMPLETE: return "incomplete";
     default: return "unknown";
     }
 }

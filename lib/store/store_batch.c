@@ -12,9 +12,7 @@ int rocky_store_batch_begin(struct rocky_store *s, char *err, size_t err_size)
     }
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        rocky_store_errf(err, err_size, "state store %s: %s", s->path,
-                         sqlite3_errmsg(s->db));
-        return rocky_store_map_rc(rc);
+        return rocky_store_fail(s, rc, "starting a transaction", err, err_size);
     }
     return 0;
 }
@@ -25,10 +23,15 @@ int rocky_store_batch_commit(struct rocky_store *s, char *err, size_t err_size)
         return ROCKY_EINVAL;
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        rocky_store_errf(err, err_size, "state store %s: commit: %s", s->path,
-                         sqlite3_errmsg(s->db));
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return rocky_store_map_rc(rc);
+        int code = rocky_store_fail(s, rc, "commit", err, err_size);
+        rocky_store_batch_rollback(s);
+        return code;
     }
     return 0;
+}
+
+void rocky_store_batch_rollback(struct rocky_store *s)
+{
+    if (s != NULL && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

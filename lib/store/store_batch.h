@@ -28,4 +28,8 @@ int rocky_store_batch_begin(struct rocky_store *store, char *err,
 int rocky_store_batch_commit(struct rocky_store *store, char *err,
                              size_t err_size);
 
+/* Give the open batch up: nothing of it is kept. A no-op when no batch is
+ * open (SQLite may already have rolled it back after an I/O error). */
+void rocky_store_batch_rollback(struct rocky_store *store);
+
 #endif

@@ -14,6 +14,10 @@
  * list in store_schema.c; never edit an existing step. */
 #define ROCKY_STORE_SCHEMA_VERSION 3
 
+/* PRAGMA application_id of a rocky state store ("rcky"), so that `file`
+ * and we can tell one from any other SQLite database. */
+#define ROCKY_STORE_APPLICATION_ID 0x72636b79
+
 /* How long a writer waits for another connection's lock before failing. */
 #define ROCKY_STORE_BUSY_TIMEOUT_MS 10000
 

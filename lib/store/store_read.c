@@ -236,6 +236,13 @@ int rocky_store_run_load(struct rocky_store *s, const char *run_id,
     sqlite3_finalize(st);
     if (code == 0)
         code = load_models(s, rec, err, err_size);
+    /* A finished run whose rows are not all there says so, whatever its
+     * row claims: a runner that could not write them (disk full) records
+     * INCOMPLETE itself, but an older one recorded "success" over a gap. */
+    uint32_t status = code == 0 ? rec->run.status : ROCKY_RUN_RUNNING;
+    if (status != ROCKY_RUN_RUNNING && status != ROCKY_RUN_CRASHED &&
+        rec->model_count < rec->run.models_total)
+        rec->run.status = ROCKY_RUN_INCOMPLETE;
     if (code != 0) {
         rocky_run_record_free(rec);
         return code;

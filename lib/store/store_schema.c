@@ -13,6 +13,10 @@
  *   3  run_plugins: the plugin instances each run was recorded with (how to
  *      create them again) and each one's delivery; runs.delivery_confirmed
  *      is then 1 exactly when every instance row of the run is.
+ *
+ * Every migration also sets PRAGMA application_id to ours (not a schema
+ * change: stores of any version may still have 0), and nothing is migrated
+ * before identify() has recognised the file as ours.
  */
 #include "store_internal.h"
 
@@ -117,8 +121,7 @@ static int sqlite_failure(struct rocky_store *s, int rc, const char *what,
                          "fresh store",
                          s->path, sqlite3_errstr(rc));
     else
-        rocky_store_errf(err, err_size, "state store %s: %s: %s", s->path, what,
-                         sqlite3_errmsg(s->db));
+        code = rocky_store_fail(s, rc, what, err, err_size);
     return code;
 }
 
@@ -142,14 +145,101 @@ static int check_version(struct rocky_store *s, int version, char *err,
     return 0;
 }
 
-static int foreign_file(struct rocky_store *s, char *err, size_t err_size)
+static int foreign_file(struct rocky_store *s, const char *why, char *err,
+                        size_t err_size)
 {
     rocky_store_errf(err, err_size,
                      "%s is a SQLite database but not a rocky state store "
-                     "(it has tables and no rocky schema version); pass "
-                     "another --state path",
-                     s->path);
+                     "(%s); rocky leaves it untouched: pass another --state "
+                     "path",
+                     s->path, why);
     return ROCKY_ECORRUPT;
+}
+
+static int read_int_pragma(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Per schema version, a query that compiles only against our tables of that
+ * version (the columns that version added included). */
+static const char *const shape[ROCKY_STORE_SCHEMA_VERSION] = {
+    "SELECT run_id, status, project, models_total, owner_pid FROM runs;"
+    "SELECT run_id, seq, model_name, status, span_id FROM model_execs",
+    "SELECT delivery_confirmed, trace_state, owner_start_ticks FROM runs",
+    "SELECT run_id, instance, plugin_path, config, delivery_confirmed FROM "
+    "run_plugins",
+};
+
+/* 1 when every statement of `sql` compiles. */
+static int compiles(sqlite3 *db, const char *sql)
+{
+    while (sql != NULL && *sql != '\0') {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_OK)
+            return 0;
+        sql = tail;
+    }
+    return 1;
+}
+
+/*
+ * Is this file ours? Read-only: it runs before anything is written, so a
+ * file that is not a rocky state store is never migrated, never switched to
+ * WAL. Ours is: application_id ROCKY_STORE_APPLICATION_ID (set since it
+ * exists) or 0 (stores created before it was), and either an empty
+ * database (version 0, no table: a new store, a 0-byte file included) or
+ * the tables of its user_version. A foreign file that happens to have
+ * user_version 1..3 ("no such table: runs" before) is refused here.
+ */
+static int identify(struct rocky_store *s, int version, char *err,
+                    size_t err_size)
+{
+    int app_id = 0;
+    int rc = read_int_pragma(s->db, "PRAGMA application_id", &app_id);
+    if (rc != SQLITE_OK)
+        return sqlite_failure(s, rc, "reading the schema", err, err_size);
+    if (app_id != 0 && app_id != ROCKY_STORE_APPLICATION_ID) {
+        char why[96];
+        snprintf(why, sizeof why,
+                 "its application_id 0x%08x names another application",
+                 (unsigned)app_id);
+        return foreign_file(s, why, err, err_size);
+    }
+    if (version == 0) {
+        int tables = 0;
+        rc = count_tables(s->db, &tables);
+        if (rc != SQLITE_OK)
+            return sqlite_failure(s, rc, "reading the schema", err, err_size);
+        if (tables > 0)
+            return foreign_file(s, "it has tables and no rocky schema version",
+                                err, err_size);
+        return 0;
+    }
+    for (int v = 0; v < version; v++) {
+        if (compiles(s->db, shape[v]))
+            continue;
+        char why[128];
+        snprintf(why, sizeof why,
+                 "its user_version is %d but it lacks the tables of rocky "
+                 "schema %d",
+                 version, v + 1);
+        return foreign_file(s, why, err, err_size);
+    }
+    return 0;
 }
 
 static int migrate(struct rocky_store *s, char *err, size_t err_size)
@@ -164,25 +254,19 @@ static int migrate(struct rocky_store *s, char *err, size_t err_size)
     int code = check_version(s, version, err, err_size);
     if (code != 0)
         goto fail_code;
-    if (version == 0) {
-        int tables = 0;
-        rc = count_tables(s->db, &tables);
-        if (rc != SQLITE_OK)
-            goto fail_sqlite;
-        if (tables > 0) {
-            code = foreign_file(s, err, err_size);
-            goto fail_code;
-        }
-    }
+    code = identify(s, version, err, err_size);
+    if (code != 0)
+        goto fail_code;
     for (int v = version; v < ROCKY_STORE_SCHEMA_VERSION; v++) {
         rc = sqlite3_exec(s->db, steps[v], NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             goto fail_sqlite;
     }
     if (version < ROCKY_STORE_SCHEMA_VERSION) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA user_version=%d",
-                 ROCKY_STORE_SCHEMA_VERSION);
+        char sql[96];
+        snprintf(sql, sizeof sql,
+                 "PRAGMA user_version=%d; PRAGMA application_id=%d",
+                 ROCKY_STORE_SCHEMA_VERSION, ROCKY_STORE_APPLICATION_ID);
         rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             goto fail_sqlite;
@@ -211,16 +295,13 @@ int rocky_store_schema_prepare(struct rocky_store *s, char *err,
     int code = check_version(s, version, err, err_size);
     if (code != 0)
         return code;
+    /* Before the migration's write lock: a foreign file is refused without
+     * a lock taken or a journal created. */
+    code = identify(s, version, err, err_size);
+    if (code != 0)
+        return code;
     if (s->writable)
         return migrate(s, err, err_size);
-    if (version == 0) {
-        int tables = 0;
-        rc = count_tables(s->db, &tables);
-        if (rc != SQLITE_OK)
-            return sqlite_failure(s, rc, "reading the schema", err, err_size);
-        if (tables > 0)
-            return foreign_file(s, err, err_size);
-    }
     /* Read-only on an older schema: readers adapt their queries to it. */
     s->version = version;
     return 0;

@@ -50,12 +50,19 @@ int __wrap_rocky_recorder_start(struct rocky_store *store, const char *run_id,
     return __real_rocky_recorder_start(store, run_id, capacity, cb, ctx, out);
 }
 
-int __real_rocky_recorder_stop(struct rocky_recorder *rec);
-int __wrap_rocky_recorder_stop(struct rocky_recorder *rec);
-int __wrap_rocky_recorder_stop(struct rocky_recorder *rec)
+int __real_rocky_recorder_stop(struct rocky_recorder *rec, size_t *lost,
+                               char *err, size_t err_size);
+int __wrap_rocky_recorder_stop(struct rocky_recorder *rec, size_t *lost,
+                               char *err, size_t err_size);
+int __wrap_rocky_recorder_stop(struct rocky_recorder *rec, size_t *lost,
+                               char *err, size_t err_size)
 {
-    int rc = __real_rocky_recorder_stop(rec);
-    return fail_recorder_stop && rec != NULL ? ROCKY_EIO : rc;
+    int rc = __real_rocky_recorder_stop(rec, lost, err, err_size);
+    if (!fail_recorder_stop || rec == NULL)
+        return rc;
+    *lost = 1;
+    snprintf(err, err_size, "injected: disk I/O error recording a model");
+    return ROCKY_EIO;
 }
 
 int __real_rocky_store_run_finish(struct rocky_store *s,

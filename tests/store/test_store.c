@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault_vfs.h"
 #include "ids.h"
 #include "rocky/error.h"
 #include "store.h"
@@ -390,6 +391,7 @@ static void test_writing_a_run_leaves_other_runs_untouched(void **state)
     struct rocky_run a, b;
     make_run(&a, "A", 1);
     make_run(&b, "B", 2);
+    a.models_total = b.models_total = 1; /* as many as each records */
     assert_int_equal(rocky_store_run_begin(s, &a, err, sizeof err), 0);
     struct rocky_model_exec m;
     make_model(&m, "x", ROCKY_MODEL_SUCCESS, 10, NULL, 0);
@@ -612,6 +614,128 @@ static void test_foreign_sqlite_file_is_refused(void **state)
     assert_non_null(strstr(err, "not a rocky state store"));
 }
 
+static int same_bytes(const char *a, const char *b)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* A SQLite file of another application is refused, whatever its
+ * user_version, and never written: not migrated, not switched to WAL (it
+ * got "no such table: runs" and WAL with user_version 1 or 2). */
+static void
+test_foreign_file_of_any_user_version_is_refused_untouched(void **state)
+{
+    struct fx *f = *state;
+    static const char *const setups[] = {
+        "CREATE TABLE users(id); PRAGMA user_version=1;",
+        "CREATE TABLE users(id); PRAGMA user_version=2;",
+        "CREATE TABLE users(id); PRAGMA user_version=3;",
+        "CREATE TABLE runs(id); PRAGMA user_version=1;",
+        "PRAGMA application_id=42;", /* empty, but another app's */
+    };
+    for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++) {
+        char path[160], copy[160], wal[170];
+        snprintf(path, sizeof path, "%s/app%zu.db", f->dir, i);
+        snprintf(copy, sizeof copy, "%s/app%zu.copy", f->dir, i);
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, setups[i], NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, copy);
+        assert_int_equal(system(cmd), 0);
+        for (int mode = 0; mode < 2; mode++) {
+            struct rocky_store *s = NULL;
+            char err[512] = "";
+            int rc = rocky_store_open(
+                path, mode ? ROCKY_STORE_READWRITE : ROCKY_STORE_READONLY, &s,
+                err, sizeof err);
+            if (rc != ROCKY_ECORRUPT || !strstr(err, "not a rocky state store"))
+                fail_msg("%s (%s): rc %d: %s", setups[i],
+                         mode ? "read-write" : "read-only", rc, err);
+            assert_null(s);
+        }
+        if (!same_bytes(path, copy))
+            fail_msg("%s: the foreign file was written to", setups[i]);
+        assert_false(file_exists(wal));
+    }
+}
+
+/* A 0-byte store is a new one: read, it has no runs (and the message says
+ * so, with a hint, not an empty one); written, it becomes a store. */
+static void test_zero_byte_store_is_a_new_store(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/empty.db", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    struct rocky_store *s = NULL;
+    char err[512] = "";
+    assert_int_equal(
+        rocky_store_open(path, ROCKY_STORE_READONLY, &s, err, sizeof err), 0);
+    struct rocky_run_record *rec = NULL;
+    assert_int_equal(rocky_store_run_load(s, "latest", &rec, err, sizeof err),
+                     ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "has no runs yet"));
+    rocky_store_close(s);
+    s = open_rw(path);
+    struct rocky_run run;
+    make_run(&run, "R", 1);
+    assert_int_equal(rocky_store_run_begin(s, &run, err, sizeof err), 0);
+    rocky_store_close(s);
+}
+
+/* A full disk says so, and what to do (it said "disk I/O error" before). In
+ * a child: the fault VFS becomes the process's default. */
+static void test_full_disk_says_the_disk_is_full(void **state)
+{
+    struct fx *f = *state;
+    rocky_store_close(open_rw(f->path));
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pipefd[0]);
+        char err[512] = "";
+        struct rocky_store *s = NULL;
+        if (fault_vfs_install(f->path, 1, 0, SQLITE_FULL, NULL) != SQLITE_OK ||
+            rocky_store_open(f->path, ROCKY_STORE_READWRITE, &s, err,
+                             sizeof err) != 0)
+            _exit(2);
+        struct rocky_run run;
+        make_run(&run, "R", 1);
+        int rc = rocky_store_run_begin(s, &run, err, sizeof err);
+        if (write(pipefd[1], err, strlen(err)) < 0)
+            _exit(3);
+        _exit(rc == ROCKY_EIO ? 0 : 1);
+    }
+    close(pipefd[1]);
+    char msg[600] = "";
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(pipefd[0], msg + got, sizeof msg - 1 - got)) > 0)
+        got += (size_t)n;
+    close(pipefd[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0 ||
+        !strstr(msg, "the disk is full: free space"))
+        fail_msg("exit %d: %s", WEXITSTATUS(status), msg);
+}
+
 static void test_run_of_dead_owner_reads_back_crashed(void **state)
 {
     struct fx *f = *state;
@@ -752,6 +876,9 @@ int main(void)
         T(test_garbage_file_is_corrupt_and_left_alone),
         T(test_corrupt_store_is_an_error_not_a_crash),
         T(test_foreign_sqlite_file_is_refused),
+        T(test_foreign_file_of_any_user_version_is_refused_untouched),
+        T(test_zero_byte_store_is_a_new_store),
+        T(test_full_disk_says_the_disk_is_full),
         T(test_run_of_dead_owner_reads_back_crashed),
         T(test_reader_sees_growing_run_while_writer_writes),
 #undef T

@@ -89,6 +89,21 @@ static void test_cli_every_format_renders(void **state)
     proc_result_free(&r);
 }
 
+/* A 0-byte store is an empty one: "no runs yet" with a hint that says
+ * something (it printed an empty "hint: "). */
+static void test_cli_zero_byte_store_gets_a_real_hint(void **state)
+{
+    struct cli_ctx *c = *state;
+    FILE *fp = fopen(c->store, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    struct proc_result r;
+    cli_trace(c, &r, "latest", "--state", c->store, NULL);
+    cli_expect_error(&r, 1, "no runs recorded yet",
+                     "hint: `rocky run` in the project records a run here");
+    proc_result_free(&r);
+}
+
 static void test_cli_error_no_store(void **state)
 {
     struct cli_ctx *c = *state;
@@ -213,6 +228,7 @@ int main(void)
         T(test_cli_model_filter_keeps_one_model),
         T(test_cli_every_format_renders),
         T(test_cli_error_no_store),
+        T(test_cli_zero_byte_store_gets_a_real_hint),
         T(test_cli_error_empty_store),
         T(test_cli_error_unknown_run_lists_recent_ids),
         T(test_cli_error_model_not_in_run),
