@@ -529,7 +529,7 @@ static const char *headers_name(const char *name)
 
 static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
                        const char *sig, unsigned sig_bit, int64_t dflt_timeout,
-                       int *any_endpoint)
+                       int *any_endpoint, unsigned *no_endpoint)
 {
     char var[96];
     struct found f;
@@ -555,16 +555,22 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
 
     /* An endpoint that cannot be used as given turns the signal off: any
      * replacement (the default localhost:4317, plaintext) could hand the
-     * headers to whoever listens there. Unset means the spec's default. */
+     * headers to whoever listens there. So does an unset one: the spec's
+     * default would do the same for a signal nobody pointed anywhere (only
+     * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: metrics are not exported;
+     * rocky_otel_config_load says so once). */
     f = per_signal(e, sig, "ENDPOINT");
     const char *why = NULL;
     if (f.value)
         *any_endpoint = 1;
-    if (!f.value)
-        rocky_otel_endpoint_parse(ROCKY_OTEL_DEFAULT_ENDPOINT, insecure,
-                                  s->target, sizeof s->target, &s->tls, NULL);
-    else if (rocky_otel_endpoint_parse(f.value, insecure, s->target,
-                                       sizeof s->target, &s->tls, &why) != 0) {
+    if (!f.value) {
+        if (s->enabled)
+            *no_endpoint |= sig_bit;
+        s->target[0] = '\0';
+        s->enabled = 0;
+    } else if (rocky_otel_endpoint_parse(f.value, insecure, s->target,
+                                         sizeof s->target, &s->tls,
+                                         &why) != 0) {
         char sv[160];
         rocky_otel_endpoint_redact(f.value, sv, sizeof sv);
         int creds = why == why_credentials;
@@ -594,13 +600,25 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
                  "the default none");
     }
 
+    /* A CA file that cannot be read is refused like an endpoint: the
+     * system's roots instead would trust servers the user did not. Only
+     * TLS uses it. */
     f = per_signal(e, sig, "CERTIFICATE");
     if (f.value) {
-        if (strlen(f.value) < sizeof s->ca_file && access(f.value, R_OK) == 0)
+        if (strlen(f.value) < sizeof s->ca_file && access(f.value, R_OK) == 0) {
             strcpy(s->ca_file, f.value);
-        else
+        } else if (s->enabled && s->tls) {
+            char sv[80];
+            shown(f.value, sv, sizeof sv);
+            refuse(e, f.name, sig_bit,
+                   "%s=\"%s\" is not a readable file: fix the path, or unset "
+                   "it to trust the system's root certificates",
+                   f.name, sv);
+            s->enabled = 0;
+        } else if (s->enabled) {
             warn(e, f.name, f.value, "is not a readable file",
-                 "the system's root certificates");
+                 "no CA file (the endpoint is plaintext: none is needed)");
+        }
     }
 
     /* Headers carry credentials: a list that cannot be sent as given turns
@@ -689,12 +707,28 @@ int rocky_otel_config_load(struct rocky_otel_config *cfg,
     strcpy(cfg->service_name, "rocky");
 
     int any_endpoint = 0;
+    unsigned no_endpoint = 0;
     rc = load_signal(&e, &cfg->traces, "TRACES", SIG_TRACES, 10000,
-                     &any_endpoint);
+                     &any_endpoint, &no_endpoint);
     if (rc == 0)
         rc = load_signal(&e, &cfg->metrics, "METRICS", SIG_METRICS, 10000,
-                         &any_endpoint);
+                         &any_endpoint, &no_endpoint);
     refuse_all(&e);
+    /* One signal pointed somewhere, the other nowhere: say so once (with
+     * no endpoint at all the plugin is inert, said below). */
+    if (rc == 0 && any_endpoint && no_endpoint != 0 && e.src->warn) {
+        const char *sig = no_endpoint == SIG_TRACES ? "TRACES" : "METRICS";
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "%s are not exported: no endpoint is set for them (set "
+                 "OTEL_EXPORTER_OTLP_ENDPOINT or "
+                 "OTEL_EXPORTER_OTLP_%s_ENDPOINT, or config key endpoint or "
+                 "%s_endpoint); rocky_otel does not fall back to "
+                 "localhost:4317",
+                 no_endpoint == SIG_TRACES ? "traces" : "metrics", sig,
+                 no_endpoint == SIG_TRACES ? "traces" : "metrics");
+        e.src->warn(e.src->warn_ctx, msg);
+    }
     if (rc != 0) {
         rocky_otel_config_free(cfg);
         snprintf(err, err_size, "out of memory reading the configuration");

@@ -39,8 +39,14 @@
  *     (an entry without '=', a bad %-escape, %00, more than
  *     ROCKY_OTEL_MAX_HEADERS) or one illegal header refuses the whole
  *     list; the warning names the key, never the value.
- * An unset endpoint is not refused: the spec's default
- * ROCKY_OTEL_DEFAULT_ENDPOINT applies (and no endpoint at all is inert).
+ *   - A CA file (_CERTIFICATE) that cannot be read refuses its TLS
+ *     signals: the system's root certificates instead would trust servers
+ *     the user did not mean to.
+ * No endpoint is never the spec's default localhost:4317 either: with no
+ * endpoint at all the plugin is inert; a signal left without one while the
+ * other has one (only OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set) is not
+ * exported, said in one warning — the default would send the headers
+ * meant for the collector to whoever listens on localhost:4317.
  *
  * Keys. Each key mirrors one variable: the variable's name without its
  * OTEL_EXPORTER_OTLP_ / OTEL_ / ROCKY_OTEL_ prefix, in lower case
@@ -74,9 +80,8 @@
 
 #include "rocky/plugin.h" /* struct rocky_config_entry */
 
-#define ROCKY_OTEL_MAX_HEADERS      32
-#define ROCKY_OTEL_MAX_RES_ATTRS    64
-#define ROCKY_OTEL_DEFAULT_ENDPOINT "http://localhost:4317"
+#define ROCKY_OTEL_MAX_HEADERS   32
+#define ROCKY_OTEL_MAX_RES_ATTRS 64
 
 /* One signal's (traces or metrics) transport settings. */
 struct rocky_otel_signal_config {

@@ -80,8 +80,8 @@ static void test_defaults_without_endpoint_are_inert(void **state)
     struct rocky_otel_config c;
     load(&c);
     assert_true(c.inert);
-    assert_string_equal(c.traces.target, "localhost:4317");
-    assert_false(c.traces.tls);
+    assert_string_equal(c.traces.target, ""); /* no default to fall back on */
+    assert_false(c.traces.enabled);
     assert_int_equal(c.traces.timeout_ms, 10000);
     assert_string_equal(c.service_name, "rocky");
     assert_int_equal(c.bsp_max_queue_size, 2048);
@@ -599,6 +599,46 @@ static void test_a_bad_per_signal_endpoint_turns_off_only_its_signal(void **s)
     rocky_otel_config_free(&c);
 }
 
+/* The spec's default localhost:4317 would hand the headers meant for the
+ * traces collector to whoever listens there: a signal nobody pointed
+ * anywhere is not exported, said once. */
+static void test_a_signal_without_an_endpoint_is_off_not_localhost(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:1");
+    set("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20" CANARY_TOKEN);
+    load(&c);
+    assert_false(c.inert);
+    assert_true(c.traces.enabled);
+    assert_string_equal(c.traces.target, "traces:1");
+    assert_false(c.metrics.enabled);
+    assert_string_equal(c.metrics.target, "");
+    assert_int_equal(warn_count, 1);
+    assert_non_null(strstr(warnings[0], "metrics are not exported"));
+    assert_non_null(strstr(warnings[0], "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
+    assert_null(strstr(warnings[0], CANARY_TOKEN));
+    rocky_otel_config_free(&c);
+}
+
+/* Over TLS an unreadable CA file refuses the signal (the system's roots
+ * would trust servers the user did not); over plaintext it is unused. */
+static void test_unreadable_ca_file_refuses_tls_only(void **s)
+{
+    struct rocky_otel_config c;
+    set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317");
+    set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://metrics:4317");
+    set("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem");
+    load(&c);
+    assert_false(c.traces.enabled);
+    assert_true(c.metrics.enabled);
+    assert_int_equal(warn_count, 2);
+    /* Plaintext metrics warn as they load; the refusal is said after. */
+    assert_non_null(strstr(warnings[0], "no CA file"));
+    assert_non_null(strstr(warnings[1], "is not a readable file"));
+    assert_non_null(strstr(warnings[1], "; traces are not exported"));
+    rocky_otel_config_free(&c);
+}
+
 static void test_illegal_header_values_refuse_naming_only_the_key(void **s)
 {
     static const char *const bad[] = {
@@ -718,6 +758,9 @@ int main(void)
             test_redaction_hides_userinfo_and_what_follows_the_host, reset),
         cmocka_unit_test_setup(
             test_a_bad_per_signal_endpoint_turns_off_only_its_signal, reset),
+        cmocka_unit_test_setup(
+            test_a_signal_without_an_endpoint_is_off_not_localhost, reset),
+        cmocka_unit_test_setup(test_unreadable_ca_file_refuses_tls_only, reset),
         cmocka_unit_test_setup(
             test_illegal_header_values_refuse_naming_only_the_key, reset),
         cmocka_unit_test_setup(
