@@ -101,9 +101,12 @@ int rocky_store_run_finish(struct rocky_store *store,
  * by rocky_store_pending_run_ids) exactly when every instance row of it is;
  * a run recorded without instance rows carries the run-level flag alone.
  *
- * The configuration is stored as given (a JSON object of strings), so the
- * store holds whatever rocky.json put there: credentials belong in the
- * environment (e.g. OTEL_EXPORTER_OTLP_HEADERS), which is never stored.
+ * The configuration is stored as given (a JSON object of strings) except
+ * credentials: the value of a key whose name says credential ("headers",
+ * or containing "secret", "token", "passw", "credential", "auth", "apikey",
+ * "api_key" or "private", in any case) is never written — the key is kept,
+ * its value withheld, so a re-send can say what it lacks. The environment
+ * is never stored either: a re-send takes both from its own environment.
  */
 struct rocky_store_plugin {
     const char *instance;    /* instance name, unique within the run       */
@@ -114,6 +117,9 @@ struct rocky_store_plugin {
     int confirmed;    /* 1: the instance confirmed full delivery           */
     uint64_t pending; /* its last report: items still queued at its stop   */
     uint64_t dropped; /* ... and items it gave up on                       */
+    /* Reading: the config keys whose values were withheld (credentials),
+     * comma-separated, or NULL. Ignored when writing. */
+    const char *withheld;
 };
 
 /* Record the plugin instances of run `run_id` (all unconfirmed, `confirmed`

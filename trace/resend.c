@@ -200,6 +200,13 @@ static struct cache_slot *instance_for(struct rocky_resend_cache *c,
         slot_release(slot, rocky_deadline_after_ms(ROCKY_EXPORT_DEADLINE_MS));
     }
     slot->key = key;
+    if (p->withheld != NULL)
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: plugin instance '%s': the value of "
+                           "its config %s was not stored (credentials never "
+                           "are); it sends with what its environment gives "
+                           "for them\n",
+                           p->instance, p->withheld);
     slot->set = create(c, p);
     return slot;
 }

@@ -10,6 +10,8 @@
 #include "store_internal.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,16 +91,41 @@ static int set_run_flag(struct rocky_store *s, const char *run_id,
     return 0;
 }
 
-/* The configuration as a JSON object of strings (NULL: out of memory). */
+/* Config keys whose values are never written to the store (lib/store.h):
+ * names that say credential. A false positive costs a re-send that needs
+ * the environment; a false negative copies a secret to a second file. */
+static int key_is_secret(const char *key)
+{
+    static const char *const words[] = {"header", "secret",     "token",
+                                        "passw",  "credential", "auth",
+                                        "apikey", "api_key",    "private"};
+    char lower[128];
+    size_t n = 0;
+    for (; key[n] != '\0' && n + 1 < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)key[n]);
+    lower[n] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(lower, words[i]) != NULL)
+            return 1;
+    return key[n] != '\0'; /* longer than any real key: not worth the risk */
+}
+
+/* The configuration as a JSON object of strings, a secret's value as null
+ * (withheld: see key_is_secret). NULL when out of memory. */
 static char *config_json(const struct rocky_store_plugin *p)
 {
     cJSON *obj = cJSON_CreateObject();
-    for (size_t i = 0; obj != NULL && i < p->config_count; i++)
-        if (cJSON_AddStringToObject(obj, p->config[i].key,
-                                    p->config[i].value) == NULL) {
+    for (size_t i = 0; obj != NULL && i < p->config_count; i++) {
+        const char *k = p->config[i].key;
+        cJSON *added =
+            key_is_secret(k)
+                ? cJSON_AddNullToObject(obj, k)
+                : cJSON_AddStringToObject(obj, k, p->config[i].value);
+        if (added == NULL) {
             cJSON_Delete(obj);
             obj = NULL;
         }
+    }
     char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
     cJSON_Delete(obj);
     return text;
@@ -236,7 +263,8 @@ int rocky_store_set_delivery(struct rocky_store *s, const char *run_id,
     return finish(s, code, err, err_size);
 }
 
-/* Parse a stored configuration back into owned entries. */
+/* Parse a stored configuration back into owned entries; withheld keys
+ * (null) are listed in p->withheld instead. */
 static int config_parse(const char *text, struct rocky_store_plugin *p)
 {
     cJSON *obj = cJSON_Parse(text ? text : "{}");
@@ -249,7 +277,16 @@ static int config_parse(const char *text, struct rocky_store_plugin *p)
         n > 0 ? calloc((size_t)n, sizeof *entries) : NULL;
     int code = n > 0 && entries == NULL ? ROCKY_ENOMEM : 0;
     size_t count = 0;
+    char *withheld = NULL;
+    size_t wlen = 0;
+    FILE *wf = code == 0 ? open_memstream(&withheld, &wlen) : NULL;
+    if (code == 0 && wf == NULL)
+        code = ROCKY_ENOMEM;
     for (cJSON *it = obj->child; code == 0 && it != NULL; it = it->next) {
+        if (it->string != NULL && cJSON_IsNull(it)) {
+            fprintf(wf, "%s%s", ftell(wf) > 0 ? ", " : "", it->string);
+            continue;
+        }
         if (!cJSON_IsString(it) || it->string == NULL) {
             code = ROCKY_ECORRUPT;
             break;
@@ -262,8 +299,15 @@ static int config_parse(const char *text, struct rocky_store_plugin *p)
             code = ROCKY_ENOMEM;
     }
     cJSON_Delete(obj);
+    if (wf != NULL && fclose(wf) != 0 && code == 0)
+        code = ROCKY_ENOMEM;
+    if (withheld != NULL && withheld[0] == '\0') {
+        free(withheld);
+        withheld = NULL;
+    }
     p->config = entries;
     p->config_count = count;
+    p->withheld = withheld;
     return code;
 }
 
@@ -277,6 +321,7 @@ static void plugin_free(struct rocky_store_plugin *p)
         free((char *)p->config[i].value);
     }
     free((struct rocky_config_entry *)p->config);
+    free((char *)p->withheld);
 }
 
 void rocky_store_plugins_free(struct rocky_store_plugin *plugins, size_t count)

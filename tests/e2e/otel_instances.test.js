@@ -85,7 +85,8 @@ test('an instance whose collector was down is re-sent alone, with its rocky.json
   makeProject(path.join(dir, 'p'), [
     { path: PLUGIN, name: 'otel_a', config: { endpoint: a.endpoint, service_name: 'svc-a' } },
     { path: PLUGIN, name: 'otel_b',
-      config: { endpoint: `http://127.0.0.1:${downPort}`, service_name: 'svc-b', timeout: 500, exit_timeout_ms: 1500 } },
+      config: { endpoint: `http://127.0.0.1:${downPort}`, service_name: 'svc-b', timeout: 500, exit_timeout_ms: 1500,
+        headers: 'x-tenant=CANARY-tenant-b' } },
   ]);
   const state = path.join(dir, 'state.db');
   const res = await runProcess(ROCKY, ['run', path.join(dir, 'p'), '--state', state], { ROCKY_LOG: 'info' }, 60000);
@@ -97,6 +98,8 @@ test('an instance whose collector was down is re-sent alone, with its rocky.json
   assert.equal(m[2], m[1]);
   assert.equal(m[3], state);
   assert.doesNotMatch(last, /otel_a/);
+  // A credential in rocky.json is not copied into the state store.
+  assert.ok(!fs.readFileSync(state).includes('CANARY-tenant-b'), 'the header value is not in state.db');
   const aBefore = a.spans().length;
   assert.ok(aBefore >= 4, 'otel_a delivered during the run');
 
@@ -105,9 +108,14 @@ test('an instance whose collector was down is re-sent alone, with its rocky.json
   // otel_b may send.
   const b = await startReceiver({ port: downPort });
   t.after(() => b.stop());
+  // Its withheld headers come from the re-send's own environment.
   const pend = await runProcess(ROCKY, ['trace', '--export-pending', '--state', state],
-    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ROCKY_LOG: 'info' }, 60000);
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=from-env', ROCKY_LOG: 'info' },
+    60000);
   assert.equal(pend.code, 0, pend.stderr);
+  assert.match(pend.stderr, /plugin instance 'otel_b': the value of its config headers was not stored \(credentials never are\)/);
+  const tenants = new Set(b.calls.filter((c) => c.service === 'trace').map((c) => c.metadata['x-tenant']));
+  assert.deepEqual([...tenants], ['from-env'], 'the re-send sent the environment\'s header');
   assert.match(pend.stdout, new RegExp(`exported run ${m[1]} via plugin instance 'otel_b': \\d+ spans delivered`));
   assert.match(pend.stdout, /1 of 1 pending runs exported/);
   const shown = JSON.parse((await runProcess(ROCKY, ['trace', m[1], '--json', '--state', state], {})).stdout);

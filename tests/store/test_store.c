@@ -282,6 +282,7 @@ static void test_delivery_is_recorded_per_plugin_instance(void **state)
     assert_int_equal(rocky_store_run_begin(s, &run, err, sizeof err), 0);
     const struct rocky_config_entry cfg[] = {
         {"endpoint", "http://127.0.0.1:4317"},
+        {"Headers", "authorization=Bearer%20CANARY-store"},
         {"quote", "a \"b\"\n\\ \xc3\xa9"},
     };
     const struct rocky_store_plugin plugins[] = {
@@ -289,7 +290,7 @@ static void test_delivery_is_recorded_per_plugin_instance(void **state)
          .path = "/p/rocky_otel.so",
          .project_dir = "/proj",
          .config = cfg,
-         .config_count = 2},
+         .config_count = 3},
         {.instance = "audit", .path = "/p/events_jsonl.so"},
     };
     assert_int_equal(
@@ -306,14 +307,23 @@ static void test_delivery_is_recorded_per_plugin_instance(void **state)
     assert_string_equal(got[0].instance, "otel_prod");
     assert_string_equal(got[0].path, "/p/rocky_otel.so");
     assert_string_equal(got[0].project_dir, "/proj");
+    /* A credential's value is withheld, never written; its key is kept. */
     assert_int_equal(got[0].config_count, 2);
     assert_string_equal(got[0].config[1].key, "quote");
-    assert_string_equal(got[0].config[1].value, cfg[1].value);
+    assert_string_equal(got[0].config[1].value, cfg[2].value);
+    assert_string_equal(got[0].withheld, "Headers");
+    assert_null(got[1].withheld);
     assert_int_equal(got[0].confirmed, 0);
     assert_string_equal(got[1].instance, "audit");
     assert_null(got[1].project_dir);
     assert_int_equal(got[1].config_count, 0);
     rocky_store_plugins_free(got, n);
+    FILE *db = fopen(f->path, "rb");
+    assert_non_null(db);
+    char buf[65536];
+    size_t len = fread(buf, 1, sizeof buf, db);
+    fclose(db);
+    assert_null(memmem(buf, len, "CANARY-store", 12));
 
     /* One confirms: still pending. The other reports what it holds. */
     assert_int_equal(rocky_store_plugin_delivery(s, run.run_id, "audit", 1, 0,
