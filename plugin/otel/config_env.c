@@ -527,9 +527,9 @@ static const char *headers_name(const char *name)
                                                 : "OTEL_EXPORTER_OTLP_HEADERS";
 }
 
-static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
-                       const char *sig, unsigned sig_bit, int64_t dflt_timeout,
-                       int *any_endpoint, unsigned *no_endpoint)
+static int load_settings(struct env *e, struct rocky_otel_signal_config *s,
+                         const char *sig, unsigned sig_bit,
+                         int64_t dflt_timeout, int *any_endpoint, int *no_ep)
 {
     char var[96];
     struct found f;
@@ -564,10 +564,8 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
     if (f.value)
         *any_endpoint = 1;
     if (!f.value) {
-        if (s->enabled)
-            *no_endpoint |= sig_bit;
+        *no_ep = 1; /* off once the rest is read (load_signal) */
         s->target[0] = '\0';
-        s->enabled = 0;
     } else if (rocky_otel_endpoint_parse(f.value, insecure, s->target,
                                          sizeof s->target, &s->tls,
                                          &why) != 0) {
@@ -617,7 +615,9 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
             s->enabled = 0;
         } else if (s->enabled) {
             warn(e, f.name, f.value, "is not a readable file",
-                 "no CA file (the endpoint is plaintext: none is needed)");
+                 s->target[0] ? "no CA file (the endpoint is plaintext: "
+                                "none is needed)"
+                              : "no CA file");
         }
     }
 
@@ -658,6 +658,24 @@ static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
         }
     }
     return 0;
+}
+
+/* One signal's settings. Every setting is read (and a bad one said) even
+ * for a signal that ends up off for want of an endpoint, so a user who is
+ * about to set one hears of the rest now. */
+static int load_signal(struct env *e, struct rocky_otel_signal_config *s,
+                       const char *sig, unsigned sig_bit, int64_t dflt_timeout,
+                       int *any_endpoint, unsigned *no_endpoint)
+{
+    int no_ep = 0;
+    int rc =
+        load_settings(e, s, sig, sig_bit, dflt_timeout, any_endpoint, &no_ep);
+    if (no_ep) {
+        if (s->enabled)
+            *no_endpoint |= sig_bit;
+        s->enabled = 0;
+    }
+    return rc;
 }
 
 /* Refuse a key we do not know, so a typo is never silently ignored. */
