@@ -1023,11 +1023,14 @@ int rocky_run_main(const struct rocky_run_options *opt)
         rocky_guard_disarm();
         /* The run is recorded and flushed. A stop signal that came after
          * the watcher last looked must not be lost (the exit would then
-         * say nothing of it) nor hit its default action when the mask is
-         * restored (SIGQUIT would dump a core): the watcher may have taken
-         * it just before it was joined, or it is pending, blocked in every
-         * thread now. Either way the process ends by it. */
+         * say nothing of it) nor hit its default action (SIGQUIT would dump
+         * a core): the watcher took it just before it was joined (r.stop),
+         * disarm found it unread (rocky_guard_stop_signal), or it is
+         * pending, blocked in every thread now. Either way the process ends
+         * by it. */
         signo = atomic_load(&r.stop);
+        if (signo == 0)
+            signo = rocky_guard_stop_signal();
         if (signo == 0)
             signo = take_pending_stop_signal();
         if (signo != 0) {

@@ -673,8 +673,18 @@ void rocky_guard_disarm(void)
         pthread_mutex_unlock(&life_lock);
         return;
     }
-    atomic_store(&state, DISARMED);
-    restore_handlers();
+    /* Owner mode: the watcher is the one thread with the stop signals
+     * unblocked. Disarmed (the handler then applies the default action)
+     * or with the handlers restored while it still runs, a signal in
+     * between would meet its default action — a core dump for SIGQUIT —
+     * after the owner recorded its run. So there the watcher goes first,
+     * blocking them as it ends; a signal it did not get to read is taken
+     * from the pipe below, and a later one stays pending for the owner. */
+    bool owner = atomic_load(&owner_mode);
+    if (!owner) {
+        atomic_store(&state, DISARMED);
+        restore_handlers();
+    }
     /* Decide the drain question for good: either nobody asked yet and
      * nobody ever will, or a drain runs and we let it finish (bounded). */
     pthread_mutex_lock(&lock);
@@ -685,6 +695,16 @@ void rocky_guard_disarm(void)
         drain_and_wait("disarm");
     if (threads_up)
         stop_threads();
+    if (owner) {
+        int b;
+        while ((b = next_byte(pipe_fds[0], 0)) >= 0)
+            if (b != QUIT_BYTE && b != DONE_BYTE) {
+                int none = 0;
+                atomic_compare_exchange_strong(&stop_signo, &none, b);
+            }
+        atomic_store(&state, DISARMED);
+        restore_handlers();
+    }
     pthread_mutex_unlock(&life_lock);
 }
 

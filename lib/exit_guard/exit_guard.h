@@ -180,9 +180,12 @@ int rocky_guard_install(const struct rocky_guard_config *cfg);
  * overlaps it. Then stops and joins the guard's threads.
  *
  * A plugin calls it FIRST in its shutdown, before flushing; an owner after
- * drain_now, when it returns normally. Safe to call more than once, before
- * install, in a forked child, and from inside drain (it then does not wait
- * for itself). Never from a signal handler.
+ * drain_now, when it returns normally. In owner mode no stop signal meets
+ * its default action while this runs: one the watcher took (or had not
+ * read yet) is rocky_guard_stop_signal() afterwards, and a later one stays
+ * blocked and pending for the owner to take (sigtimedwait). Safe to call more
+ * than once, before install, in a forked child, and from inside drain (it then
+ * does not wait for itself). Never from a signal handler.
  */
 void rocky_guard_disarm(void);
 
