@@ -392,7 +392,7 @@ async function signalRun(fx, r, sig, delayMs) {
     const spans = traceSpans(r, tj.trace_id);
     const got = new Set(spans.map((s) => (s.name === 'pipeline.run' ? 'run' : s.spanIdHex)));
     for (const s of spans.filter((x) => x.name === 'pipeline.run')) {
-      assert.equal(attrs(s.attributes)['rocky.run.status'], tj.status, `the run span says what the store says: ${why}`);
+      assert.equal(attrs(s.attributes)['rocky.run.status'], tj.run_status, `the run span says what the store says: ${why}`);
     }
     return want.filter((id) => !got.has(id));
   };
