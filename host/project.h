@@ -91,6 +91,15 @@ int rocky_project_check_target(const struct rocky_project *p,
                                const char *state_path, char *err,
                                size_t err_size);
 
+/* The state store `rocky run DIR` uses unless --state or ROCKY_STATE say
+ * otherwise: DIR/rocky.json's "state" (relative to DIR), else
+ * DIR/.rocky/state.db. Reads only rocky.json (no models), so it works for
+ * a project whose models do not plan. *state_path is newly allocated.
+ * 0, or the errors of rocky_project_load for rocky.json (ROCKY_EINVAL bad
+ * JSON or key, ROCKY_EIO unreadable), ROCKY_ENOMEM. */
+int rocky_project_config_state(const char *dir, char **state_path, char *err,
+                               size_t err_size);
+
 /* `rel` relative to `dir` (an absolute `rel` as it is), newly allocated,
  * or NULL when out of memory: how rocky.json's paths are resolved. */
 char *rocky_path_join(const char *dir, const char *rel);

@@ -16,6 +16,7 @@
 #include "rocky/error.h"
 #include "project_plugins.h"
 #include "sha256.h"
+#include "store.h"
 
 /* The most a model file or rocky.json may hold. Far above any real
  * project (a model is one SELECT; rocky.json a few settings), far below
@@ -328,6 +329,57 @@ static char *base_name(const char *dir)
     return out;
 }
 
+/* Read and apply p->dir/rocky.json (absent: the defaults stand). The text
+ * is handed back for the config hash. */
+static int read_config(struct rocky_project *p, char **config,
+                       size_t *config_len, char *err, size_t err_size)
+{
+    char *cfg_path = rocky_path_join(p->dir, "rocky.json");
+    int code = cfg_path ? 0 : ROCKY_ENOMEM;
+    if (code == 0) {
+        char why[256] = "";
+        int rc = rocky_file_read(cfg_path, CONFIG_MAX_BYTES, config, config_len,
+                                 why, sizeof why);
+        if (rc == 0)
+            code = load_config(p, *config, err, err_size);
+        else if (rc == ROCKY_ENOMEM)
+            code = rc;
+        else if (rc != ROCKY_ENOTFOUND) {
+            snprintf(err, err_size, "cannot read %s: %s%s%s", cfg_path, why,
+                     rc == ROCKY_EREFUSED ? " (1 MiB for rocky.json)" : "",
+                     read_hint(rc));
+            code = rc == ROCKY_EIO ? ROCKY_EIO : ROCKY_EINVAL;
+        }
+    }
+    free(cfg_path);
+    return code;
+}
+
+int rocky_project_config_state(const char *dir, char **state_path, char *err,
+                               size_t err_size)
+{
+    *state_path = NULL;
+    struct rocky_project *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return ROCKY_ENOMEM;
+    p->dir = strdup(dir);
+    char *config = NULL;
+    size_t config_len = 0;
+    int code = p->dir ? read_config(p, &config, &config_len, err, err_size)
+                      : ROCKY_ENOMEM;
+    free(config);
+    if (code == 0) {
+        *state_path = p->state_path != NULL
+                          ? p->state_path
+                          : rocky_path_join(dir, ROCKY_STORE_DEFAULT_FILE);
+        p->state_path = NULL;
+        if (*state_path == NULL)
+            code = ROCKY_ENOMEM;
+    }
+    rocky_project_free(p);
+    return code;
+}
+
 int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
                        size_t err_size)
 {
@@ -349,26 +401,9 @@ int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
         rocky_project_free(p);
         return ROCKY_ENOMEM;
     }
-    char *cfg_path = rocky_path_join(dir, "rocky.json");
     char *config = NULL;
     size_t config_len = 0;
-    int code = cfg_path ? 0 : ROCKY_ENOMEM;
-    if (code == 0) {
-        char why[256] = "";
-        int rc = rocky_file_read(cfg_path, CONFIG_MAX_BYTES, &config,
-                                 &config_len, why, sizeof why);
-        if (rc == 0)
-            code = load_config(p, config, err, err_size);
-        else if (rc == ROCKY_ENOMEM)
-            code = rc;
-        else if (rc != ROCKY_ENOTFOUND) {
-            snprintf(err, err_size, "cannot read %s: %s%s%s", cfg_path, why,
-                     rc == ROCKY_EREFUSED ? " (1 MiB for rocky.json)" : "",
-                     read_hint(rc));
-            code = rc == ROCKY_EIO ? ROCKY_EIO : ROCKY_EINVAL;
-        }
-    }
-    free(cfg_path);
+    int code = read_config(p, &config, &config_len, err, err_size);
     if (code == 0)
         code = load_models(p, err, err_size);
     if (code == 0) {

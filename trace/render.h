@@ -22,7 +22,7 @@
 
 /* The schema version written as TraceOutput's `version`. Bump the major on
  * any incompatible change; fields are only ever added. */
-#define ROCKY_TRACE_SCHEMA_VERSION "1.1.0"
+#define ROCKY_TRACE_SCHEMA_VERSION "2.0.0"
 
 /* Smallest useful terminal width; narrower requests are raised to it. */
 #define ROCKY_TRACE_MIN_WIDTH 40

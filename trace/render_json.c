@@ -1,7 +1,12 @@
 /* render_json.c — TraceOutput, the machine-readable timeline (see render.h
  * and schema/trace-output.schema.json). Field names follow upstream rocky's
- * `rocky trace --json`; span_id, error, attempt, started, on_critical_path,
- * critical_path*, busy_ms, parallelism, trace_id and project are ours. */
+ * `rocky trace --output json`, and every document validates against
+ * upstream's own schema too (tests/upstream/): `finished_at` and `trigger`
+ * are always strings, and a status a reader should flag as bad contains
+ * "fail" or "error" (upstream's editor panel tests /fail|error/i).
+ * span_id, error, attempt, started, on_critical_path, critical_path*,
+ * busy_ms, parallelism, trace_id, project, models_* and run_status are
+ * ours. */
 #include "render.h"
 
 #include "format.h"
@@ -32,12 +37,47 @@ static void count_value(struct rocky_json *w, const char *key, int64_t value)
         rocky_json_null(w);
 }
 
+/* `status` of TraceOutput: upstream's words where upstream has the status
+ * (success, partial_failure, failure); for ours, a word that says how the
+ * run ended and carries "failure" when the pipeline did not do all it was
+ * asked (stopped, killed) or "error" when the record itself is at fault
+ * (the store lost models, a status this rocky cannot name). `running` is
+ * neither: the run has not ended. run_status keeps the stored word. */
+static const char *output_run_status(uint32_t status)
+{
+    switch (status) {
+    case ROCKY_RUN_RUNNING: return "running";
+    case ROCKY_RUN_SUCCESS: return "success";
+    case ROCKY_RUN_PARTIAL_FAILURE: return "partial_failure";
+    case ROCKY_RUN_FAILURE: return "failure";
+    case ROCKY_RUN_INTERRUPTED: return "interrupted_failure";
+    case ROCKY_RUN_CRASHED: return "crashed_failure";
+    case ROCKY_RUN_INCOMPLETE: return "incomplete_error";
+    default: return "unknown_error";
+    }
+}
+
+/* A model's `status`: upstream's "success" and "failed"; an interrupted
+ * model did not finish its table, so it is flagged like a failure. */
+static const char *output_model_status(uint32_t status)
+{
+    switch (status) {
+    case ROCKY_MODEL_INTERRUPTED: return "interrupted_failure";
+    case ROCKY_MODEL_PENDING:
+    case ROCKY_MODEL_RUNNING:
+    case ROCKY_MODEL_SUCCESS:
+    case ROCKY_MODEL_FAILED:
+    case ROCKY_MODEL_SKIPPED: return rocky_model_status_name(status);
+    default: return "unknown_error";
+    }
+}
+
 static void model(struct rocky_json *w, const struct rocky_trace_entry *e)
 {
     const struct rocky_model_exec *m = e->exec;
     rocky_json_begin_object(w);
     rocky_json_kv_string(w, "model_name", m->model_name);
-    rocky_json_kv_string(w, "status", rocky_model_status_name(m->status));
+    rocky_json_kv_string(w, "status", output_model_status(m->status));
     rocky_json_kv_int(w, "start_offset_ms", rocky_trace_ms(e->start_offset_ns));
     rocky_json_kv_int(w, "duration_ms", rocky_trace_ms(e->duration_ns));
     /* Upstream's sql_hash is always a string: "" means unknown. */
@@ -60,19 +100,24 @@ int rocky_trace_render_json(FILE *out, const struct rocky_trace *t)
 {
     const struct rocky_run *run = &t->record->run;
     char started[32], finished[32];
-    rocky_format_rfc3339(run->started_wall_ns, started, sizeof started);
-    rocky_format_rfc3339(run->finished_wall_ns, finished, sizeof finished);
+    rocky_format_rfc3339(t->run_start_ns, started, sizeof started);
+    /* Upstream requires a string. A run without a recorded finish ends
+     * where its timeline ends (trace.h, run_end_ns): "now" while running,
+     * the last moment on record for a crashed run. So run_duration_ms is
+     * finished_at - started_at for every status. */
+    rocky_format_rfc3339(run->finished_wall_ns ? run->finished_wall_ns
+                                               : t->run_end_ns,
+                         finished, sizeof finished);
     struct rocky_json w;
     rocky_json_init(&w, out, 1);
     rocky_json_begin_object(&w);
     rocky_json_kv_string(&w, "version", ROCKY_TRACE_SCHEMA_VERSION);
     rocky_json_kv_string(&w, "command", "trace");
     rocky_json_kv_string(&w, "run_id", run->run_id);
-    rocky_json_kv_string(&w, "status", rocky_run_status_name(run->status));
-    rocky_json_kv_string(&w, "trigger", run->trigger);
+    rocky_json_kv_string(&w, "status", output_run_status(run->status));
+    rocky_json_kv_string(&w, "trigger", run->trigger ? run->trigger : "");
     rocky_json_kv_string(&w, "started_at", started);
-    rocky_json_kv_string(&w, "finished_at",
-                         run->finished_wall_ns ? finished : NULL);
+    rocky_json_kv_string(&w, "finished_at", finished);
     rocky_json_kv_int(&w, "run_duration_ms",
                       rocky_trace_ms(t->run_duration_ns));
     rocky_json_kv_int(&w, "lane_count", (int64_t)t->lane_count);
@@ -93,9 +138,12 @@ int rocky_trace_render_json(FILE *out, const struct rocky_trace *t)
     id_value(&w, "trace_id", run->trace_id, ROCKY_TRACE_ID_SIZE);
     rocky_json_kv_string(&w, "project", run->project);
     /* Since schema 1.1 (additive): planned vs on record; they differ when
-     * the status is "incomplete". */
+     * the run is incomplete. */
     rocky_json_kv_int(&w, "models_planned", (int64_t)run->models_total);
     rocky_json_kv_int(&w, "models_recorded", (int64_t)t->record->model_count);
+    /* Since 2.0: the stored status word (rocky_run_status_name), for
+     * readers of 1.x's `status`. */
+    rocky_json_kv_string(&w, "run_status", rocky_run_status_name(run->status));
     rocky_json_end_object(&w);
     return ferror(out) ? ROCKY_EIO : 0;
 }

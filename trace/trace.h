@@ -36,8 +36,15 @@ struct rocky_trace {
     size_t count;
     size_t lane_count;       /* = peak concurrency of `entries` */
     int64_t run_duration_ns; /* wall time of the run (so far, if running) */
-    int64_t busy_ns;         /* sum of the entries' durations */
-    double parallelism;      /* busy / (lanes * wall); 0 when undefined */
+    /* The timeline's ends, wall ns: the recorded start (else the first
+     * model's start) and the recorded finish, or, for a run with none,
+     * `now_wall_ns` while it runs and the last time on record (the latest
+     * model start or end) for a crashed run; never before any model's
+     * end. run_duration_ns = run_end_ns - run_start_ns. */
+    int64_t run_start_ns;
+    int64_t run_end_ns;
+    int64_t busy_ns;    /* sum of the entries' durations */
+    double parallelism; /* busy / (lanes * wall); 0 when undefined */
     /* The critical path of the whole run (even under a model filter), in
      * execution order; pointers into the record. */
     const struct rocky_model_exec **critical_path;

@@ -50,17 +50,23 @@ static int64_t run_start_ns(const struct rocky_run_record *rec)
 }
 
 /* The run's end: its recorded finish; "now" while it runs; otherwise (a
- * crashed run never finished) the last model end. Never before any model's
- * end, so every bar fits the chart. */
+ * crashed run never finished) the last time on record — the latest model
+ * end or start: the runner was alive then, and nothing proves it was
+ * later. Never before any model's end, so every bar fits the chart. */
 static int64_t run_end_ns(const struct rocky_run_record *rec, int64_t start,
                           int64_t now)
 {
     int64_t end = rec->run.finished_wall_ns;
-    if (end == 0 && rec->run.status == ROCKY_RUN_RUNNING)
+    int unfinished = end == 0;
+    if (unfinished && rec->run.status == ROCKY_RUN_RUNNING)
         end = now;
-    for (size_t i = 0; i < rec->model_count; i++)
-        if (rec->models[i].finished_wall_ns > end)
-            end = rec->models[i].finished_wall_ns;
+    for (size_t i = 0; i < rec->model_count; i++) {
+        const struct rocky_model_exec *m = &rec->models[i];
+        if (m->finished_wall_ns > end)
+            end = m->finished_wall_ns;
+        if (unfinished && m->started_wall_ns > end)
+            end = m->started_wall_ns;
+    }
     return end < start ? start : end;
 }
 
@@ -145,6 +151,8 @@ int rocky_trace_build(const struct rocky_run_record *record,
     int64_t start = run_start_ns(record);
     int64_t end = run_end_ns(record, start, now_wall_ns);
     out->run_duration_ns = elapsed_ns(start, end);
+    out->run_start_ns = start;
+    out->run_end_ns = end < start ? start : end;
 
     out->entries = calloc(record->model_count ? record->model_count : 1,
                           sizeof *out->entries);

@@ -33,9 +33,10 @@
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CHROME, FORMAT_HTML };
 
 struct options {
-    const char *run;   /* run id or "latest" */
-    const char *model; /* --model */
-    const char *state; /* --state */
+    const char *run;          /* run id or "latest" */
+    const char *model;        /* --model */
+    const char *state;        /* --state */
+    const char *global_state; /* the runner's --state-path, before "trace" */
     enum format format;
     long width; /* 0: detect */
     int follow;
@@ -53,11 +54,17 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --model NAME       only this model's executions\n"
-    "  --json             same as --format json\n"
+    "  -o, --output json|table\n"
+    "                     TraceOutput JSON, or the text view (upstream\n"
+    "                     rocky's flag; also before the command:\n"
+    "                     `rocky -o json trace latest`). Default: text,\n"
+    "                     even when piped (upstream picks json there)\n"
+    "  --json             same as --format json and -o json\n"
     "  --format FORMAT    text (default), json, chrome (Perfetto /\n"
     "                     chrome://tracing) or html (self-contained page)\n"
     "  --state PATH       state store (default: $ROCKY_STATE, else\n"
-    "                     " ROCKY_STORE_DEFAULT_FILE ")\n"
+    "                     " ROCKY_STORE_DEFAULT_FILE "); `rocky --state-path\n"
+    "                     PATH trace` (upstream's spelling) is the same\n"
     "  --width N          columns of the text view (default: terminal)\n"
     "  --follow           live view of a running run; exits when it ends\n"
     "  -h, --help         this help\n"
@@ -149,6 +156,37 @@ static int set_format(struct options *o, const char *v)
     return ROCKY_EINVAL;
 }
 
+/* Upstream's -o/--output: json or table (md, which upstream renders as
+ * table outside `rocky brief`, is table too). */
+static int set_output(struct options *o, const char *v)
+{
+    if (strcmp(v, "json") == 0)
+        o->format = FORMAT_JSON;
+    else if (strcmp(v, "table") == 0 || strcmp(v, "md") == 0)
+        o->format = FORMAT_TEXT;
+    else {
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: -o/--output wants json or table, not "
+                           "'%s' (--format also takes chrome and html)\n",
+                           v);
+        return ROCKY_EINVAL;
+    }
+    return 0;
+}
+
+/* Upstream's top-level flags, given after the subcommand: say where they
+ * go rather than "unknown option". */
+static int misplaced_global(struct options *o, const char *v)
+{
+    (void)o;
+    rocky_term_fprintf(
+        stderr, 0,
+        "rocky trace: '%s' goes before the command (rocky %s PATH trace "
+        "...), as in upstream rocky; here, use --state PATH\n",
+        v, v);
+    return ROCKY_EINVAL;
+}
+
 static int set_width(struct options *o, const char *v)
 {
     char *end;
@@ -169,12 +207,15 @@ static int set_width(struct options *o, const char *v)
 
 static const struct option_spec {
     const char *name;
-    int takes_value;
+    int takes_value; /* 1 a value, 0 a flag, -1 a global flag misplaced
+                        after the subcommand: apply() gets its name */
     int (*apply)(struct options *o, const char *value);
 } option_specs[] = {
     {"--model", 1, set_model},
     {"--state", 1, set_state},
     {"--format", 1, set_format},
+    {"--output", 1, set_output},
+    {"-o", 1, set_output},
     {"--width", 1, set_width},
     {"--json", 0, set_json},
     {"--follow", 0, set_follow},
@@ -183,6 +224,10 @@ static const struct option_spec {
     {"--export-pending", 0, set_export_pending},
     {"--export", 0, set_export},
     {"--plugin", 1, add_plugin},
+    /* value = the option's own name (see parse) */
+    {"--state-path", -1, misplaced_global},
+    {"--config", -1, misplaced_global},
+    {"-c", -1, misplaced_global},
 };
 
 /* Parse argv[1..]; accepts "--opt value" and "--opt=value". */
@@ -210,7 +255,7 @@ static int parse(int argc, char **argv, struct options *o)
             if (strncmp(arg, option_specs[k].name, len) != 0)
                 continue;
             if (arg[len] == '\0' ||
-                (arg[len] == '=' && option_specs[k].takes_value)) {
+                (arg[len] == '=' && option_specs[k].takes_value != 0)) {
                 spec = &option_specs[k];
                 value = arg[len] == '=' ? arg + len + 1 : NULL;
                 break;
@@ -221,6 +266,8 @@ static int parse(int argc, char **argv, struct options *o)
                                arg);
             return ROCKY_EINVAL;
         }
+        if (spec->takes_value < 0)
+            return spec->apply(o, spec->name);
         if (spec->takes_value && value == NULL) {
             if (i + 1 >= argc) {
                 rocky_term_fprintf(stderr, 0, "rocky trace: %s needs a value\n",
@@ -232,6 +279,16 @@ static int parse(int argc, char **argv, struct options *o)
         int rc = spec->apply(o, value);
         if (rc != 0)
             return rc;
+    }
+    if (o->global_state != NULL) {
+        if (o->state != NULL && strcmp(o->state, o->global_state) != 0) {
+            rocky_term_fprintf(stderr, 0,
+                               "rocky trace: --state-path '%s' and --state "
+                               "'%s' name different stores; give one\n",
+                               o->global_state, o->state);
+            return ROCKY_EINVAL;
+        }
+        o->state = o->global_state;
     }
     if (o->export_run && o->export_pending) {
         rocky_term_fprintf(stderr, 0,
@@ -252,7 +309,7 @@ static int parse(int argc, char **argv, struct options *o)
         rocky_term_fprintf(
             stderr, 0,
             "rocky trace: --export sends a whole run; it takes "
-            "no --follow, --model, --json, --format or --width\n");
+            "no --follow, --model, --json, -o json, --format or --width\n");
         return ROCKY_EINVAL;
     }
     if (o->nplugins > 0 && !o->export_run && !o->export_pending) {
@@ -266,7 +323,7 @@ static int parse(int argc, char **argv, struct options *o)
     if (o->follow && o->format != FORMAT_TEXT) {
         rocky_term_fprintf(stderr, 0,
                            "rocky trace: --follow shows the text view only; "
-                           "drop --json/--format to follow a run\n");
+                           "drop --json/--format/-o json to follow a run\n");
         return ROCKY_EINVAL;
     }
     return 0;
@@ -580,7 +637,19 @@ static int export_main(const struct options *o, const char *path)
 
 int rocky_trace_cli_main(int argc, char **argv)
 {
+    return rocky_trace_cli_run(argc, argv, NULL);
+}
+
+int rocky_trace_cli_run(int argc, char **argv,
+                        const struct rocky_trace_cli_globals *g)
+{
     struct options o = {0};
+    if (g != NULL) {
+        /* Before parse: options after the subcommand override. */
+        if (g->output != NULL && set_output(&o, g->output) != 0)
+            return EXIT_USAGE;
+        o.global_state = g->state_path;
+    }
     /* The runner passes "trace"; show the command the user typed. */
     const char *prog = argc > 0 && argv[0] ? argv[0] : "rocky-trace";
     if (strcmp(prog, "trace") == 0)
@@ -596,6 +665,8 @@ int rocky_trace_cli_main(int argc, char **argv)
     const char *path = o.state;
     if (path == NULL)
         path = getenv("ROCKY_STATE");
+    if ((path == NULL || path[0] == '\0') && g != NULL)
+        path = g->config_state_path;
     if (path == NULL || path[0] == '\0')
         path = ROCKY_STORE_DEFAULT_FILE;
 

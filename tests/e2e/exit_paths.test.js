@@ -132,7 +132,7 @@ for (const [sig, code] of [['SIGHUP', 129], ['SIGQUIT', 131]]) {
     const bound = scaleMs(3000);
     assert.ok(res.exitAt - killAt <= bound, `exited ${res.exitAt - killAt} ms after ${sig} (bound ${bound})`);
     const tj = await fx.trace(p.state, seen.run_id);
-    assert.equal(tj.status, 'interrupted');
+    assert.equal(tj.run_status, 'interrupted'); // TraceOutput 2.0: status is interrupted_failure
     const ended = tj.models.filter((m) => m.started);
     for (const m of seen.models.filter((x) => x.status === 'success')) {
       assert.ok(ended.some((e) => e.span_id === m.span_id), `${m.model_name} is on record`);
@@ -218,7 +218,7 @@ test('SIGINT twice mid-run, the collector hung: the process dies by SIGINT at on
   const bound = scaleMs(1000);
   assert.ok(res.exitAt - secondAt <= bound, `ended ${res.exitAt - secondAt} ms after the 2nd SIGINT (bound ${bound})`);
   const tj = await fx.trace(p.state, seen.run_id);
-  assert.equal(tj.status, 'interrupted');
+  assert.equal(tj.run_status, 'interrupted'); // TraceOutput 2.0: status is interrupted_failure
   const last = res.stderr.trimEnd().split('\n').pop();
   // Which row of the table the 2nd signal hit decides the last line.
   const beforeFlush = /SIGINT again: telemetry will not be flushed/.test(res.stderr);
@@ -273,7 +273,7 @@ test('runner as PID 1 (unshare --pid): SIGTERM mid-run ends it with _exit(143), 
   const bound = scaleMs(3000);
   assert.ok(res.exitAt - killAt <= bound, `exited ${res.exitAt - killAt} ms after SIGTERM (bound ${bound})`);
   const tj = await fx.trace(p.state, seen.run_id);
-  assert.equal(tj.status, 'interrupted');
+  assert.equal(tj.run_status, 'interrupted'); // TraceOutput 2.0: status is interrupted_failure
   for (const m of seen.models.filter((x) => x.status === 'success')) {
     assert.ok(tj.models.some((e) => e.span_id === m.span_id && e.status === 'success'), `${m.model_name} is on record`);
   }
@@ -373,12 +373,12 @@ async function signalRun(fx, r, sig, delayMs) {
   }
 
   assert.equal(tj.models.length, 6, why);
-  if (tj.status === 'interrupted') {
+  if (tj.run_status === 'interrupted') {
     assert.ok(killAt !== null, `interrupted without a signal: ${why}`);
     // The run's end is taken after the stop is seen: the signal came before.
     assert.ok(killAt <= Date.parse(tj.finished_at) + 1, `interrupted, but the signal came after the recorded end ${tj.finished_at}: ${why}`);
     for (const m of tj.models) {
-      assert.ok(['success', 'interrupted', 'skipped'].includes(m.status), `${m.model_name}: ${m.status}: ${why}`);
+      assert.ok(['success', 'interrupted_failure', 'skipped'].includes(m.status), `${m.model_name}: ${m.status}: ${why}`);
       assert.equal(m.started, m.status !== 'skipped', `${m.model_name} ${m.status}, started ${m.started}: ${why}`);
     }
   } else {
@@ -392,7 +392,7 @@ async function signalRun(fx, r, sig, delayMs) {
     const spans = traceSpans(r, tj.trace_id);
     const got = new Set(spans.map((s) => (s.name === 'pipeline.run' ? 'run' : s.spanIdHex)));
     for (const s of spans.filter((x) => x.name === 'pipeline.run')) {
-      assert.equal(attrs(s.attributes)['rocky.run.status'], tj.status, `the run span says what the store says: ${why}`);
+      assert.equal(attrs(s.attributes)['rocky.run.status'], tj.run_status, `the run span says what the store says: ${why}`);
     }
     return want.filter((id) => !got.has(id));
   };
@@ -410,7 +410,7 @@ async function signalRun(fx, r, sig, delayMs) {
     assert.match(again.stdout, /no runs awaiting delivery/, why);
   }
   const outcome = killAt === null ? 'ended before the signal'
-    : afterGuard ? `after the guard: ${statusOf(res)}` : tj.status === 'interrupted' ? 'interrupted' : 'signal after the run';
+    : afterGuard ? `after the guard: ${statusOf(res)}` : tj.run_status === 'interrupted' ? 'interrupted' : 'signal after the run';
   return { outcome, pending, delivered: want.length - missing.length, total: want.length,
     exitMs: killAt === null ? null : res.exitAt - killAt, markToExit: res.exitAt - mark.at };
 }

@@ -84,7 +84,7 @@ test('runner killed with SIGKILL mid-run: --export-pending delivers every finish
   assert.ok(res.exitAt - killAt <= scaleMs(1000), `gone ${res.exitAt - killAt} ms after SIGKILL`);
 
   const tj = await fx.trace(p.state, seen.run_id);
-  assert.equal(tj.status, 'crashed');
+  assert.equal(tj.run_status, 'crashed'); // TraceOutput 2.0: status is crashed_failure
   const finished = tj.models.filter((m) => m.status === 'success');
   assert.ok(finished.length < p.count, `killed mid-run (${finished.length} of ${p.count} finished)`);
   for (const m of seen.models.filter((x) => x.status === 'success')) {
@@ -308,7 +308,7 @@ for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
     const bound = scaleMs(3000);
     assert.ok(res.exitAt - killAt <= bound, `exited ${res.exitAt - killAt} ms after ${sig} (bound ${bound})`);
     const tj = await fx.trace(p.state, seen.run_id);
-    assert.equal(tj.status, 'interrupted');
+    assert.equal(tj.run_status, 'interrupted'); // TraceOutput 2.0: status is interrupted_failure
     const ended = tj.models.filter((m) => m.started);
     for (const m of seen.models.filter((x) => x.status === 'success')) {
       assert.ok(ended.some((e) => e.span_id === m.span_id), `${m.model_name} is on record`);

@@ -480,7 +480,8 @@ static void test_disk_full_during_the_run_is_incomplete_and_says_so(void **st)
             fail_msg("rocky trace shows no gap:\n%s", text);
         free(text);
         char *json = trace_output(f, 1);
-        if (!strstr(json, "\"status\": \"incomplete\"") ||
+        if (!strstr(json, "\"status\": \"incomplete_error\"") ||
+            !strstr(json, "\"run_status\": \"incomplete\"") ||
             !strstr(json, "\"models_planned\": 6") ||
             strstr(json, "\"models_recorded\": 6"))
             fail_msg("rocky trace --json shows no gap:\n%s", json);

@@ -11,6 +11,9 @@
  *   trace_make_store PATH running  `sample` plus a newer run left running by
  *                                  this (then exited) process: it reads back
  *                                  as crashed, with no finish time
+ *   trace_make_store PATH incomplete  one run that ended, but with only 2
+ *                                  of its 3 models on record (what a full
+ *                                  disk leaves; status incomplete)
  *   trace_make_store PATH wide N   one successful run of N models, 2 ms
  *                                  each, distinct span ids, awaiting
  *                                  delivery (for replays through small
@@ -105,6 +108,20 @@ static int running(const char *path)
     return rc;
 }
 
+static int incomplete(const char *path)
+{
+    struct rocky_run_record *rec =
+        fx_record("20251125T062000.000Z-1nc0", 400, ROCKY_RUN_INCOMPLETE);
+    fx_model(rec, "raw_orders", 0, 200, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "stg_orders", 200, 400, ROCKY_MODEL_SUCCESS, NULL);
+    struct rocky_run *run = (struct rocky_run *)&rec->run;
+    run->models_total = 3; /* the third was never recorded */
+    run->models_succeeded = 3;
+    int rc = fx_write_store(path, rec);
+    rocky_run_record_free(rec);
+    return rc;
+}
+
 static int wide(const char *path, long n)
 {
     struct rocky_run_record *rec =
@@ -142,7 +159,9 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[2], "wide") == 0)
         return wide(argv[1], strtol(argv[3], NULL, 10)) == 0 ? 0 : 1;
     if (argc != 3) {
-        fprintf(stderr, "usage: %s PATH sample|empty|newer|running|wide N\n",
+        fprintf(stderr,
+                "usage: %s PATH sample|empty|newer|running|incomplete|wide "
+                "N\n",
                 argv[0]);
         return 2;
     }
@@ -155,6 +174,8 @@ int main(int argc, char **argv)
         rc = newer(argv[1]);
     else if (strcmp(argv[2], "running") == 0)
         rc = running(argv[1]);
+    else if (strcmp(argv[2], "incomplete") == 0)
+        rc = incomplete(argv[1]);
     else {
         fprintf(stderr, "trace_make_store: unknown scenario '%s'\n", argv[2]);
         return 2;

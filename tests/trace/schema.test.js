@@ -62,8 +62,16 @@ test('older run, model filter and crashed run validate', () => withStore('runnin
   assert.strictEqual(one.models.length, 1);
   const crashed = traceJson(store, 'latest');
   assertValid(crashed);
-  assert.strictEqual(crashed.status, 'crashed');
-  assert.strictEqual(crashed.finished_at, null);
+  // Schema 2.0: flagged as a failure, our word kept in run_status, and a
+  // finished_at string (1.x wrote null): the last time on record, here the
+  // end of its one model.
+  assert.strictEqual(crashed.status, 'crashed_failure');
+  assert.strictEqual(crashed.run_status, 'crashed');
+  assert.strictEqual(typeof crashed.finished_at, 'string');
+  const m = crashed.models[crashed.models.length - 1];
+  assert.strictEqual(Date.parse(crashed.finished_at) - Date.parse(crashed.started_at),
+    m.start_offset_ms + m.duration_ms);
+  assert.strictEqual(crashed.run_duration_ms, m.start_offset_ms + m.duration_ms);
 }));
 
 test('the validator rejects output missing an upstream field', () => withStore('sample', (store) => {
