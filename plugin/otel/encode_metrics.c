@@ -128,6 +128,9 @@ static void gauge(struct ctx *c, const char *name, const char *desc,
     opentelemetry__proto__metrics__v1__gauge__init(g);
     pb_ndp *p = &r->ndp[r->np];
     opentelemetry__proto__metrics__v1__number_data_point__init(p);
+    /* Optional for a gauge; set like every other point (the exporter's
+     * start), so no consumer sees a point starting in 1970. */
+    p->start_time_unix_nano = (uint64_t)c->o->cumulative_start_wall_ns;
     p->time_unix_nano = (uint64_t)c->o->now_wall_ns;
     if (is_double) {
         p->value_case =
