@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "rocky/error.h"
 
 /* How long a publish waits for another worker's publish. Publishes are
@@ -110,41 +111,139 @@ static char *check_statement(sqlite3 *db, const struct rocky_model_def *m,
 #define SCHEMA_RETRIES  200
 #define SCHEMA_PAUSE_NS 2000000
 
-static int exec_retrying(sqlite3 *db, const char *sql)
+uint32_t rocky_statement_classify(const char *sql)
 {
+    const char *p = sql;
+    for (;;) { /* blanks, -- and block comments before the keyword */
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p = strchr(p, '\n');
+            if (p == NULL)
+                return ROCKY_STATEMENT_OTHER;
+        } else if (p[0] == '/' && p[1] == '*') {
+            p = strstr(p + 2, "*/");
+            if (p == NULL)
+                return ROCKY_STATEMENT_OTHER;
+            p += 2;
+        } else {
+            break;
+        }
+    }
+    char word[12];
+    size_t n = 0;
+    while (n + 1 < sizeof word && isalpha((unsigned char)p[n])) {
+        word[n] = (char)toupper((unsigned char)p[n]);
+        n++;
+    }
+    word[n] = '\0';
+    static const struct {
+        const char *word;
+        uint32_t kind;
+    } words[] = {
+        {"SELECT", ROCKY_STATEMENT_QUERY},  {"WITH", ROCKY_STATEMENT_QUERY},
+        {"SHOW", ROCKY_STATEMENT_QUERY},    {"DESCRIBE", ROCKY_STATEMENT_QUERY},
+        {"EXPLAIN", ROCKY_STATEMENT_QUERY}, {"INSERT", ROCKY_STATEMENT_DML},
+        {"UPDATE", ROCKY_STATEMENT_DML},    {"DELETE", ROCKY_STATEMENT_DML},
+        {"MERGE", ROCKY_STATEMENT_DML},     {"COPY", ROCKY_STATEMENT_DML},
+        {"TRUNCATE", ROCKY_STATEMENT_DML},  {"CREATE", ROCKY_STATEMENT_DDL},
+        {"ALTER", ROCKY_STATEMENT_DDL},     {"DROP", ROCKY_STATEMENT_DDL},
+        {"GRANT", ROCKY_STATEMENT_DDL},     {"REVOKE", ROCKY_STATEMENT_DDL},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(word, words[i].word) == 0)
+            return words[i].kind;
+    return ROCKY_STATEMENT_OTHER;
+}
+
+/* One model execution's statements, as they are reported. */
+struct stmts {
+    sqlite3 *db;
+    const struct rocky_statement_observer *obs;
+    uint32_t sequence;
+};
+
+/* Tell the observer about a statement that started at (wall, mono). */
+static void report(struct stmts *x, const char *sql, const char *target, int rc,
+                   int attempts, int max_attempts, int64_t wall, int64_t mono)
+{
+    if (x->obs == NULL || x->obs->on_statement == NULL)
+        return;
+    struct rocky_statement st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    st.kind = rocky_statement_classify(sql);
+    st.started_wall_ns = wall;
+    st.started_mono_ns = mono;
+    st.finished_wall_ns = rocky_clock_wall_ns();
+    st.finished_mono_ns = rocky_clock_mono_ns();
+    st.rows = st.kind == ROCKY_STATEMENT_DML && rc == SQLITE_OK
+                  ? (int64_t)sqlite3_changes64(x->db)
+                  : -1;
+    st.target = target;
+    int failed = rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE;
+    st.error = failed ? sqlite3_errmsg(x->db) : NULL;
+    st.status = !failed                           ? ROCKY_MODEL_SUCCESS
+                : (rc & 0xff) == SQLITE_INTERRUPT ? ROCKY_MODEL_INTERRUPTED
+                                                  : ROCKY_MODEL_FAILED;
+    st.attempt = (uint32_t)attempts;
+    st.max_attempts = (uint32_t)max_attempts;
+    st.sequence = x->sequence++;
+    x->obs->on_statement(x->obs->ctx, &st);
+}
+
+/* Execute `sql`, retrying on SQLITE_SCHEMA, and report it. */
+static int exec_retrying(struct stmts *x, const char *sql, const char *target)
+{
+    int64_t wall = rocky_clock_wall_ns(), mono = rocky_clock_mono_ns();
     int rc = SQLITE_OK;
+    int attempts = 0;
     for (int i = 0; i < SCHEMA_RETRIES; i++) {
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        attempts++;
+        rc = sqlite3_exec(x->db, sql, NULL, NULL, NULL);
         if ((rc & 0xff) != SQLITE_SCHEMA)
             break;
         struct timespec pause = {0, SCHEMA_PAUSE_NS};
         nanosleep(&pause, NULL);
     }
+    report(x, sql, target, rc, attempts, SCHEMA_RETRIES, wall, mono);
     return rc;
 }
 
-static int exec(sqlite3 *db, const char *sql,
+static int exec(struct stmts *x, const char *sql, const char *target,
                 struct rocky_materialize_result *res)
 {
-    int rc = exec_retrying(db, sql);
+    int rc = exec_retrying(x, sql, target);
     if (rc != SQLITE_OK && res->error == NULL) {
-        res->error = fmt("%s", sqlite3_errmsg(db));
+        res->error = fmt("%s", sqlite3_errmsg(x->db));
         res->interrupted = (rc & 0xff) == SQLITE_INTERRUPT;
     }
     return rc;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql, const char *arg)
+/* Cleanup that must run whatever happened (no retry, no error kept). */
+static void exec_once(struct stmts *x, const char *sql, const char *target)
 {
+    int64_t wall = rocky_clock_wall_ns(), mono = rocky_clock_mono_ns();
+    int rc = sqlite3_exec(x->db, sql, NULL, NULL, NULL);
+    report(x, sql, target, rc, 1, 1, wall, mono);
+}
+
+static int64_t query_int(struct stmts *x, const char *sql, const char *arg,
+                         const char *target)
+{
+    int64_t wall = rocky_clock_wall_ns(), mono = rocky_clock_mono_ns();
     sqlite3_stmt *st = NULL;
     int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    int rc = sqlite3_prepare_v2(x->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
         if (arg != NULL)
             sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW &&
-            sqlite3_column_type(st, 0) != SQLITE_NULL)
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             v = sqlite3_column_int64(st, 0);
     }
+    report(x, sql, target, rc, 1, 1, wall, mono);
     sqlite3_finalize(st);
     return v;
 }
@@ -168,8 +267,10 @@ static int check_stop(void *stop)
 
 int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
                       const atomic_int *stop,
+                      const struct rocky_statement_observer *observer,
                       struct rocky_materialize_result *res)
 {
+    struct stmts x = {db, observer, 0};
     memset(res, 0, sizeof *res);
     res->rows = -1;
     res->bytes = -1;
@@ -192,50 +293,59 @@ int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
     char *compute =
         fmt("CREATE TEMP TABLE \"rocky_tmp_%s\" AS %s\n", m->name, select);
     char *count = fmt("SELECT count(*) FROM temp.\"rocky_tmp_%s\"", m->name);
-    char *publish = fmt("DROP TABLE IF EXISTS main.\"%s\";"
-                        " CREATE TABLE main.\"%s\" AS SELECT * FROM"
+    /* Two statements, executed (and reported) one by one in the publish
+     * transaction. */
+    char *drop_old = fmt("DROP TABLE IF EXISTS main.\"%s\"", m->name);
+    char *publish = fmt("CREATE TABLE main.\"%s\" AS SELECT * FROM"
                         " temp.\"rocky_tmp_%s\"",
-                        m->name, m->name, m->name);
+                        m->name, m->name);
+    char *tmp_name = fmt("temp.rocky_tmp_%s", m->name);
+    char *main_name = fmt("main.%s", m->name);
     free(select);
     int code = ROCKY_EIO;
     if (drop_tmp == NULL || compute == NULL || count == NULL ||
-        publish == NULL) {
+        drop_old == NULL || publish == NULL || tmp_name == NULL ||
+        main_name == NULL) {
         res->error = fmt("out of memory");
         goto out;
     }
-    if (exec(db, drop_tmp, res) != SQLITE_OK ||
-        exec(db, compute, res) != SQLITE_OK)
+    if (exec(&x, drop_tmp, tmp_name, res) != SQLITE_OK ||
+        exec(&x, compute, tmp_name, res) != SQLITE_OK)
         goto out;
-    res->rows = query_int(db, count, NULL);
+    res->rows = query_int(&x, count, NULL, tmp_name);
     if (stopped(stop, res))
         goto out;
-    if (exec(db, "BEGIN IMMEDIATE", res) != SQLITE_OK)
+    if (exec(&x, "BEGIN IMMEDIATE", NULL, res) != SQLITE_OK)
         goto out;
-    if (exec(db, publish, res) != SQLITE_OK || stopped(stop, res)) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (exec(&x, drop_old, main_name, res) != SQLITE_OK ||
+        exec(&x, publish, main_name, res) != SQLITE_OK || stopped(stop, res)) {
+        exec_once(&x, "ROLLBACK", NULL);
         goto out;
     }
     /* Size as stored: the table's b-tree pages, before commit so no other
      * publish can interleave. */
-    res->bytes = query_int(db,
+    res->bytes = query_int(&x,
                            "SELECT pgsize FROM dbstat WHERE name = ?1 AND"
                            " aggregate = 1",
-                           m->name);
-    if (exec(db, "COMMIT", res) != SQLITE_OK) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                           m->name, main_name);
+    if (exec(&x, "COMMIT", NULL, res) != SQLITE_OK) {
+        exec_once(&x, "ROLLBACK", NULL);
         goto out;
     }
     code = 0;
 out:
     /* Cleanup must run to its end even when stopping. */
     sqlite3_progress_handler(db, 0, NULL, NULL);
-    if (drop_tmp != NULL)
-        sqlite3_exec(db, drop_tmp, NULL, NULL, NULL);
+    if (drop_tmp != NULL && tmp_name != NULL)
+        exec_once(&x, drop_tmp, tmp_name);
     if (code != 0 && (res->interrupted || stopped(stop, res)))
         code = ROCKY_EINTERRUPTED;
     free(drop_tmp);
     free(compute);
     free(count);
+    free(drop_old);
     free(publish);
+    free(tmp_name);
+    free(main_name);
     return code;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "project.h"
+#include "rocky/plugin.h"
 
 /* Open a worker connection to the target database `path` (created if
  * missing, WAL mode). Returns 0 or ROCKY_EIO with a message. */
@@ -36,12 +37,31 @@ struct rocky_materialize_result {
     int interrupted;
 };
 
+/*
+ * Told of every SQL statement rocky_materialize executes — the model's own
+ * work and the bookkeeping around it (BEGIN, DROP, CREATE, the row count,
+ * COMMIT, a ROLLBACK or cleanup after a failure) — on the calling thread,
+ * right after the statement ended. `st` and its strings are valid only
+ * during the call; its span_id is zero, for the observer to choose. Must
+ * not block (it runs between two statements of a live model).
+ */
+struct rocky_statement_observer {
+    void (*on_statement)(void *ctx, struct rocky_statement *st);
+    void *ctx;
+};
+
 /* Build `m` on `db`. `stop` is checked between steps so an interrupt that
- * lands between statements is not lost. Returns 0 on success, ROCKY_EIO
- * when the model failed (SQLite's message in res->error),
- * ROCKY_EINTERRUPTED when stopped (the previous table is intact). */
+ * lands between statements is not lost. `observer` (may be NULL) hears of
+ * each statement. Returns 0 on success, ROCKY_EIO when the model failed
+ * (SQLite's message in res->error), ROCKY_EINTERRUPTED when stopped (the
+ * previous table is intact). */
 int rocky_materialize(sqlite3 *db, const struct rocky_model_def *m,
                       const atomic_int *stop,
+                      const struct rocky_statement_observer *observer,
                       struct rocky_materialize_result *res);
+
+/* Upstream rocky's statement classification (enum rocky_statement_kind) by
+ * the first keyword of `sql`, after blanks and SQL comments. */
+uint32_t rocky_statement_classify(const char *sql);
 
 #endif

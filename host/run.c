@@ -100,6 +100,27 @@ static void emit(struct runner *r, uint32_t type, const struct rocky_run *run,
     rocky_plugin_set_emit_new(r->plugins, type, 0, run, m, wall, mono);
 }
 
+/* One model execution as its statements see it: the worker's own copies,
+ * so no lock is needed to report a statement. */
+struct statement_ctx {
+    struct runner *r;
+    const struct rocky_run *run;
+    const struct rocky_model_exec *model;
+};
+
+/* A statement of a running model ended (worker thread): STATEMENT_END to
+ * the plugins of ABI 2.1 and later, with a span id of its own. */
+static void statement_ended(void *ctx, struct rocky_statement *st)
+{
+    struct statement_ctx *c = ctx;
+    if (rocky_plugin_set_count(c->r->plugins) == 0)
+        return;
+    if (rocky_random_id(st->span_id, sizeof st->span_id) != 0 ||
+        rocky_id_is_zero(st->span_id, sizeof st->span_id))
+        st->span_id[0] = 1; /* zero means "absent" */
+    rocky_plugin_set_emit_statement(c->r->plugins, c->run, c->model, st);
+}
+
 static void enqueue(struct runner *r, size_t idx)
 {
     size_t n = r->p->nmodels;
@@ -176,7 +197,9 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
          start.started_mono_ns);
 
     struct rocky_materialize_result res;
-    int rc = rocky_materialize(db, def, &r->stop, &res);
+    struct statement_ctx sctx = {r, &snap, &start};
+    struct rocky_statement_observer obs = {statement_ended, &sctx};
+    int rc = rocky_materialize(db, def, &r->stop, &obs, &res);
 
     pthread_mutex_lock(&r->mu);
     e->finished_wall_ns = rocky_clock_wall_ns();

@@ -1,10 +1,11 @@
 /*
- * rocky/plugin.h — the rocky plugin ABI, version 2.0.
+ * rocky/plugin.h — the rocky plugin ABI, version 2.1.
  *
  * A rocky plugin is a shared object that a rocky runner (the "host") loads
  * with dlopen(RTLD_NOW | RTLD_LOCAL). It observes runs: it is told when a
  * run starts, when each model starts and ends, and when the run ends, and
- * may do anything with that (export telemetry, write a log, ...). This
+ * may do anything with that (export telemetry, write a log, ...); since 2.1
+ * it is also told of every SQL statement the host ran for a model. This
  * header, with rocky/run_model.h and rocky/error.h, is the whole contract:
  * you can write a plugin from them alone. A complete small example is
  * plugin/examples/events_jsonl.c.
@@ -15,6 +16,7 @@
  *   3. Instances and lifecycle    8. Delivery reports
  *   4. Configuration and context  9. Struct rules, for readers and writers
  *   5. Events and their order    10. Migrating from ABI 1.x
+ *                                11. What each minor added
  *
  * ---------------------------------------------------------------------------
  * 1. The entry point
@@ -144,9 +146,18 @@
  *     that never started gets MODEL_END only, with status SKIPPED,
  *     started_*_ns 0 and `error` saying why (an upstream model did not
  *     succeed, or the run was interrupted first).
+ *   - Since 2.1, a model that ran gets one STATEMENT_END per SQL statement
+ *     the host executed for it (BEGIN, CREATE, DROP, a count query, COMMIT,
+ *     a ROLLBACK or cleanup after a failure: every one, in the order they
+ *     ran), each after the model's MODEL_START and before its MODEL_END, from
+ *     the worker thread that ran it. `event->model` is the model (its
+ *     span_id is the statement's parent span), `event->statement` the
+ *     statement. A statement that was not executed at all (the host refused
+ *     the model's SQL before running anything) gets none.
  *   - Events flagged ROCKY_EVENT_FLAG_REPLAY come from a stored run being
  *     sent again (`rocky trace --export`): original ids and wall times,
- *     mono times 0, same order rules.
+ *     mono times 0, same order rules. The state store keeps no statements,
+ *     so a replay sends no STATEMENT_END.
  * Event types are stable and only appended; the host only sends a type to
  * plugins whose ABI minor is at least the type's "since" minor, and a
  * plugin returns 0 for any type it does not know.
@@ -212,7 +223,7 @@
  * 10. Migrating from ABI 1.x
  * ---------------------------------------------------------------------------
  * A 1.x plugin is refused by a 2.x host ("plugin ABI 1.0 is too old for this
- * rocky (plugin ABI 2.0); port it ... and rebuild"). To port one:
+ * rocky (plugin ABI 2.1); port it ... and rebuild"). To port one:
  *   - init(host, &state, errbuf, size) becomes create(host, info, &instance,
  *     errbuf, size); move every static/global state into the instance, and
  *     read configuration from info/config_get instead of (or before) the
@@ -229,6 +240,25 @@
  *     host->strerror for codes newer than your header).
  *   - If you installed signal handlers or atexit hooks, do so only when
  *     host->capabilities lacks ROCKY_HOST_CAP_OWNS_EXIT.
+ *
+ * ---------------------------------------------------------------------------
+ * 11. What each minor added
+ * ---------------------------------------------------------------------------
+ *   2.0  the ABI as described above.
+ *   2.1  ROCKY_EVENT_STATEMENT_END with `struct rocky_statement` (one per SQL
+ *        statement the host ran for a model), reached through
+ *        `rocky_event.statement`, appended to struct rocky_event.
+ *        Compatibility, both ways:
+ *          - a 2.0 plugin on a 2.1 host loads and runs as before and never
+ *            receives STATEMENT_END (the host checks the plugin's minor);
+ *          - a 2.1 plugin on a 2.0 host never receives it either (that host
+ *            does not know the type), and must not read `event->statement`
+ *            unless ROCKY_STRUCT_HAS(event, struct rocky_event, statement)
+ *            — or, simpler, only read it for STATEMENT_END events;
+ *          - a reader of `struct rocky_statement` checks ROCKY_STRUCT_HAS
+ *            before any field appended after 2.1.
+ *        Nothing else changed: a 2.0 plugin needs no rebuild; rebuilding
+ *        it against this header changes nothing it relies on.
  */
 #ifndef ROCKY_PLUGIN_H
 #define ROCKY_PLUGIN_H
@@ -244,7 +274,7 @@ extern "C" {
 #endif
 
 #define ROCKY_PLUGIN_ABI_MAJOR 2
-#define ROCKY_PLUGIN_ABI_MINOR 0
+#define ROCKY_PLUGIN_ABI_MINOR 1
 #define ROCKY_PLUGIN_ABI_MAKE(major, minor)                                    \
     ((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor)&0xFFFFu)))
 #define ROCKY_PLUGIN_ABI_VERSION                                               \
@@ -352,10 +382,12 @@ struct rocky_host_api {
 /* Event types. Values are stable; new types are appended, each with the
  * minor that introduced it (rocky_event_type_since_minor). */
 enum rocky_event_type {
-    ROCKY_EVENT_RUN_START = 1,   /* `model` is NULL                (2.0)     */
-    ROCKY_EVENT_MODEL_START = 2, /* before the model is materialized (2.0)   */
-    ROCKY_EVENT_MODEL_END = 3,   /* status, rows, bytes, error known (2.0)   */
-    ROCKY_EVENT_RUN_END = 4      /* `model` is NULL; run status final (2.0)  */
+    ROCKY_EVENT_RUN_START = 1,    /* `model` is NULL                (2.0)     */
+    ROCKY_EVENT_MODEL_START = 2,  /* before the model is materialized (2.0)   */
+    ROCKY_EVENT_MODEL_END = 3,    /* status, rows, bytes, error known (2.0)   */
+    ROCKY_EVENT_RUN_END = 4,      /* `model` is NULL; run status final (2.0)  */
+    ROCKY_EVENT_STATEMENT_END = 5 /* one SQL statement ran; `model` and
+                                     `statement` set              (2.1)     */
 };
 
 /* The ABI minor that introduced event `type`, or -1 for a type this header
@@ -367,9 +399,67 @@ static inline int rocky_event_type_since_minor(uint32_t type)
     case ROCKY_EVENT_MODEL_START:
     case ROCKY_EVENT_MODEL_END:
     case ROCKY_EVENT_RUN_END: return 0;
+    case ROCKY_EVENT_STATEMENT_END: return 1;
     default: return -1;
     }
 }
+
+/*
+ * What kind of SQL a statement is: upstream rocky's `rocky.statement.kind`
+ * classification, by the statement's first keyword. Values are stable.
+ */
+enum rocky_statement_kind {
+    ROCKY_STATEMENT_OTHER = 0, /* anything else: BEGIN, COMMIT, ROLLBACK, ... */
+    ROCKY_STATEMENT_QUERY = 1, /* SELECT, WITH, SHOW, DESCRIBE, EXPLAIN      */
+    ROCKY_STATEMENT_DML = 2,   /* INSERT, UPDATE, DELETE, MERGE, COPY,
+                                  TRUNCATE                                   */
+    ROCKY_STATEMENT_DDL = 3    /* CREATE, ALTER, DROP, GRANT, REVOKE         */
+};
+
+/* "other", "query", "dml", "ddl" (upstream's values); "other" for a value
+ * this header does not know. */
+static inline const char *rocky_statement_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case ROCKY_STATEMENT_QUERY: return "query";
+    case ROCKY_STATEMENT_DML: return "dml";
+    case ROCKY_STATEMENT_DDL: return "ddl";
+    default: return "other";
+    }
+}
+
+/*
+ * One SQL statement the host executed for a model (since ABI 2.1), carried
+ * by ROCKY_EVENT_STATEMENT_END. Filled by the host; it and everything it
+ * points to are valid only during on_event. The SQL text itself is not
+ * passed (it can hold literals a user would not export).
+ */
+struct rocky_statement {
+    uint32_t struct_size; /* sizeof(struct rocky_statement) of the host    */
+    uint32_t kind;        /* enum rocky_statement_kind                      */
+    int64_t started_wall_ns;  /* first attempt started (CLOCK_REALTIME)      */
+    int64_t finished_wall_ns; /* last attempt ended                          */
+    int64_t started_mono_ns;  /* same instants, CLOCK_MONOTONIC              */
+    int64_t finished_mono_ns;
+    int64_t rows; /* rows it inserted, updated or deleted; -1 not a DML
+                     statement or not known                                 */
+    /* The table the statement creates, drops or writes, as
+     * "schema.table" ("main.orders", "temp.rocky_tmp_orders"), or NULL
+     * (BEGIN, COMMIT, ...). */
+    const char *target;
+    /* The adapter's error text when it failed, else NULL. */
+    const char *error;
+    uint32_t status;       /* ROCKY_MODEL_SUCCESS, _FAILED or _INTERRUPTED    */
+    uint32_t attempt;      /* 1, or the attempt that ended it when the host
+                              retried it (a transient error)                */
+    uint32_t max_attempts; /* attempts the host would have made at most      */
+    uint32_t sequence;     /* 0 for the model execution's first statement,
+                              then 1, 2, ... in the order they ran          */
+    uint8_t span_id[ROCKY_SPAN_ID_SIZE]; /* chosen by the host, unique in the
+                                            run; parent: the model's span */
+    /* Fields added in later ABI minors go below, with a "since 2.N" note;
+     * keep the pointer count even so that ILP32 has no tail padding. */
+};
 
 /* Event flags. */
 enum rocky_event_flags {
@@ -390,8 +480,14 @@ struct rocky_event {
     int64_t wall_ns;      /* when the event happened (CLOCK_REALTIME)      */
     int64_t mono_ns;      /* same instant, CLOCK_MONOTONIC; 0 on replay    */
     const struct rocky_run *run;          /* never NULL                    */
-    const struct rocky_model_exec *model; /* MODEL_* events only           */
-    /* Fields added in later ABI minors go below. */
+    const struct rocky_model_exec *model; /* MODEL_* and STATEMENT_END     */
+    /* since 2.1 ------------------------------------------------------------
+     * STATEMENT_END only, else NULL. A host older than 2.1 has no such
+     * field: check ROCKY_STRUCT_HAS(event, struct rocky_event, statement)
+     * (or read it for STATEMENT_END only, which such a host never sends). */
+    const struct rocky_statement *statement;
+    const void *reserved_ptr; /* NULL; keeps ILP32 free of tail padding    */
+    /* Fields added in later ABI minors go below, with a "since 2.N" note. */
 };
 
 /*
@@ -487,8 +583,14 @@ ROCKY_ABI_ASSERT(sizeof(struct rocky_instance_info) == 8 + 5 * sizeof(void *),
                  "ABI: rocky_instance_info has no padding");
 ROCKY_ABI_ASSERT(sizeof(struct rocky_host_api) == 16 + 9 * sizeof(void *),
                  "ABI: rocky_host_api has no padding");
-ROCKY_ABI_ASSERT(sizeof(struct rocky_event) == 32 + 2 * sizeof(void *),
+ROCKY_ABI_ASSERT(sizeof(struct rocky_event) == 32 + 4 * sizeof(void *),
                  "ABI: rocky_event has no padding");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_statement) ==
+                     8 + 5 * 8 + 2 * sizeof(void *) + 4 * 4 + 8,
+                 "ABI: rocky_statement has no padding");
+ROCKY_ABI_ASSERT(offsetof(struct rocky_event, statement) ==
+                     32 + 2 * sizeof(void *),
+                 "ABI 2.1: rocky_event.statement is appended after 2.0");
 ROCKY_ABI_ASSERT(sizeof(struct rocky_delivery_report) == 40,
                  "ABI: rocky_delivery_report has no padding");
 ROCKY_ABI_ASSERT(sizeof(struct rocky_plugin) == 8 + 8 * sizeof(void *),
@@ -496,7 +598,8 @@ ROCKY_ABI_ASSERT(sizeof(struct rocky_plugin) == 8 + 8 * sizeof(void *),
 #if defined(__LP64__) || defined(_LP64)
 ROCKY_ABI_ASSERT(sizeof(struct rocky_instance_info) == 48, "ABI: append only");
 ROCKY_ABI_ASSERT(sizeof(struct rocky_host_api) == 88, "ABI: append only");
-ROCKY_ABI_ASSERT(sizeof(struct rocky_event) == 48, "ABI: append only");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_event) == 64, "ABI: append only");
+ROCKY_ABI_ASSERT(sizeof(struct rocky_statement) == 88, "ABI: append only");
 ROCKY_ABI_ASSERT(sizeof(struct rocky_plugin) == 72, "ABI: append only");
 #endif
 

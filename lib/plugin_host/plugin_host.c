@@ -149,6 +149,19 @@ void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
     rocky_plugin_set_emit(set, &ev);
 }
 
+void rocky_plugin_set_emit_statement(struct rocky_plugin_set *set,
+                                     const struct rocky_run *run,
+                                     const struct rocky_model_exec *model,
+                                     const struct rocky_statement *statement)
+{
+    struct rocky_event ev;
+    rocky_plugin_event_init(&ev, ROCKY_EVENT_STATEMENT_END, 0, run, model,
+                            statement->finished_wall_ns,
+                            statement->finished_mono_ns);
+    ev.statement = statement;
+    rocky_plugin_set_emit(set, &ev);
+}
+
 /* Does this instance get events of `type`? Only types its ABI minor knows
  * (rocky/plugin.h, section 2). */
 static int understands(const struct plugin_instance *inst, uint32_t type)

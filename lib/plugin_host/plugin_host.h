@@ -115,6 +115,14 @@ void rocky_plugin_set_emit_new(struct rocky_plugin_set *set, uint32_t type,
                                const struct rocky_model_exec *model,
                                int64_t wall_ns, int64_t mono_ns);
 
+/* A STATEMENT_END (ABI 2.1) of `statement`, run for `model` of `run`, at
+ * the statement's end times. Only instances of minor >= 1 get it. Same
+ * threading as rocky_plugin_set_emit. */
+void rocky_plugin_set_emit_statement(struct rocky_plugin_set *set,
+                                     const struct rocky_run *run,
+                                     const struct rocky_model_exec *model,
+                                     const struct rocky_statement *statement);
+
 /* Deliver `event` to every instance whose ABI minor knows its type.
  * Thread-safe, lock-free, never waits: an instance that answers
  * ROCKY_EAGAIN has the event counted as dropped for it by the host. A no-op

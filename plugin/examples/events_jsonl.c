@@ -1,5 +1,5 @@
 /*
- * events_jsonl.c — a complete, tiny rocky plugin (ABI 2.0): each instance
+ * events_jsonl.c — a complete, tiny rocky plugin (ABI 2.1): each instance
  * appends every event it sees as one JSON line to a file of its own.
  *
  * It uses nothing but the public headers (rocky/plugin.h), so it doubles as
@@ -31,7 +31,12 @@
  * `span_id` is the model's span for model events and the run's otherwise.
  * A model that never started (MODEL_END only) has the same fields, with
  * status "skipped" and `error` saying why. Run events carry "project",
- * "trigger" and "models_total" instead of the model fields.
+ * "trigger" and "models_total" instead of the model fields. A statement the
+ * host ran for a model (ABI 2.1) is one line too:
+ *   {"type":"statement_end",…,"span_id":"<statement>","parent_span_id":
+ *    "<model>","status":"success","model":"orders","kind":"ddl",
+ *    "target":"main.orders","rows":-1,"error":null,"attempt":1,
+ *    "max_attempts":200,"sequence":5,"started_wall_ns":…,"wall_ns":…,…}
  *
  * Delivery: lines are written synchronously in on_event, so reports have
  * accepted == delivered + dropped and nothing pending; an event whose line
@@ -178,8 +183,49 @@ static const char *type_name(uint32_t type)
     case ROCKY_EVENT_MODEL_START: return "model_start";
     case ROCKY_EVENT_MODEL_END: return "model_end";
     case ROCKY_EVENT_RUN_END: return "run_end";
+    case ROCKY_EVENT_STATEMENT_END: return "statement_end";
     default: return NULL;
     }
+}
+
+/* The statement of a STATEMENT_END, or NULL: `statement` was appended in
+ * ABI 2.1, so an older host's event may not have it. */
+static const struct rocky_statement *statement_of(const struct rocky_event *ev)
+{
+    if (ev->type != ROCKY_EVENT_STATEMENT_END ||
+        !ROCKY_STRUCT_HAS(ev, struct rocky_event, statement))
+        return NULL;
+    return ev->statement;
+}
+
+static void format_statement(struct line *l, const struct rocky_run *run,
+                             const struct rocky_model_exec *m,
+                             const struct rocky_statement *st)
+{
+    put_field(l, "span_id");
+    put_hex(l, st->span_id, ROCKY_SPAN_ID_SIZE);
+    put_field(l, "parent_span_id");
+    put_hex(l, m ? m->span_id : run->span_id, ROCKY_SPAN_ID_SIZE);
+    put_field(l, "status");
+    put_json_string(l, rocky_model_status_name(st->status));
+    put_field(l, "model");
+    put_json_string(l, m ? m->model_name : NULL);
+    put_field(l, "kind");
+    put_json_string(l, rocky_statement_kind_name(st->kind));
+    put_field(l, "target");
+    put_json_string(l, st->target);
+    put_field(l, "rows");
+    put_i64(l, st->rows);
+    put_field(l, "error");
+    put_json_string(l, st->error);
+    put_field(l, "attempt");
+    put_i64(l, st->attempt);
+    put_field(l, "max_attempts");
+    put_i64(l, st->max_attempts);
+    put_field(l, "sequence");
+    put_i64(l, st->sequence);
+    put_field(l, "started_wall_ns");
+    put_i64(l, st->started_wall_ns);
 }
 
 static void format_event(struct line *l, const struct jsonl *j,
@@ -187,6 +233,7 @@ static void format_event(struct line *l, const struct jsonl *j,
 {
     const struct rocky_run *run = ev->run;
     const struct rocky_model_exec *m = ev->model;
+    const struct rocky_statement *st = statement_of(ev);
     puts_raw(l, "{");
     put_field(l, "type");
     put_json_string(l, type_name(ev->type));
@@ -196,6 +243,10 @@ static void format_event(struct line *l, const struct jsonl *j,
     put_json_string(l, run->run_id);
     put_field(l, "trace_id");
     put_hex(l, run->trace_id, sizeof run->trace_id);
+    if (st != NULL) {
+        format_statement(l, run, m, st);
+        goto times;
+    }
     put_field(l, "span_id");
     put_hex(l, m ? m->span_id : run->span_id, ROCKY_SPAN_ID_SIZE);
     put_field(l, "parent_span_id");
@@ -232,6 +283,7 @@ static void format_event(struct line *l, const struct jsonl *j,
         put_field(l, "models_total");
         put_i64(l, run->models_total);
     }
+times:
     put_field(l, "wall_ns");
     put_i64(l, ev->wall_ns);
     put_field(l, "mono_ns");
@@ -314,7 +366,8 @@ static int jsonl_create(const struct rocky_host_api *host,
 static int jsonl_on_event(void *instance, const struct rocky_event *ev)
 {
     struct jsonl *j = instance;
-    if (type_name(ev->type) == NULL)
+    if (type_name(ev->type) == NULL ||
+        (ev->type == ROCKY_EVENT_STATEMENT_END && statement_of(ev) == NULL))
         return 0; /* a newer host's event type: ignore, as the ABI asks */
     atomic_fetch_add(&j->accepted, 1);
     struct line l = {.cap = sizeof l.small};

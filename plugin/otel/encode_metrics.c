@@ -15,12 +15,14 @@
 
 typedef Opentelemetry__Proto__Metrics__V1__Metric pb_metric;
 typedef Opentelemetry__Proto__Metrics__V1__Sum pb_sum;
+typedef Opentelemetry__Proto__Metrics__V1__Gauge pb_gauge;
 typedef Opentelemetry__Proto__Metrics__V1__Histogram pb_hist;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint pb_ndp;
 typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint pb_hdp;
 
-#define MAX_METRICS 16
-#define MAX_POINTS  32
+#define MAX_METRICS 24
+#define MAX_POINTS  40
+#define MAX_HISTS   3
 
 #define TEMP_DELTA                                                             \
     OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA
@@ -31,12 +33,13 @@ struct req {
     pb_metric metrics[MAX_METRICS];
     pb_metric *metric_ptrs[MAX_METRICS];
     pb_sum sums[MAX_METRICS];
-    pb_hist hists[2];
+    pb_gauge gauges[MAX_METRICS];
+    pb_hist hists[MAX_HISTS];
     pb_ndp ndp[MAX_POINTS];
     pb_ndp *ndp_ptrs[MAX_POINTS];
-    pb_hdp hdp[2];
-    pb_hdp *hdp_ptrs[2];
-    uint64_t buckets[2][ROCKY_OTEL_HIST_BUCKETS];
+    pb_hdp hdp[MAX_HISTS];
+    pb_hdp *hdp_ptrs[MAX_HISTS];
+    uint64_t buckets[MAX_HISTS][ROCKY_OTEL_HIST_BUCKETS];
     rocky_otlp_kv kv[MAX_POINTS];
     rocky_otlp_any av[MAX_POINTS];
     rocky_otlp_kv *kv_ptrs[MAX_POINTS];
@@ -113,6 +116,38 @@ static void sum(struct ctx *c, const char *name, const char *desc,
     m->sum = sm;
 }
 
+/* A Gauge with one unattributed point: upstream's per-run figures. An
+ * integer when `is_double` is 0, else `dv`. Gauges have no temporality:
+ * the same value whatever the temporality preference. */
+static void gauge(struct ctx *c, const char *name, const char *desc,
+                  const char *unit, uint64_t iv, int is_double, double dv)
+{
+    struct req *r = c->r;
+    pb_metric *m = metric(r, name, desc, unit);
+    pb_gauge *g = &r->gauges[r->nm - 1];
+    opentelemetry__proto__metrics__v1__gauge__init(g);
+    pb_ndp *p = &r->ndp[r->np];
+    opentelemetry__proto__metrics__v1__number_data_point__init(p);
+    /* Optional for a gauge; set like every other point (the exporter's
+     * start), so no consumer sees a point starting in 1970. */
+    p->start_time_unix_nano = (uint64_t)c->o->cumulative_start_wall_ns;
+    p->time_unix_nano = (uint64_t)c->o->now_wall_ns;
+    if (is_double) {
+        p->value_case =
+            OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
+        p->as_double = dv;
+    } else {
+        p->value_case =
+            OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT;
+        p->as_int = (int64_t)iv;
+    }
+    r->ndp_ptrs[r->np++] = p;
+    g->n_data_points = 1;
+    g->data_points = &r->ndp_ptrs[r->np - 1];
+    m->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE;
+    m->gauge = g;
+}
+
 static void hist(struct ctx *c, const char *name, const char *desc, size_t off)
 {
     struct req *r = c->r;
@@ -177,14 +212,27 @@ int rocky_otel_encode_metrics(const struct rocky_otel_resource *res,
     if (!r)
         return ROCKY_ENOMEM;
     struct ctx c = {r, cum, del, o};
-    sum(&c, "rocky.tables_processed", "Model executions, by final status",
+    /* Upstream rocky's instruments, same names, types and meaning (its
+     * dashboards and alerts read them): gauges of the current run. */
+    const struct rocky_otel_run_gauges *g = &cum->run;
+    gauge(&c, "rocky.tables_processed", "Total tables processed in this run",
+          "", g->tables_processed, 0, 0);
+    gauge(&c, "rocky.tables_failed", "Total tables that failed in this run", "",
+          g->tables_failed, 0, 0);
+    gauge(&c, "rocky.statements_executed", "Total SQL statements executed", "",
+          g->statements_executed, 0, 0);
+    gauge(&c, "rocky.retries_attempted", "Total retries attempted", "",
+          g->retries_attempted, 0, 0);
+    gauge(&c, "rocky.retries_succeeded", "Total retries that succeeded", "",
+          g->retries_succeeded, 0, 0);
+    gauge(&c, "rocky.error_rate_pct", "Error rate as a percentage", "", 0, 1,
+          rocky_otel_error_rate_pct(g));
+    hist(&c, "rocky.query_duration_ms", "SQL statement duration distribution",
+         OFF(query_duration));
+    /* Ours. */
+    sum(&c, "rocky.model.executions", "Model executions, by final status",
         "{execution}", 1, OFF(executions), ROCKY_OTEL_MODEL_STATUSES,
         "rocky.model.status", status_name, 0);
-    sum(&c, "rocky.tables_failed", "Model executions that failed",
-        "{execution}", 1, OFF(failed), 1, NULL, NULL, 0);
-    sum(&c, "rocky.statements_executed",
-        "Model materializations that ran SQL (every execution not skipped)",
-        "{statement}", 1, OFF(statements), 1, NULL, NULL, 0);
     sum(&c, "rocky.rows_affected", "Rows in the tables published", "{row}", 1,
         OFF(rows), 1, NULL, NULL, 0);
     sum(&c, "rocky.bytes_written", "Bytes of the tables published", "By", 1,

@@ -2,14 +2,21 @@
  * encode_metrics.h — a metrics snapshot -> one serialized
  * ExportMetricsServiceRequest.
  *
- * Instruments (see README.md in this folder):
- *   rocky.tables_processed      Sum, monotonic  {execution} by
- * rocky.model.status rocky.tables_failed         Sum, monotonic  {execution}
- *   rocky.statements_executed   Sum, monotonic  {statement}
- *   rocky.rows_affected         Sum, monotonic  {row}
+ * Instruments (the README's telemetry table says what each means). Upstream
+ * rocky's, with its names, types and meaning (gauges of the current run):
+ *   rocky.tables_processed      Gauge (int)
+ *   rocky.tables_failed         Gauge (int)
+ *   rocky.statements_executed   Gauge (int)
+ *   rocky.retries_attempted     Gauge (int)
+ *   rocky.retries_succeeded     Gauge (int)
+ *   rocky.error_rate_pct        Gauge (double)
+ *   rocky.table_duration_ms     Histogram       ms
+ *   rocky.query_duration_ms     Histogram       ms
+ * Ours:
+ *   rocky.model.executions      Sum, monotonic  {execution} by
+ * rocky.model.status rocky.rows_affected         Sum, monotonic  {row}
  *   rocky.bytes_written         Sum, monotonic  By
  *   rocky.runs_completed        Sum, monotonic  {run}
- *   rocky.table_duration_ms     Histogram       ms
  *   rocky.run_duration_ms       Histogram       ms
  *   rocky.models_in_flight      Sum, non-monotonic {model}
  *   rocky.otel.spans_queued     Sum, monotonic  {span}

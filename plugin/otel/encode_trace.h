@@ -1,17 +1,29 @@
 /*
  * encode_trace.h — spans -> one serialized ExportTraceServiceRequest.
  *
- * Span names and attributes (see README.md in this folder):
- *   pipeline.run       rocky.run.id, rocky.project, rocky.run.trigger,
+ * Span names and attributes (the README's span table says what each means);
+ * upstream rocky's names first, ours beside them:
+ *   run                run_id; rocky.run.id, rocky.project, rocky.run.trigger,
  *                      rocky.run.status, rocky.run.models_total,
  *                      rocky.run.models_succeeded, rocky.run.models_failed,
  *                      rocky.run.models_skipped, rocky.version
- *   materialize.table  rocky.model.name, rocky.model.status,
+ *   materialize.table  rocky.model.fqn, rocky.model.kind,
+ *                      rocky.warehouse.table_ref; rocky.model.name,
+ *                      rocky.model.materialization, rocky.model.status,
  *                      rocky.model.rows_affected, rocky.model.bytes_written,
  *                      rocky.model.sql_hash, rocky.model.attempt,
- *                      rocky.run.id
+ *                      rocky.adapter.name, rocky.run.id
+ *                      events: materialize_error + exception (failed),
+ *                      materialize_retry (attempt > 1)
+ *   statement.execute  rocky.adapter.name, rocky.statement.kind,
+ *                      rocky.retry.attempt, rocky.warehouse.table_ref,
+ *                      db.system.name; rocky.model.name,
+ *                      rocky.statement.sequence, rocky.statement.status,
+ *                      rocky.statement.rows_affected, rocky.run.id
+ *                      event: statement_retry (attempt > 1)
  * Status ERROR (message = error text, or the run status) for failed and
- * interrupted models and for runs that did not succeed; UNSET otherwise.
+ * interrupted models and statements and for runs that did not succeed;
+ * UNSET otherwise.
  */
 #ifndef ROCKY_OTEL_ENCODE_TRACE_H
 #define ROCKY_OTEL_ENCODE_TRACE_H

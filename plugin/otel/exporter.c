@@ -632,7 +632,8 @@ int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
     rocky_otel_metrics_record(e->metrics, ev);
     if (!e->traces)
         return 0;
-    if (ev->type != ROCKY_EVENT_MODEL_END && ev->type != ROCKY_EVENT_RUN_END)
+    if (ev->type != ROCKY_EVENT_MODEL_END && ev->type != ROCKY_EVENT_RUN_END &&
+        ev->type != ROCKY_EVENT_STATEMENT_END)
         return 0;
     /* A skipped model never ran: metrics only, no span (and so nothing
      * accepted for it). */

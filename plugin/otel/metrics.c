@@ -24,15 +24,26 @@ struct hist {
 
 struct rocky_otel_metrics {
     _Atomic uint64_t executions[ROCKY_OTEL_MODEL_STATUSES];
-    _Atomic uint64_t failed;
-    _Atomic uint64_t statements;
     _Atomic uint64_t rows;
     _Atomic uint64_t bytes;
     _Atomic uint64_t runs;
     _Atomic int64_t in_flight;
+    /* The current run's gauges (struct rocky_otel_run_gauges). */
+    _Atomic uint64_t tables_processed, tables_failed, statements_executed;
+    _Atomic uint64_t retries_attempted, retries_succeeded;
     struct hist model_duration;
     struct hist run_duration;
+    struct hist query_duration;
 };
+
+double rocky_otel_error_rate_pct(const struct rocky_otel_run_gauges *g)
+{
+    uint64_t ended = g->tables_processed + g->tables_failed;
+    if (ended == 0)
+        return 0;
+    /* round(100 * failed / ended), half away from zero, in integers */
+    return (double)((g->tables_failed * 200 + ended) / (2 * ended));
+}
 
 const char *rocky_otel_drop_reason_name(int reason)
 {
@@ -62,6 +73,7 @@ int rocky_otel_metrics_new(struct rocky_otel_metrics **out)
         return ROCKY_ENOMEM;
     hist_init(&m->model_duration);
     hist_init(&m->run_duration);
+    hist_init(&m->query_duration);
     *out = m;
     return 0;
 }
@@ -116,7 +128,34 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
         return;
     const struct rocky_model_exec *x = ev->model;
     switch (ev->type) {
+    case ROCKY_EVENT_RUN_START:
+        /* A new run: the gauges say what this one does. (Models of a run
+         * only come after its RUN_START.) */
+        atomic_store_explicit(&m->tables_processed, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->tables_failed, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->statements_executed, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->retries_attempted, 0, memory_order_relaxed);
+        atomic_store_explicit(&m->retries_succeeded, 0, memory_order_relaxed);
+        break;
     case ROCKY_EVENT_MODEL_START: ADD(m->in_flight, 1); break;
+    case ROCKY_EVENT_STATEMENT_END: {
+        const struct rocky_statement *st =
+            ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ? ev->statement
+                                                                : NULL;
+        if (!st)
+            return;
+        ADD(m->statements_executed, 1);
+        if (st->attempt > 1) {
+            ADD(m->retries_attempted, st->attempt - 1);
+            if (st->status == ROCKY_MODEL_SUCCESS)
+                ADD(m->retries_succeeded, 1);
+        }
+        int64_t d = duration_ns(st->started_mono_ns, st->finished_mono_ns,
+                                st->started_wall_ns, st->finished_wall_ns);
+        if (d >= 0)
+            hist_record(&m->query_duration, d);
+        break;
+    }
     case ROCKY_EVENT_MODEL_END: {
         if (!x)
             return;
@@ -125,11 +164,17 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
             ADD(m->in_flight, -1);
         if (x->status < ROCKY_OTEL_MODEL_STATUSES)
             ADD(m->executions[x->status], 1);
+        if (x->status == ROCKY_MODEL_SUCCESS)
+            ADD(m->tables_processed, 1);
         if (x->status == ROCKY_MODEL_FAILED)
-            ADD(m->failed, 1);
+            ADD(m->tables_failed, 1);
+        if (x->attempt > 1) { /* the model itself was run again */
+            ADD(m->retries_attempted, x->attempt - 1);
+            if (x->status == ROCKY_MODEL_SUCCESS)
+                ADD(m->retries_succeeded, 1);
+        }
         if (x->status == ROCKY_MODEL_SKIPPED)
             break;
-        ADD(m->statements, 1);
         if (x->rows_affected > 0)
             ADD(m->rows, (uint64_t)x->rows_affected);
         if (x->bytes_written > 0)
@@ -187,14 +232,18 @@ void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
     memset(o, 0, sizeof *o);
     for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
         o->executions[i] = LOAD(m->executions[i]);
-    o->failed = LOAD(m->failed);
-    o->statements = LOAD(m->statements);
+    o->run.tables_processed = LOAD(m->tables_processed);
+    o->run.tables_failed = LOAD(m->tables_failed);
+    o->run.statements_executed = LOAD(m->statements_executed);
+    o->run.retries_attempted = LOAD(m->retries_attempted);
+    o->run.retries_succeeded = LOAD(m->retries_succeeded);
     o->rows = LOAD(m->rows);
     o->bytes = LOAD(m->bytes);
     o->runs = LOAD(m->runs);
     o->in_flight = LOAD(m->in_flight);
     hist_snap(&m->model_duration, &o->model_duration);
     hist_snap(&m->run_duration, &o->run_duration);
+    hist_snap(&m->query_duration, &o->query_duration);
 }
 
 static uint64_t sub(uint64_t a, uint64_t b)
@@ -222,14 +271,14 @@ void rocky_otel_metrics_delta(const struct rocky_otel_metrics_snap *c,
 {
     for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
         o->executions[i] = sub(c->executions[i], p->executions[i]);
-    o->failed = sub(c->failed, p->failed);
-    o->statements = sub(c->statements, p->statements);
+    o->run = c->run; /* gauges: the current value, never a difference */
     o->rows = sub(c->rows, p->rows);
     o->bytes = sub(c->bytes, p->bytes);
     o->runs = sub(c->runs, p->runs);
     o->in_flight = c->in_flight - p->in_flight;
     hist_delta(&c->model_duration, &p->model_duration, &o->model_duration);
     hist_delta(&c->run_duration, &p->run_duration, &o->run_duration);
+    hist_delta(&c->query_duration, &p->query_duration, &o->query_duration);
     o->spans_queued = sub(c->spans_queued, p->spans_queued);
     o->spans_exported = sub(c->spans_exported, p->spans_exported);
     for (int i = 0; i < ROCKY_OTEL_DROP_REASONS; i++)

@@ -46,17 +46,32 @@ struct rocky_otel_hist_snap {
     int has_min_max;
 };
 
+/* Upstream rocky's per-run figures, exported as gauges (last value wins):
+ * what the current (latest live) run did so far. Reset by a live
+ * RUN_START. */
+struct rocky_otel_run_gauges {
+    uint64_t tables_processed;    /* models that succeeded                */
+    uint64_t tables_failed;       /* models that failed (not interrupted) */
+    uint64_t statements_executed; /* SQL statements run (STATEMENT_END)   */
+    uint64_t retries_attempted;   /* retries fired, statements and models */
+    uint64_t retries_succeeded;   /* retried ones that then succeeded     */
+};
+
+/* Upstream's error rate: failed / (processed + failed) * 100, rounded to
+ * a whole percent (half away from zero); 0 when nothing ended. */
+double rocky_otel_error_rate_pct(const struct rocky_otel_run_gauges *g);
+
 /* A point-in-time copy of every instrument. */
 struct rocky_otel_metrics_snap {
-    uint64_t executions[ROCKY_OTEL_MODEL_STATUSES]; /* tables_processed */
-    uint64_t failed;                                /* tables_failed    */
-    uint64_t statements;                            /* statements_executed */
+    uint64_t executions[ROCKY_OTEL_MODEL_STATUSES]; /* model.executions */
     uint64_t rows;
     uint64_t bytes;
     uint64_t runs;
     int64_t in_flight;
+    struct rocky_otel_run_gauges run; /* gauges: never a delta          */
     struct rocky_otel_hist_snap model_duration;
     struct rocky_otel_hist_snap run_duration;
+    struct rocky_otel_hist_snap query_duration; /* statements          */
     /* The exporter's health, filled by the exporter. */
     uint64_t spans_queued;
     uint64_t spans_exported;
@@ -69,11 +84,12 @@ struct rocky_otel_metrics; /* opaque */
 int rocky_otel_metrics_new(struct rocky_otel_metrics **out);
 void rocky_otel_metrics_free(struct rocky_otel_metrics *m);
 
-/* Record one event (MODEL_START/END, RUN_END; others ignored). Replayed
- * events are not counted (they were counted when they happened). A
- * MODEL_END of a model that never started (SKIPPED, started_*_ns 0, no
- * MODEL_START before it) counts in executions{skipped} only: no statement,
- * no duration sample, no in-flight change. Lock-free, thread-safe. */
+/* Record one event (RUN_START, MODEL_START/END, STATEMENT_END, RUN_END;
+ * others ignored). Replayed events are not counted (they were counted when
+ * they happened). A MODEL_END of a model that never started (SKIPPED,
+ * started_*_ns 0, no MODEL_START before it) counts in executions{skipped}
+ * only: no duration sample, no in-flight change. A live RUN_START resets
+ * the run gauges. Lock-free, thread-safe. */
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev);
 

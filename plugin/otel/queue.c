@@ -103,7 +103,13 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
 {
     if (ev->type == ROCKY_EVENT_RUN_END && ev->run)
         return push_run(q, ev);
-    if (ev->type != ROCKY_EVENT_MODEL_END || !ev->model || !ev->run)
+    if ((ev->type != ROCKY_EVENT_MODEL_END &&
+         ev->type != ROCKY_EVENT_STATEMENT_END) ||
+        !ev->model || !ev->run)
+        return ROCKY_EINVAL;
+    if (ev->type == ROCKY_EVENT_STATEMENT_END &&
+        (!ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ||
+         !ev->statement))
         return ROCKY_EINVAL;
 
     uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);

@@ -26,6 +26,8 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
     s->kind = 0;
     memcpy(s->trace_id, run->trace_id, sizeof s->trace_id);
     COPY(s->run_id, run->run_id);
+    COPY(s->adapter, run->adapter);
+    s->max_attempts = s->stmt_kind = s->sequence = 0;
     if (ev->type == ROCKY_EVENT_RUN_END) {
         s->kind = ROCKY_OTEL_SPAN_RUN;
         s->start_wall_ns = run->started_wall_ns;
@@ -44,6 +46,32 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
         COPY(s->trigger, run->trigger);
         COPY(s->version, run->rocky_version);
         COPY(s->trace_state, run->trace_state);
+        return 0;
+    }
+    if (ev->type == ROCKY_EVENT_STATEMENT_END) {
+        const struct rocky_statement *st =
+            ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ? ev->statement
+                                                                : NULL;
+        if (!st || !ev->model)
+            return ROCKY_EINVAL;
+        s->kind = ROCKY_OTEL_SPAN_STATEMENT;
+        s->end_wall_ns = pick(st->finished_wall_ns, ev->wall_ns);
+        s->start_wall_ns =
+            st->started_wall_ns ? st->started_wall_ns : s->end_wall_ns;
+        s->status = st->status;
+        s->rows_affected = st->rows;
+        s->bytes_written = -1;
+        s->attempt = st->attempt;
+        s->max_attempts = st->max_attempts;
+        s->stmt_kind = st->kind;
+        s->sequence = st->sequence;
+        s->models_total = s->models_failed = 0;
+        s->models_succeeded = s->models_skipped = 0;
+        memcpy(s->span_id, st->span_id, sizeof s->span_id);
+        memcpy(s->parent_span_id, ev->model->span_id, sizeof s->parent_span_id);
+        COPY(s->stmt_model, ev->model->model_name);
+        COPY(s->target, st->target);
+        COPY(s->stmt_error, st->error);
         return 0;
     }
     if (ev->type != ROCKY_EVENT_MODEL_END || !ev->model)

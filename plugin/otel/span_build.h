@@ -14,8 +14,9 @@
 #include "rocky/plugin.h"
 
 enum rocky_otel_span_kind {
-    ROCKY_OTEL_SPAN_RUN = 1,  /* pipeline.run, the root of a run's trace   */
-    ROCKY_OTEL_SPAN_MODEL = 2 /* materialize.table, one model execution    */
+    ROCKY_OTEL_SPAN_RUN = 1,      /* run, the root of a run's trace          */
+    ROCKY_OTEL_SPAN_MODEL = 2,    /* materialize.table, one model execution  */
+    ROCKY_OTEL_SPAN_STATEMENT = 3 /* statement.execute, one SQL statement    */
 };
 
 struct rocky_otel_span {
@@ -25,7 +26,10 @@ struct rocky_otel_span {
     int64_t bytes_written; /* model: -1 unknown                             */
     uint32_t kind;         /* enum rocky_otel_span_kind                     */
     uint32_t status;       /* rocky_run_status or rocky_model_status        */
-    uint32_t attempt;      /* model                                         */
+    uint32_t attempt;      /* model, statement                              */
+    uint32_t max_attempts; /* statement                                     */
+    uint32_t stmt_kind;    /* statement: enum rocky_statement_kind          */
+    uint32_t sequence;     /* statement                                     */
     uint32_t models_total; /* run                                           */
     uint32_t models_failed;
     uint32_t models_succeeded;
@@ -34,6 +38,7 @@ struct rocky_otel_span {
     uint8_t span_id[ROCKY_SPAN_ID_SIZE];
     uint8_t parent_span_id[ROCKY_SPAN_ID_SIZE]; /* zeros: no parent         */
     char run_id[80];
+    char adapter[16]; /* run's adapter ("sqlite"); model and statement    */
     /* Model and run spans need different strings: a union keeps a ring
      * slot small (less memory touched per event, less RSS). Which member
      * is valid follows `kind`. */
@@ -42,6 +47,11 @@ struct rocky_otel_span {
             char name[128];    /* model name                              */
             char sql_hash[72]; /* lowercase hex                           */
             char error[512];   /* error text (FAILED/INTERRUPTED)         */
+        };
+        struct {                  /* ROCKY_OTEL_SPAN_STATEMENT          */
+            char stmt_model[128]; /* its model's name                    */
+            char target[136];     /* "main.orders", or empty             */
+            char stmt_error[512]; /* error text when it failed           */
         };
         struct { /* ROCKY_OTEL_SPAN_RUN                  */
             char project[120];
@@ -53,9 +63,10 @@ struct rocky_otel_span {
 };
 
 /*
- * Fill `span` from a RUN_END or MODEL_END event. Returns 0, or ROCKY_EINVAL
- * for another event type or a NULL model on MODEL_END. No allocation;
- * thread-safe. A model span's parent is the run span.
+ * Fill `span` from a RUN_END, MODEL_END or STATEMENT_END event. Returns 0,
+ * or ROCKY_EINVAL for another event type, a NULL model on MODEL_END or a
+ * missing statement or model on STATEMENT_END. No allocation; thread-safe.
+ * A model span's parent is the run span, a statement span's its model's.
  */
 int rocky_otel_span_from_event(const struct rocky_event *ev,
                                struct rocky_otel_span *span);

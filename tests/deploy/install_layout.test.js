@@ -93,7 +93,7 @@ test('cmake --install lays out what the image runs, and the installed runner loa
     });
   });
   assert.equal(code, 0, `installed rocky exited ${code}; stderr:\n${stderr}`);
-  const span = await rx.waitFor((r) => r.spans().find((s) => s.span.name === 'pipeline.run'), 10000, 'pipeline.run from the installed plugin');
+  const span = await rx.waitFor((r) => r.spans().find((s) => s.span.name === 'run'), 10000, 'the run span from the installed plugin');
   const svc = span.resource.attributes.find((a) => a.key === 'service.name');
   assert.equal(svc.value.stringValue, 'rocky-install-check');
 });

@@ -121,7 +121,7 @@ test('a Job run sends its spans with the manifest resource attributes', async (t
   const proc = run(inv);
   const { code } = await proc.done;
   assert.equal(code, 0, `rocky exited ${code}; stderr:\n${proc.stderr}`);
-  const root = await rx.waitFor((r) => r.spans().find((s) => s.span.name === 'pipeline.run'), 10000, 'pipeline.run');
+  const root = await rx.waitFor((r) => r.spans().find((s) => s.span.name === 'run'), 10000, 'run');
   const res = attrs(root.resource.attributes);
   assert.equal(res['service.name'], inv.manifestEnv.OTEL_SERVICE_NAME);
   assert.equal(res['k8s.pod.name'], SIM_POD.name);

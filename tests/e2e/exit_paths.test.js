@@ -39,7 +39,7 @@ function spansLine(r, tj) {
   const want = new Set([...tj.models.filter((m) => m.started).map((m) => m.span_id)]);
   const got = new Set(traceSpans(r, tj.trace_id).map((s) => s.spanIdHex));
   let n = [...want].filter((id) => got.has(id)).length;
-  if (traceSpans(r, tj.trace_id).some((s) => s.name === 'pipeline.run')) n++;
+  if (traceSpans(r, tj.trace_id).some((s) => s.name === 'run')) n++;
   return `${n} of ${want.size + 1}`;
 }
 
@@ -390,8 +390,8 @@ async function signalRun(fx, r, sig, delayMs) {
   const want = [...tj.models.filter((m) => m.started).map((m) => m.span_id), 'run'];
   const arrived = () => {
     const spans = traceSpans(r, tj.trace_id);
-    const got = new Set(spans.map((s) => (s.name === 'pipeline.run' ? 'run' : s.spanIdHex)));
-    for (const s of spans.filter((x) => x.name === 'pipeline.run')) {
+    const got = new Set(spans.map((s) => (s.name === 'run' ? 'run' : s.spanIdHex)));
+    for (const s of spans.filter((x) => x.name === 'run')) {
       assert.equal(attrs(s.attributes)['rocky.run.status'], tj.run_status, `the run span says what the store says: ${why}`);
     }
     return want.filter((id) => !got.has(id));

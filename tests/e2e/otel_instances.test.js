@@ -48,8 +48,12 @@ test('two instances of rocky_otel with their own config each deliver the whole r
   for (const [rx, svc] of [[a, 'svc-a'], [b, 'svc-b']]) {
     const spans = rx.spans();
     const models = spans.filter((s) => s.span.name === 'materialize.table');
-    const others = spans.filter((s) => s.span.name !== 'materialize.table');
+    const statements = spans.filter((s) => s.span.name === 'statement.execute');
+    const others = spans.filter((s) => s.span.name !== 'materialize.table' && s.span.name !== 'statement.execute');
     assert.equal(others.length, 1, `${svc}: one run span`);
+    const modelIds = new Set(models.map((s) => s.span.spanIdHex));
+    assert.ok(statements.length >= models.length, `${svc}: statement spans of the live run`);
+    assert.ok(statements.every((s) => modelIds.has(s.span.parentSpanIdHex)), `${svc}: each under its model`);
     assert.equal(models.length, ran.length, `${svc}: one span per model that ran`);
     assert.deepEqual(new Set(models.map((s) => s.span.spanIdHex)), new Set(ran.map((m) => m.span_id)));
     for (const s of spans) {
@@ -123,6 +127,8 @@ test('an instance whose collector was down is re-sent alone, with its rocky.json
   const spans = b.spans();
   const models = spans.filter((s) => s.span.name === 'materialize.table');
   assert.deepEqual(new Set(models.map((s) => s.span.spanIdHex)), new Set(ran.map((x) => x.span_id)));
+  // a replay: the run and its models, no statement spans (none are stored)
+  assert.equal(spans.filter((s) => s.span.name === 'statement.execute').length, 0, 'no statement span in a replay');
   assert.equal(spans.length - models.length, 1, 'one run span');
   for (const s of spans) assert.equal(attrs(s.resource.attributes)['service.name'], 'svc-b');
   assert.equal(a.spans().length, aBefore, 'otel_a had confirmed: it sent nothing again');

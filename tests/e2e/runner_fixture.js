@@ -214,6 +214,19 @@ function slowModels(n = 1500000) {
   };
 }
 
+/**
+ * Statements a successful materialization runs, each a statement.execute
+ * span of a live run (plugin ABI 2.1): DROP temp, CREATE TEMP AS, count,
+ * BEGIN, DROP main, CREATE main AS, dbstat size, COMMIT, DROP temp.
+ */
+const STATEMENTS_PER_MODEL = 9;
+
+/** Spans of a live run in which `succeeded` models all succeeded: the run,
+ * each model, its statements. (A replay has no statement spans.) */
+function liveSpans(succeeded) {
+  return 1 + succeeded * (1 + STATEMENTS_PER_MODEL);
+}
+
 function runArgs(p, extra = []) {
   return ['run', p.dir, '--plugin', PLUGIN, '--state', p.state, ...extra];
 }
@@ -231,7 +244,7 @@ function traceSpans(r, traceId) {
  */
 function assertRunArrived(r, tj, { want = null } = {}) {
   const spans = traceSpans(r, tj.trace_id);
-  const runs = spans.filter((s) => s.name === 'pipeline.run');
+  const runs = spans.filter((s) => s.name === 'run');
   assert.ok(runs.length >= 1, `the run span arrived: ${r.describe()}`);
   assert.equal(new Set(runs.map((s) => s.spanIdHex)).size, 1, 'one run span id');
   const run = runs[0];
@@ -262,6 +275,8 @@ module.exports = {
   fastModels,
   slowModels,
   runArgs,
+  STATEMENTS_PER_MODEL,
+  liveSpans,
   traceSpans,
   assertRunArrived,
 };

@@ -61,7 +61,7 @@ test('export-pending delivers a run larger than the queue, every span with its s
   assert.doesNotMatch(exp.stderr, /dropped [1-9]/);
 
   const spans = rx.spans().map((s) => s.span);
-  const runs = spans.filter((s) => s.name === 'pipeline.run');
+  const runs = spans.filter((s) => s.name === 'run');
   const models = spans.filter((s) => s.name === 'materialize.table');
   assert.equal(runs.length, 1);
   assert.equal(models.length, MODELS);

@@ -497,7 +497,11 @@ static void test_events_ordered_per_model_under_8_threads(void **state)
 
     cJSON *arr = events(f);
     int n = cJSON_GetArraySize(arr);
-    assert_int_equal(n, 2 + 2 * 41);
+    /* Per model: start, end, and (ABI 2.1) one statement_end for each of
+     * the 9 statements a successful materialization runs: DROP temp,
+     * CREATE TEMP AS, count, BEGIN, DROP main, CREATE main AS, dbstat
+     * size, COMMIT, DROP temp. */
+    assert_int_equal(n, 2 + (2 + 9) * 41);
     assert_string_equal(str(cJSON_GetArrayItem(arr, 0), "type"), "run_start");
     assert_string_equal(str(cJSON_GetArrayItem(arr, n - 1), "type"), "run_end");
     char run_id[64];
@@ -509,6 +513,38 @@ static void test_events_ordered_per_model_under_8_threads(void **state)
         const cJSON *ev = cJSON_GetArrayItem(arr, i);
         assert_string_equal(str(ev, "run_id"), run_id);
         assert_string_equal(str(ev, "trace_id"), trace_id);
+        if (strcmp(str(ev, "type"), "statement_end") == 0) {
+            /* after its model's start, before its end, in order, its
+             * parent the model's span, a span id of its own */
+            int seq = (int)cJSON_GetObjectItem(ev, "sequence")->valuedouble;
+            int start = -1, end = -1, prev = -1;
+            for (int j = 1; j < n - 1; j++) {
+                const cJSON *o = cJSON_GetArrayItem(arr, j);
+                if (strcmp(str(o, "model"), str(ev, "model")) != 0)
+                    continue;
+                if (strcmp(str(o, "type"), "model_start") == 0) {
+                    start = j;
+                    assert_string_equal(str(o, "span_id"),
+                                        str(ev, "parent_span_id"));
+                } else if (strcmp(str(o, "type"), "model_end") == 0) {
+                    end = j;
+                } else if (j < i &&
+                           strcmp(str(o, "type"), "statement_end") == 0) {
+                    prev = (int)cJSON_GetObjectItem(o, "sequence")->valuedouble;
+                    assert_string_not_equal(str(o, "span_id"),
+                                            str(ev, "span_id"));
+                }
+            }
+            assert_true(start >= 0 && start < i && i < end);
+            assert_int_equal(seq, prev + 1);
+            assert_true(seq >= 0 && seq < 9);
+            assert_string_equal(str(ev, "status"), "success");
+            static const char *const kinds[9] = {"ddl",   "ddl",   "query",
+                                                 "other", "ddl",   "ddl",
+                                                 "query", "other", "ddl"};
+            assert_string_equal(str(ev, "kind"), kinds[seq]);
+            continue;
+        }
         if (strcmp(str(ev, "type"), "model_end") != 0) {
             assert_string_equal(str(ev, "type"), "model_start");
             continue;

@@ -9,6 +9,7 @@
 struct test_run {
     struct rocky_run run;
     struct rocky_model_exec model;
+    struct rocky_statement stmt; /* for STATEMENT_END (ABI 2.1) */
     struct rocky_event ev;
     char name[64];
 };
@@ -41,6 +42,18 @@ static inline void test_run_init(struct test_run *t)
     t->model.started_mono_ns = 100;
     t->model.finished_mono_ns = 100000100; /* 100 ms */
     memset(t->model.span_id, 0x22, sizeof t->model.span_id);
+    t->stmt.struct_size = sizeof t->stmt;
+    t->stmt.kind = ROCKY_STATEMENT_DDL;
+    t->stmt.status = ROCKY_MODEL_SUCCESS;
+    t->stmt.attempt = 1;
+    t->stmt.max_attempts = 200;
+    t->stmt.rows = -1;
+    t->stmt.target = "main.orders";
+    t->stmt.started_wall_ns = 1110000000;
+    t->stmt.finished_wall_ns = 1130000000;
+    t->stmt.started_mono_ns = 10000100;
+    t->stmt.finished_mono_ns = 30000100; /* 20 ms */
+    memset(t->stmt.span_id, 0x33, sizeof t->stmt.span_id);
     t->ev.struct_size = sizeof t->ev;
     t->ev.run = &t->run;
 }
@@ -50,9 +63,11 @@ static inline const struct rocky_event *test_event(struct test_run *t,
 {
     t->ev.type = type;
     t->ev.model =
-        (type == ROCKY_EVENT_MODEL_START || type == ROCKY_EVENT_MODEL_END)
+        (type == ROCKY_EVENT_MODEL_START || type == ROCKY_EVENT_MODEL_END ||
+         type == ROCKY_EVENT_STATEMENT_END)
             ? &t->model
             : NULL;
+    t->ev.statement = type == ROCKY_EVENT_STATEMENT_END ? &t->stmt : NULL;
     t->ev.wall_ns = 1200000000;
     t->ev.mono_ns = 100000100;
     return &t->ev;

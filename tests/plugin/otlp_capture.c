@@ -329,6 +329,29 @@ int otlp_capture_sum(struct otlp_capture *c, const char *metric,
     return with_latest_metric(c, metric, sum_point, &pq) == 0 ? 0 : -1;
 }
 
+static int64_t gauge_point(const Opentelemetry__Proto__Metrics__V1__Metric *m,
+                           const void *arg)
+{
+    double *out = (double *)arg;
+    if (m->data_case != OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE ||
+        m->gauge->n_data_points != 1 ||
+        m->gauge->data_points[0]->n_attributes != 0)
+        return -1;
+    const Opentelemetry__Proto__Metrics__V1__NumberDataPoint *p =
+        m->gauge->data_points[0];
+    *out =
+        p->value_case ==
+                OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
+            ? p->as_double
+            : (double)p->as_int;
+    return 0;
+}
+
+int otlp_capture_gauge(struct otlp_capture *c, const char *metric, double *out)
+{
+    return with_latest_metric(c, metric, gauge_point, out) == 0 ? 0 : -1;
+}
+
 static int64_t hist_count(const Opentelemetry__Proto__Metrics__V1__Metric *m,
                           const void *arg)
 {

@@ -37,6 +37,9 @@ size_t otlp_capture_spans_named(struct otlp_capture *c, const char *name,
 int otlp_capture_sum(struct otlp_capture *c, const char *metric,
                      const char *attr_key, const char *attr_value,
                      int64_t *out);
+/* The value of gauge metric `metric` (one point, no attributes; an int
+ * gauge as a double) in the latest request with it. Returns 0 or -1. */
+int otlp_capture_gauge(struct otlp_capture *c, const char *metric, double *out);
 /* The count of histogram metric `metric` in the latest request with it;
  * -1 when none. */
 int64_t otlp_capture_histogram_count(struct otlp_capture *c,

@@ -93,7 +93,7 @@ test_model_and_run_spans_encode_with_links_and_attributes(void **state)
     assert_int_equal(ss->n_spans, 2);
     Opentelemetry__Proto__Trace__V1__Span *rs = ss->spans[0],
                                           *ms = ss->spans[1];
-    assert_string_equal(rs->name, "pipeline.run");
+    assert_string_equal(rs->name, "run");
     assert_int_equal(rs->parent_span_id.len, 0);
     assert_string_equal(ms->name, "materialize.table");
     assert_memory_equal(ms->parent_span_id.data, rs->span_id.data, 8);
@@ -112,6 +112,159 @@ test_model_and_run_spans_encode_with_links_and_attributes(void **state)
     assert_int_equal(bytes, 4096);
     assert_string_equal(attr(rs, "rocky.run.status", NULL), "partial_failure");
     assert_string_equal(attr(rs, "rocky.project", NULL), "proj");
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+}
+
+static Opentelemetry__Proto__Trace__V1__Span__Event *
+event_named(Opentelemetry__Proto__Trace__V1__Span *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_events; i++)
+        if (strcmp(s->events[i]->name, name) == 0)
+            return s->events[i];
+    return NULL;
+}
+
+static const char *event_attr(Opentelemetry__Proto__Trace__V1__Span__Event *e,
+                              const char *key, int64_t *iv)
+{
+    for (size_t i = 0; i < e->n_attributes; i++)
+        if (strcmp(e->attributes[i]->key, key) == 0) {
+            if (iv)
+                *iv = e->attributes[i]->value->int_value;
+            return e->attributes[i]->value->string_value
+                       ? e->attributes[i]->value->string_value
+                       : "";
+        }
+    return NULL;
+}
+
+/* Upstream rocky's names beside ours: the root is `run` with `run_id`,
+ * materialize.table has rocky.model.fqn/kind as upstream's DAG executor
+ * sets them, a failed model has upstream's materialize_error event and the
+ * OTel exception event. */
+static void test_spans_carry_upstreams_names_and_failure_events(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    t.run.adapter = "sqlite";
+    struct rocky_otel_span run, model, ok;
+    t.model.status = ROCKY_MODEL_SUCCESS;
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &ok);
+    t.model.status = ROCKY_MODEL_FAILED;
+    t.model.error = "no such table: x";
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &model);
+    rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_RUN_END), &run);
+    const struct rocky_otel_span *spans[] = {&run, &model, &ok};
+    treq *r = encode_decode(spans, 3, -1, NULL);
+    Opentelemetry__Proto__Trace__V1__ScopeSpans *ss =
+        r->resource_spans[0]->scope_spans[0];
+    Opentelemetry__Proto__Trace__V1__Span *rs = ss->spans[0],
+                                          *ms = ss->spans[1],
+                                          *oks = ss->spans[2];
+    assert_string_equal(rs->name, "run");
+    assert_string_equal(attr(rs, "run_id", NULL), "run-1");
+    assert_string_equal(attr(rs, "rocky.run.id", NULL), "run-1");
+    assert_string_equal(attr(ms, "rocky.model.fqn", NULL),
+                        "transformation:orders");
+    assert_string_equal(attr(ms, "rocky.model.kind", NULL), "transformation");
+    assert_string_equal(attr(ms, "rocky.warehouse.table_ref", NULL),
+                        "main.orders");
+    assert_string_equal(attr(ms, "rocky.model.materialization", NULL), "table");
+    assert_string_equal(attr(ms, "rocky.adapter.name", NULL), "sqlite");
+    assert_string_equal(attr(ms, "rocky.model.name", NULL), "orders");
+    Opentelemetry__Proto__Trace__V1__Span__Event *e =
+        event_named(ms, "materialize_error");
+    assert_non_null(e);
+    assert_int_equal(e->time_unix_nano, ms->end_time_unix_nano);
+    assert_string_equal(event_attr(e, "rocky.event.target", NULL), "orders");
+    assert_string_equal(event_attr(e, "rocky.event.error", NULL),
+                        "no such table: x");
+    assert_string_equal(event_attr(e, "rocky.event.error_class", NULL),
+                        "permanent");
+    e = event_named(ms, "exception");
+    assert_non_null(e);
+    assert_string_equal(event_attr(e, "exception.type", NULL),
+                        "rocky.ModelFailed");
+    assert_string_equal(event_attr(e, "exception.message", NULL),
+                        "no such table: x");
+    assert_int_equal(ms->n_events, 2);
+    assert_int_equal(oks->n_events, 0); /* success: no event */
+    assert_int_equal(rs->n_events, 0);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+        r, NULL);
+}
+
+/* STATEMENT_END (ABI 2.1) -> statement.execute, a child of its model's
+ * span, with upstream's rocky.adapter.name / rocky.statement.kind; a
+ * retried statement carries upstream's statement_retry event; a failed one
+ * is an error. */
+static void test_statement_span_is_a_child_of_its_model(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    t.run.adapter = "sqlite";
+    struct rocky_otel_span st, retried;
+    assert_int_equal(rocky_otel_span_from_event(
+                         test_event(&t, ROCKY_EVENT_STATEMENT_END), &st),
+                     0);
+    t.stmt.attempt = 3;
+    t.stmt.status = ROCKY_MODEL_FAILED;
+    t.stmt.error = "database is locked";
+    t.stmt.kind = ROCKY_STATEMENT_OTHER;
+    t.stmt.target = NULL;
+    t.stmt.sequence = 3;
+    assert_int_equal(rocky_otel_span_from_event(
+                         test_event(&t, ROCKY_EVENT_STATEMENT_END), &retried),
+                     0);
+    /* no statement in the event: refused, never a span */
+    struct rocky_otel_span bad;
+    const struct rocky_event *ev = test_event(&t, ROCKY_EVENT_STATEMENT_END);
+    t.ev.statement = NULL;
+    assert_int_equal(rocky_otel_span_from_event(ev, &bad), ROCKY_EINVAL);
+
+    const struct rocky_otel_span *spans[] = {&st, &retried};
+    treq *r = encode_decode(spans, 2, -1, NULL);
+    Opentelemetry__Proto__Trace__V1__Span *a =
+        r->resource_spans[0]->scope_spans[0]->spans[0];
+    Opentelemetry__Proto__Trace__V1__Span *b =
+        r->resource_spans[0]->scope_spans[0]->spans[1];
+    assert_string_equal(a->name, "statement.execute");
+    assert_memory_equal(a->parent_span_id.data, t.model.span_id, 8);
+    assert_memory_equal(a->span_id.data, t.stmt.span_id, 8);
+    assert_int_equal(a->start_time_unix_nano, 1110000000);
+    assert_int_equal(a->end_time_unix_nano, 1130000000);
+    assert_string_equal(attr(a, "rocky.adapter.name", NULL), "sqlite");
+    assert_string_equal(attr(a, "db.system.name", NULL), "sqlite");
+    assert_string_equal(attr(a, "rocky.statement.kind", NULL), "ddl");
+    assert_string_equal(attr(a, "rocky.warehouse.table_ref", NULL),
+                        "main.orders");
+    assert_string_equal(attr(a, "rocky.model.name", NULL), "orders");
+    int64_t v = 0;
+    assert_non_null(attr(a, "rocky.retry.attempt", &v));
+    assert_int_equal(v, 1);
+    assert_int_equal(a->n_events, 0);
+    assert_int_not_equal(
+        a->status->code,
+        OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR);
+
+    assert_string_equal(attr(b, "rocky.statement.kind", NULL), "other");
+    assert_null(attr(b, "rocky.warehouse.table_ref", NULL));
+    assert_non_null(attr(b, "rocky.statement.sequence", &v));
+    assert_int_equal(v, 3);
+    assert_int_equal(
+        b->status->code,
+        OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR);
+    assert_string_equal(b->status->message, "database is locked");
+    Opentelemetry__Proto__Trace__V1__Span__Event *e =
+        event_named(b, "statement_retry");
+    assert_non_null(e);
+    assert_non_null(event_attr(e, "rocky.event.attempt", &v));
+    assert_int_equal(v, 3);
+    assert_non_null(event_attr(e, "rocky.event.max_attempts", &v));
+    assert_int_equal(v, 200);
+    assert_string_equal(event_attr(e, "rocky.event.error_class", NULL),
+                        "transient");
     opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
         r, NULL);
 }
@@ -163,11 +316,12 @@ static void test_size_bound_covers_the_encoded_span(void **state)
  * error status; for both span kinds. (A short bound aborts the encoder.) */
 static void test_size_bound_holds_for_worst_case_spans(void **state)
 {
-    struct rocky_otel_span s[2];
+    struct rocky_otel_span s[3];
     memset(s, 0, sizeof s);
     s[0].kind = ROCKY_OTEL_SPAN_RUN;
     s[1].kind = ROCKY_OTEL_SPAN_MODEL;
-    for (int k = 0; k < 2; k++) {
+    s[2].kind = ROCKY_OTEL_SPAN_STATEMENT;
+    for (int k = 0; k < 3; k++) {
         memset(s[k].trace_id, 0xff, sizeof s[k].trace_id);
         memset(s[k].span_id, 0xff, sizeof s[k].span_id);
         memset(s[k].parent_span_id, 0xff, sizeof s[k].parent_span_id);
@@ -177,6 +331,8 @@ static void test_size_bound_holds_for_worst_case_spans(void **state)
         s[k].models_total = s[k].models_failed = UINT32_MAX;
         s[k].models_succeeded = s[k].models_skipped = UINT32_MAX;
         memset(s[k].run_id, 'r', sizeof s[k].run_id - 1);
+        memset(s[k].adapter, 'a', sizeof s[k].adapter - 1);
+        s[k].max_attempts = s[k].sequence = UINT32_MAX;
     }
     s[0].status = ROCKY_RUN_PARTIAL_FAILURE;
     memset(s[0].project, 'p', sizeof s[0].project - 1);
@@ -187,7 +343,13 @@ static void test_size_bound_holds_for_worst_case_spans(void **state)
     memset(s[1].name, 'n', sizeof s[1].name - 1);
     memset(s[1].sql_hash, 'h', sizeof s[1].sql_hash - 1);
     memset(s[1].error, 'e', sizeof s[1].error - 1);
-    for (int k = 0; k < 2; k++) {
+    /* a retried, failed statement: status, statement_retry event */
+    s[2].status = ROCKY_MODEL_FAILED;
+    s[2].stmt_kind = UINT32_MAX;
+    memset(s[2].stmt_model, 'n', sizeof s[2].stmt_model - 1);
+    memset(s[2].target, 't', sizeof s[2].target - 1);
+    memset(s[2].stmt_error, 'e', sizeof s[2].stmt_error - 1);
+    for (int k = 0; k < 3; k++) {
         const struct rocky_otel_span *one[] = {&s[k]}, *two[] = {&s[k], &s[k]};
         size_t len1, len2;
         treq *r = encode_decode(one, 1, -1, &len1);
@@ -355,17 +517,118 @@ static void test_metrics_encode_valid_histograms_and_temporality(void **state)
     rocky_otel_metrics_free(m);
 }
 
+/* Every instrument upstream rocky's dashboard and alerts read, with its
+ * name and type: int gauges without attributes, a double error rate, ms
+ * histograms; ours under names that do not collide. A delta preference
+ * leaves gauges alone. */
+static void test_metrics_have_upstreams_names_and_types(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    for (int i = 0; i < 3; i++) {
+        rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_START));
+        rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+        rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_END));
+    }
+    t.model.status = ROCKY_MODEL_FAILED;
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_END));
+    struct rocky_otel_metrics_snap cum, zero, del;
+    rocky_otel_metrics_snapshot(m, &cum);
+    memset(&zero, 0, sizeof zero);
+    rocky_otel_metrics_delta(&cum, &zero, &del);
+    struct rocky_otel_metrics_encode_opts o = {
+        .delta_sums = 1, .delta_updown = 1, .now_wall_ns = 9};
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(
+        rocky_otel_encode_metrics(&res, &cum, &del, &o, &buf, &len), 0);
+    mreq *r =
+        opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(
+            NULL, len, buf);
+    free(buf);
+    assert_non_null(r);
+    Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm =
+        r->resource_metrics[0]->scope_metrics[0];
+    static const struct {
+        const char *name;
+        int data_case;
+        double value; /* gauges */
+    } want[] = {
+        {"rocky.tables_processed",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 3},
+        {"rocky.tables_failed",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 1},
+        {"rocky.statements_executed",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 3},
+        {"rocky.retries_attempted",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 0},
+        {"rocky.retries_succeeded",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 0},
+        {"rocky.error_rate_pct",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE, 25},
+        {"rocky.table_duration_ms",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM, 0},
+        {"rocky.query_duration_ms",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM, 0},
+        {"rocky.model.executions",
+         OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM, 0},
+    };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        Opentelemetry__Proto__Metrics__V1__Metric *x = NULL;
+        for (size_t i = 0; i < sm->n_metrics; i++)
+            if (strcmp(sm->metrics[i]->name, want[w].name) == 0) {
+                assert_null(x); /* one metric per name */
+                x = sm->metrics[i];
+            }
+        if (x == NULL)
+            fail_msg("%s is not exported", want[w].name);
+        assert_int_equal(x->data_case, want[w].data_case);
+        if (want[w].data_case ==
+            OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE) {
+            assert_int_equal(x->gauge->n_data_points, 1);
+            Opentelemetry__Proto__Metrics__V1__NumberDataPoint *p =
+                x->gauge->data_points[0];
+            assert_int_equal(p->n_attributes, 0);
+            double v =
+                p->value_case ==
+                        OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
+                    ? p->as_double
+                    : (double)p->as_int;
+            if (v != want[w].value)
+                fail_msg("%s = %g, want %g", want[w].name, v, want[w].value);
+            assert_int_equal(
+                p->value_case,
+                strcmp(want[w].name, "rocky.error_rate_pct") == 0
+                    ? OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
+                    : OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT);
+        }
+        if (strcmp(want[w].name, "rocky.query_duration_ms") == 0) {
+            assert_string_equal(x->unit, "ms");
+            assert_int_equal(x->histogram->data_points[0]->count, 3);
+        }
+    }
+    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(
+        r, NULL);
+    rocky_otel_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             test_model_and_run_spans_encode_with_links_and_attributes),
         cmocka_unit_test(test_value_length_limit_cuts_strings),
+        cmocka_unit_test(test_spans_carry_upstreams_names_and_failure_events),
+        cmocka_unit_test(test_statement_span_is_a_child_of_its_model),
         cmocka_unit_test(test_size_bound_covers_the_encoded_span),
         cmocka_unit_test(test_size_bound_holds_for_worst_case_spans),
         cmocka_unit_test(test_reused_scratch_encodes_like_fresh_buffers),
         cmocka_unit_test(test_framed_request_equals_a_full_protobuf_c_pack),
         cmocka_unit_test(test_metrics_encode_valid_histograms_and_temporality),
+        cmocka_unit_test(test_metrics_have_upstreams_names_and_types),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

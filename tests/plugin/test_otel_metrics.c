@@ -61,8 +61,8 @@ static void test_counters_by_status_rows_bytes_in_flight(void **state)
     assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 1);
     assert_int_equal(s.executions[ROCKY_MODEL_FAILED], 1);
     assert_int_equal(s.executions[ROCKY_MODEL_SKIPPED], 1);
-    assert_int_equal(s.failed, 1);
-    assert_int_equal(s.statements, 2);
+    assert_int_equal(s.run.tables_failed, 1);
+    assert_int_equal(s.run.tables_processed, 1);
     assert_int_equal(s.rows, 84);
     assert_int_equal(s.bytes, 8192);
     assert_int_equal(s.in_flight, 1); /* one START without END */
@@ -87,11 +87,12 @@ static void test_skipped_model_end_counts_the_execution_only(void **state)
     struct rocky_otel_metrics_snap s;
     rocky_otel_metrics_snapshot(m, &s);
     assert_int_equal(s.executions[ROCKY_MODEL_SKIPPED], 1);
-    assert_int_equal(s.statements, 0);
+    assert_int_equal(s.run.statements_executed, 0);
     assert_int_equal(s.rows, 0);
     assert_int_equal(s.model_duration.count, 0);
     assert_int_equal(s.in_flight, 0);
-    assert_int_equal(s.failed, 0);
+    assert_int_equal(s.run.tables_failed, 0);
+    assert_int_equal(s.run.tables_processed, 0);
     rocky_otel_metrics_free(m);
 }
 
@@ -130,6 +131,92 @@ static void test_delta_is_the_difference_and_counts_match_buckets(void **state)
         sum += d.model_duration.buckets[i];
     assert_int_equal(sum, d.model_duration.count);
     assert_false(d.model_duration.has_min_max);
+    rocky_otel_metrics_free(m);
+}
+
+/* Upstream's gauges: successes only in tables_processed (no attribute),
+ * failures (not interrupted, not skipped) in tables_failed, its error rate
+ * formula, and a new live run starting them again. */
+static void test_run_gauges_are_upstreams_and_reset_per_run(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    for (int i = 0; i < 18; i++)
+        end_model(m, &t, ROCKY_MODEL_SUCCESS, 1000);
+    end_model(m, &t, ROCKY_MODEL_FAILED, 1000);
+    end_model(m, &t, ROCKY_MODEL_INTERRUPTED, 1000);
+    t.model.status = ROCKY_MODEL_SKIPPED;
+    t.model.started_wall_ns = t.model.started_mono_ns = 0;
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_END));
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.run.tables_processed, 18);
+    assert_int_equal(s.run.tables_failed, 1);
+    /* 1 / 19 * 100 = 5.26 -> 5, as upstream rounds */
+    assert_true(rocky_otel_error_rate_pct(&s.run) == 5.0);
+    /* ours still has every status */
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 18);
+    assert_int_equal(s.executions[ROCKY_MODEL_INTERRUPTED], 1);
+    assert_int_equal(s.executions[ROCKY_MODEL_SKIPPED], 1);
+
+    struct rocky_otel_run_gauges g = {.tables_processed = 1,
+                                      .tables_failed = 1};
+    assert_true(rocky_otel_error_rate_pct(&g) == 50.0);
+    g.tables_processed = 0;
+    assert_true(rocky_otel_error_rate_pct(&g) == 100.0);
+    g.tables_failed = 0;
+    assert_true(rocky_otel_error_rate_pct(&g) == 0.0);
+    g.tables_processed = 7;
+    g.tables_failed = 1; /* 12.5 -> 13: half away from zero */
+    assert_true(rocky_otel_error_rate_pct(&g) == 13.0);
+
+    /* A delta snapshot carries the gauges' current values. */
+    struct rocky_otel_metrics_snap d;
+    rocky_otel_metrics_delta(&s, &s, &d);
+    assert_int_equal(d.run.tables_processed, 18);
+
+    /* The next live run starts from zero; a replayed one changes nothing. */
+    t.ev.flags = ROCKY_EVENT_FLAG_REPLAY;
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.run.tables_processed, 18);
+    t.ev.flags = 0;
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.run.tables_processed, 0);
+    assert_int_equal(s.run.tables_failed, 0);
+    rocky_otel_metrics_free(m);
+}
+
+/* STATEMENT_END (ABI 2.1): statements_executed, query_duration_ms from the
+ * statement's own times, and retries from its attempt count. */
+static void test_statements_feed_query_duration_and_retries(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+    t.stmt.attempt = 4; /* three retries, then it went through */
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+    t.stmt.attempt = 2; /* one retry, then it failed */
+    t.stmt.status = ROCKY_MODEL_FAILED;
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+    /* an event of a 2.0 host: no statement field, not counted */
+    t.ev.struct_size = (uint32_t)offsetof(struct rocky_event, statement);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.run.statements_executed, 3);
+    assert_int_equal(s.run.retries_attempted, 4);
+    assert_int_equal(s.run.retries_succeeded, 1);
+    assert_int_equal(s.query_duration.count, 3);
+    assert_int_equal(s.query_duration.buckets[3], 3); /* 20 ms: (10, 25] */
+    assert_int_equal(s.model_duration.count, 0);
     rocky_otel_metrics_free(m);
 }
 
@@ -180,6 +267,8 @@ int main(void)
         cmocka_unit_test(test_counters_by_status_rows_bytes_in_flight),
         cmocka_unit_test(test_skipped_model_end_counts_the_execution_only),
         cmocka_unit_test(test_replayed_events_are_not_counted),
+        cmocka_unit_test(test_run_gauges_are_upstreams_and_reset_per_run),
+        cmocka_unit_test(test_statements_feed_query_duration_and_retries),
         cmocka_unit_test(test_delta_is_the_difference_and_counts_match_buckets),
         cmocka_unit_test(test_concurrent_recording_counts_every_event),
     };

@@ -372,24 +372,31 @@ static void test_skipped_model_end_gives_metrics_but_no_span(void **state)
     assert_int_equal(r.dropped, 0);
     assert_int_equal(r.pending, 0);
 
-    assert_int_equal(otlp_capture_spans_named(cap, "pipeline.run", NULL), 1);
+    assert_int_equal(otlp_capture_spans_named(cap, "run", NULL), 1);
     assert_int_equal(otlp_capture_spans_named(cap, "materialize.table", "ran"),
                      1);
     assert_int_equal(otlp_capture_spans_named(cap, NULL, "skipped"), 0);
     assert_int_equal(otlp_capture_span_count(cap), 2);
 
     int64_t v = -1;
-    assert_int_equal(otlp_capture_sum(cap, "rocky.tables_processed",
+    assert_int_equal(otlp_capture_sum(cap, "rocky.model.executions",
                                       "rocky.model.status", "skipped", &v),
                      0);
     assert_int_equal(v, 1);
-    assert_int_equal(otlp_capture_sum(cap, "rocky.tables_processed",
+    assert_int_equal(otlp_capture_sum(cap, "rocky.model.executions",
                                       "rocky.model.status", "success", &v),
                      0);
     assert_int_equal(v, 1);
-    assert_int_equal(
-        otlp_capture_sum(cap, "rocky.statements_executed", NULL, NULL, &v), 0);
-    assert_int_equal(v, 1);
+    /* upstream's gauges: the success only, no attribute; no statement was
+     * reported */
+    double g = -1;
+    assert_int_equal(otlp_capture_gauge(cap, "rocky.tables_processed", &g), 0);
+    assert_true(g == 1.0);
+    assert_int_equal(otlp_capture_gauge(cap, "rocky.error_rate_pct", &g), 0);
+    assert_true(g == 0.0);
+    assert_int_equal(otlp_capture_gauge(cap, "rocky.statements_executed", &g),
+                     0);
+    assert_true(g == 0.0);
     assert_int_equal(
         otlp_capture_sum(cap, "rocky.models_in_flight", NULL, NULL, &v), 0);
     assert_int_equal(v, 0);
@@ -544,8 +551,8 @@ static void exit_drains_every_instance(const char *mode, int want_status,
         assert_int_equal(WEXITSTATUS(status), want_status);
     }
     /* Each instance's run, drained by the one guard: none was stopped. */
-    assert_int_equal(otlp_capture_spans_named(a, "pipeline.run", NULL), 1);
-    assert_int_equal(otlp_capture_spans_named(b, "pipeline.run", NULL), 1);
+    assert_int_equal(otlp_capture_spans_named(a, "run", NULL), 1);
+    assert_int_equal(otlp_capture_spans_named(b, "run", NULL), 1);
     assert_int_equal(otlp_capture_spans_named(a, NULL, "model_of_a"), 1);
     assert_int_equal(otlp_capture_spans_named(b, NULL, "model_of_b"), 1);
     otlp_capture_stop(a);

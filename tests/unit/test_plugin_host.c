@@ -128,10 +128,10 @@ static void test_abi_too_old_names_both_versions(void **state)
     int rc = rocky_plugin_set_load(*state, fixture("abi_old"));
     assert_int_equal(rc, ROCKY_EVERSION);
     if (lines_matching("abi_old.so", "plugin ABI 1.0", "too old",
-                       "(plugin ABI 2.0)", NULL) != 1)
+                       "(plugin ABI 2.1)", NULL) != 1)
         dump_lines();
     assert_int_equal(lines_matching("abi_old.so", "plugin ABI 1.0", "too old",
-                                    "(plugin ABI 2.0)", "port it to ABI 2.0",
+                                    "(plugin ABI 2.1)", "port it to ABI 2.0",
                                     "Migrating from ABI 1.x", NULL),
                      1);
 }
@@ -141,7 +141,7 @@ static void test_abi_too_new_names_both_versions(void **state)
     int rc = rocky_plugin_set_load(*state, fixture("abi_new"));
     assert_int_equal(rc, ROCKY_EVERSION);
     assert_int_equal(lines_matching("abi_new.so", "plugin ABI 3.0", "too new",
-                                    "(plugin ABI 2.0)", NULL),
+                                    "(plugin ABI 2.1)", NULL),
                      1);
 }
 
@@ -463,6 +463,35 @@ static void test_event_types_unknown_to_the_plugins_minor_are_not_sent(void **s)
     assert_int_equal(lines_matching("run_start=1 ", "other=0", NULL), 2);
 }
 
+/* ABI 2.1's STATEMENT_END reaches a 2.1 plugin (statement and model set)
+ * and never a plugin that declares 2.0 (it would abort()). */
+static void test_statement_end_reaches_2_1_plugins_only(void **s)
+{
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("counter")), 0);
+    assert_int_equal(rocky_plugin_set_load(*s, fixture("counter_v20")), 0);
+    struct rocky_run run = test_run();
+    struct rocky_model_exec m = {.struct_size = sizeof m};
+    m.model_name = "orders";
+    m.attempt = 1;
+    m.span_id[0] = 3;
+    struct rocky_statement st = {.struct_size = sizeof st};
+    st.kind = ROCKY_STATEMENT_DDL;
+    st.status = ROCKY_MODEL_SUCCESS;
+    st.attempt = st.max_attempts = 1;
+    st.span_id[0] = 4;
+    emit_one_model_run(*s);
+    rocky_plugin_set_emit_statement(*s, &run, &m, &st);
+    rocky_plugin_set_emit_statement(*s, &run, &m, &st);
+    assert_int_equal(rocky_plugin_set_stop(*s, INT64_MAX, NULL), 0);
+    assert_int_equal(lines_matching("plugin counter: counter: run_start=1",
+                                    "other=0", "statement_end=2", NULL),
+                     1);
+    assert_int_equal(lines_matching("plugin counter_v20: counter: run_start=1",
+                                    "model_end=1", "other=0", "statement_end=0",
+                                    NULL),
+                     1);
+}
+
 /* ---- negotiation: structs that grew or are short ---------------------- */
 
 static void test_descriptor_from_newer_minor_is_accepted(void **state)
@@ -679,6 +708,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_event_types_unknown_to_the_plugins_minor_are_not_sent, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_statement_end_reaches_2_1_plugins_only, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_colon_list_loads_every_entry_and_skips_empty_ones, setup,
             teardown),

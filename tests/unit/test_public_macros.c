@@ -84,9 +84,39 @@ static void test_event_types_name_the_minor_that_introduced_them(void **s)
     assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_MODEL_START), 0);
     assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_MODEL_END), 0);
     assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_RUN_END), 0);
+    assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_STATEMENT_END),
+                     1);
     assert_int_equal(rocky_event_type_since_minor(0), -1);
-    assert_int_equal(rocky_event_type_since_minor(ROCKY_EVENT_RUN_END + 1), -1);
+    assert_int_equal(
+        rocky_event_type_since_minor(ROCKY_EVENT_STATEMENT_END + 1), -1);
     assert_int_equal(rocky_event_type_since_minor(UINT32_MAX), -1);
+    assert_true(ROCKY_PLUGIN_ABI_MINOR >=
+                rocky_event_type_since_minor(ROCKY_EVENT_STATEMENT_END));
+}
+
+/* Upstream rocky's rocky.statement.kind spellings; unknown is "other". */
+static void test_statement_kind_names_are_upstreams(void **s)
+{
+    assert_string_equal(rocky_statement_kind_name(ROCKY_STATEMENT_OTHER),
+                        "other");
+    assert_string_equal(rocky_statement_kind_name(ROCKY_STATEMENT_QUERY),
+                        "query");
+    assert_string_equal(rocky_statement_kind_name(ROCKY_STATEMENT_DML), "dml");
+    assert_string_equal(rocky_statement_kind_name(ROCKY_STATEMENT_DDL), "ddl");
+    assert_string_equal(rocky_statement_kind_name(99), "other");
+}
+
+/* ABI 2.1 appended `statement` to struct rocky_event: an event a 2.0 host
+ * allocated (struct_size of 2.0) does not have it, one of 2.1 does. */
+static void test_struct_has_tells_a_2_0_event_from_a_2_1_one(void **s)
+{
+    struct rocky_event ev = {.struct_size = sizeof ev};
+    assert_true(ROCKY_STRUCT_HAS(&ev, struct rocky_event, statement));
+    ev.struct_size = (uint32_t)offsetof(struct rocky_event, statement);
+    assert_false(ROCKY_STRUCT_HAS(&ev, struct rocky_event, statement));
+    assert_true(ROCKY_STRUCT_HAS(&ev, struct rocky_event, model));
+    struct rocky_statement st = {.struct_size = sizeof st};
+    assert_true(ROCKY_STRUCT_HAS(&st, struct rocky_statement, span_id));
 }
 
 /* A report an older host allocated, ending before `dropped`: the write
@@ -161,6 +191,8 @@ int main(void)
         cmocka_unit_test(test_errno_map_expands_in_user_code),
         cmocka_unit_test(test_abi_assert_expands_in_a_block),
         cmocka_unit_test(test_event_types_name_the_minor_that_introduced_them),
+        cmocka_unit_test(test_statement_kind_names_are_upstreams),
+        cmocka_unit_test(test_struct_has_tells_a_2_0_event_from_a_2_1_one),
         cmocka_unit_test(test_report_write_stays_inside_the_readers_struct),
         cmocka_unit_test(test_host_capability_bits_are_distinct_flags),
         cmocka_unit_test(test_strerror_and_err_name_work_from_the_header),

@@ -116,7 +116,7 @@ function traceRequest({ padding = 0 } = {}) {
               {
                 traceId: TRACE_ID,
                 spanId: ROOT_ID,
-                name: 'pipeline.run',
+                name: 'run',
                 kind: 'SPAN_KIND_INTERNAL',
                 startTimeUnixNano: '1700000000000000000',
                 endTimeUnixNano: '1700000001000000000',
@@ -213,7 +213,7 @@ test('trace export arrives and decodes with hex ids', { timeout: TEST_TIMEOUT },
   assert.equal(r.metricRequests.length, 0);
   const spans = r.spans();
   assert.equal(spans.length, 2);
-  const root = spans.find((s) => s.span.name === 'pipeline.run');
+  const root = spans.find((s) => s.span.name === 'run');
   const child = spans.find((s) => s.span.name === 'materialize.table');
   assert.ok(Buffer.isBuffer(root.span.traceId), 'ids decode as Buffers');
   assert.equal(root.span.traceIdHex, '0af7651916cd43dd8448eb211c80319c');
@@ -507,7 +507,7 @@ test('waitFor resolves on the predicate and times out with a clear message', { t
   await assert.rejects(r.waitFor(() => false, 200, 'a span named never'), (err) => {
     assert.match(err.message, /timed out after \d+ ms waiting for: a span named never/);
     assert.match(err.message, /1 trace requests/);
-    assert.match(err.message, /"pipeline\.run":1/);
+    assert.match(err.message, /"run":1/);
     return true;
   });
   assert.ok(Date.now() - started >= 190);
@@ -653,7 +653,7 @@ test('CLI: listening line, JSONL per request, summary and exit 0 on SIGTERM', { 
   assert.equal(code, 0, `exit status; stderr: ${cli.err()}`);
   const out = cli.out();
   assert.match(out, /service\.name: rocky-selftest/);
-  assert.match(out, /pipeline\.run\s+1/);
+  assert.match(out, /\brun\s+1/);
   assert.match(out, /materialize\.table\s+1/);
   assert.match(out, /rocky\.table_duration_ms\s+1/);
   assert.match(out, /3 calls/);
