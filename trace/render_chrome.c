@@ -90,7 +90,7 @@ int rocky_trace_render_chrome(FILE *out, const struct rocky_trace *t)
         snprintf(name, sizeof name, "lane %zu", lane);
         meta_event(&w, "thread_name", lane + 1, name);
     }
-    span_begin(&w, "pipeline.run", "run", 0, t->run_duration_ns, 0);
+    span_begin(&w, "run", "run", 0, t->run_duration_ns, 0);
     rocky_json_kv_string(&w, "run_id", run->run_id);
     rocky_json_kv_string(&w, "status", rocky_run_status_name(run->status));
     if (run->trigger != NULL)
