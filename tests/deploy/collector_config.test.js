@@ -9,7 +9,12 @@ const { loadYaml, parseYamlOne, readText } = require('./lib/load');
 const { loadContribComponents, checkCollectorConfig, typeOf } = require('./lib/collector');
 
 const contrib = loadContribComponents();
-const CONFIGS = ['deploy/collector/sidecar.yaml', 'deploy/collector/node.yaml', 'deploy/collector/local.yaml'];
+const CONFIGS = [
+  'deploy/collector/sidecar.yaml',
+  'deploy/collector/node.yaml',
+  'deploy/collector/local.yaml',
+  'deploy/observability/collector/config.yaml',
+];
 
 test('component list names its source commit and version and is not trivially small', () => {
   assert.match(contrib.source.commit || '', /^[0-9a-f]{40}$/);
