@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "fault_vfs.h"
+#include "host_test.h"
 #include "rocky/error.h"
 #include "run.h"
 #include "store.h"
@@ -57,20 +58,6 @@ struct fx {
     char events[128];
 };
 
-static int scale(void)
-{
-    const char *s = getenv("ROCKY_TEST_TIME_SCALE");
-    int v = s ? atoi(s) : 1;
-    return v < 1 ? 1 : v;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[256];
@@ -85,12 +72,11 @@ static void write_file(const char *dir, const char *name, const char *text)
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rocky-history-XXXXXX");
-    if (f == NULL || mkdtemp(f->dir) == NULL)
+    if (f == NULL ||
+        host_test_project_dir(f->dir, sizeof f->dir, "rocky-history") != 0)
         return -1;
     char models[96];
     snprintf(models, sizeof models, "%s/models", f->dir);
-    mkdir(models, 0777);
     write_file(models, "a.sql", "SELECT 1 AS x UNION ALL SELECT 2");
     write_file(models, "b.sql", "SELECT x * 2 AS x FROM a");
     write_file(models, "c.sql", "SELECT x * 3 AS x FROM a");
@@ -109,12 +95,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", f->dir,
-             f->dir);
-    int rc = system(cmd);
+    int rc = host_test_remove_dir(f->dir);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static char *slurp(const char *path)
@@ -192,10 +175,11 @@ static int run_child(const struct fx *f, const struct how *how)
         fflush(NULL);
         _exit(status);
     }
-    int64_t deadline = now_ms() + (int64_t)RUN_TIMEOUT * scale();
+    int64_t deadline =
+        host_test_now_ms() + (int64_t)RUN_TIMEOUT * host_test_scale();
     int status = 0;
     while (waitpid(pid, &status, WNOHANG) != pid) {
-        if (now_ms() > deadline) {
+        if (host_test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             fail_msg("the run did not end within %d ms", RUN_TIMEOUT);

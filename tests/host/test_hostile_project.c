@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_test.h"
 #include "utf8_decode.h"
 
 /* A table name that sets the window title, rings, clears the screen, goes
@@ -47,29 +48,12 @@ struct fx {
     char errf[128];
 };
 
-static int scale(void)
-{
-    const char *s = getenv("ROCKY_TEST_TIME_SCALE");
-    int v = s ? atoi(s) : 1;
-    return v < 1 ? 1 : v;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rocky-hostile-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (f == NULL ||
+        host_test_project_dir(f->dir, sizeof f->dir, "rocky-hostile") != 0)
         return -1;
-    char models[96];
-    snprintf(models, sizeof models, "%s/models", f->dir);
-    mkdir(models, 0777);
     snprintf(f->state, sizeof f->state, "%s/.rocky/state.db", f->dir);
     snprintf(f->out, sizeof f->out, "%s/stdout", f->dir);
     snprintf(f->errf, sizeof f->errf, "%s/stderr", f->dir);
@@ -80,11 +64,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = host_test_remove_dir(f->dir);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static char *path_in(const struct fx *f, const char *rel)
@@ -124,18 +106,19 @@ static int rocky(const struct fx *f, int timeout_ms, const char *const *args)
         execv(ROCKY_BIN, (char *const *)argv);
         _exit(127);
     }
-    int64_t deadline = now_ms() + (int64_t)timeout_ms * scale();
+    int64_t deadline =
+        host_test_now_ms() + (int64_t)timeout_ms * host_test_scale();
     for (;;) {
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             assert_true(WIFEXITED(status));
             return WEXITSTATUS(status);
         }
-        if (now_ms() > deadline) {
+        if (host_test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             fail_msg("rocky %s did not finish within %d ms (killed)", args[0],
-                     timeout_ms * scale());
+                     timeout_ms * host_test_scale());
         }
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -271,15 +254,15 @@ static void assert_refused_fast(struct fx *f, const char *file,
                                 const char *reason)
 {
     const char *run[] = {"run", f->dir, NULL};
-    int64_t t0 = now_ms();
+    int64_t t0 = host_test_now_ms();
     int code = rocky(f, 10000, run);
-    int64_t took = now_ms() - t0;
+    int64_t took = host_test_now_ms() - t0;
     char *err = slurp(f->errf);
     if (code == 0)
         fail_msg("rocky run succeeded:\n%s", err);
     assert_contains("rocky run stderr", err, file);
     assert_contains("rocky run stderr", err, reason);
-    assert_true(took < 5000 * scale());
+    assert_true(took < 5000 * host_test_scale());
     free(err);
 }
 

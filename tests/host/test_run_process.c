@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_test.h"
 #include "rocky/error.h"
 #include "store.h"
 
@@ -44,20 +45,6 @@ struct fx {
     char errf[128];
 };
 
-static int scale(void)
-{
-    const char *s = getenv("ROCKY_TEST_TIME_SCALE");
-    int v = s ? atoi(s) : 1;
-    return v < 1 ? 1 : v;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void nap(void)
 {
     struct timespec ts = {0, 10 * 1000 * 1000};
@@ -67,12 +54,9 @@ static void nap(void)
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rocky-run-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (f == NULL ||
+        host_test_project_dir(f->dir, sizeof f->dir, "rocky-run") != 0)
         return -1;
-    char models[96];
-    snprintf(models, sizeof models, "%s/models", f->dir);
-    mkdir(models, 0777);
     snprintf(f->events, sizeof f->events, "%s/events.jsonl", f->dir);
     snprintf(f->state, sizeof f->state, "%s/.rocky/state.db", f->dir);
     snprintf(f->target, sizeof f->target, "%s/.rocky/warehouse.db", f->dir);
@@ -85,11 +69,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = host_test_remove_dir(f->dir);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void model(const struct fx *f, const char *name, const char *sql)
@@ -160,13 +142,14 @@ static pid_t start(const struct fx *f, const char *const *extra)
 /* Wait for `pid` with a deadline; returns the raw wait status. */
 static int finish(pid_t pid, int timeout_ms)
 {
-    int64_t deadline = now_ms() + (int64_t)timeout_ms * scale();
+    int64_t deadline =
+        host_test_now_ms() + (int64_t)timeout_ms * host_test_scale();
     for (;;) {
         int status = 0;
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid)
             return status;
-        if (now_ms() > deadline) {
+        if (host_test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             fail_msg("rocky run did not finish within %d ms", timeout_ms);
@@ -239,12 +222,12 @@ static int saw_event(const struct fx *f, const char *type, const char *name)
 static void wait_event(const struct fx *f, const char *type, const char *name,
                        pid_t pid)
 {
-    int64_t deadline = now_ms() + 30000LL * scale();
+    int64_t deadline = host_test_now_ms() + 30000LL * host_test_scale();
     while (!saw_event(f, type, name)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid)
             fail_msg("rocky exited before %s %s", type, name ? name : "");
-        if (now_ms() > deadline) {
+        if (host_test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             fail_msg("no %s event for %s in time", type, name ? name : "");
@@ -843,7 +826,7 @@ static void test_reader_gone_after_first_line_run_goes_on(void **state)
     pid_t pid = start_io(f, args, &io);
     close(fds[1]);
     /* Read exactly the first line, byte by byte, with a deadline. */
-    int64_t deadline = now_ms() + 30000LL * scale();
+    int64_t deadline = host_test_now_ms() + 30000LL * host_test_scale();
     char c = 0;
     size_t got = 0;
     while (c != '\n') {
@@ -859,7 +842,7 @@ static void test_reader_gone_after_first_line_run_goes_on(void **state)
                          got);
             }
             got++;
-        } else if (now_ms() > deadline) {
+        } else if (host_test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             fail_msg("no first line in time");
