@@ -34,10 +34,15 @@ static int setup(void **state)
     return 0;
 }
 
+/* A test's scratch folder (make_plugin_paths), removed by teardown even
+ * when an assertion ended the test early. */
+static void remove_scratch(void);
+
 static int teardown(void **state)
 {
     rocky_plugin_set_free(*state);
     log_capture_stop();
+    remove_scratch();
     return 0;
 }
 
@@ -206,6 +211,18 @@ struct plugin_paths {
     char dir[64], file[128], symlink[128], hardlink[128], copy[128];
 };
 
+/* A copy (the test's own lives on its stack, gone after an assertion). */
+static struct plugin_paths scratch;
+static int scratch_live;
+
+static void unlinks_and_rmdir(struct plugin_paths *p);
+
+static void remove_scratch(void)
+{
+    if (scratch_live)
+        unlinks_and_rmdir(&scratch);
+}
+
 static void make_plugin_paths(struct plugin_paths *p)
 {
     snprintf(p->dir, sizeof p->dir, "/tmp/rocky-test-ident-XXXXXX");
@@ -214,6 +231,8 @@ static void make_plugin_paths(struct plugin_paths *p)
     snprintf(p->symlink, sizeof p->symlink, "%s/via_symlink.so", p->dir);
     snprintf(p->hardlink, sizeof p->hardlink, "%s/via_hardlink.so", p->dir);
     snprintf(p->copy, sizeof p->copy, "%s/copy.so", p->dir);
+    scratch = *p;
+    scratch_live = 1;
     char cmd[2600];
     char src[1024];
     snprintf(src, sizeof src, "%s", fixture("counter"));
@@ -226,6 +245,7 @@ static void make_plugin_paths(struct plugin_paths *p)
 
 static void unlinks_and_rmdir(struct plugin_paths *p)
 {
+    scratch_live = 0;
     unlink(p->file);
     unlink(p->symlink);
     unlink(p->hardlink);
