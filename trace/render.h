@@ -64,4 +64,17 @@ int rocky_trace_render_json(FILE *out, const struct rocky_trace *trace);
 int rocky_trace_render_chrome(FILE *out, const struct rocky_trace *trace);
 int rocky_trace_render_html(FILE *out, const struct rocky_trace *trace);
 
+/* The HTML page with one more section, written by `section(out, ctx)`
+ * between the run's header and its chart (`rocky trace A --compare B`
+ * adds the comparison there). The section must keep the page
+ * self-contained: no external resource. */
+typedef void (*rocky_trace_html_section)(FILE *out, const void *ctx);
+int rocky_trace_render_html_with(FILE *out, const struct rocky_trace *trace,
+                                 rocky_trace_html_section section,
+                                 const void *ctx);
+
+/* HTML-escape `s` (NULL: nothing) for element content and quoted
+ * attributes alike: what every string from the store goes through. */
+void rocky_trace_html_escape(FILE *out, const char *s);
+
 #endif

@@ -215,9 +215,23 @@ static void table(FILE *out, const struct rocky_trace *t)
     fputs("</tbody></table>\n", out);
 }
 
+void rocky_trace_html_escape(FILE *out, const char *s)
+{
+    esc(out, s);
+}
+
 int rocky_trace_render_html(FILE *out, const struct rocky_trace *trace)
 {
+    return rocky_trace_render_html_with(out, trace, NULL, NULL);
+}
+
+int rocky_trace_render_html_with(FILE *out, const struct rocky_trace *trace,
+                                 rocky_trace_html_section section,
+                                 const void *ctx)
+{
     header(out, trace);
+    if (section != NULL)
+        section(out, ctx);
     chart(out, trace);
     table(out, trace);
     fprintf(out,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "compare.h"
 #include "export.h"
 #include "follow.h"
 #include "render.h"
@@ -35,6 +36,7 @@ enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CHROME, FORMAT_HTML };
 struct options {
     const char *run;          /* run id or "latest" */
     const char *model;        /* --model */
+    const char *compare;      /* --compare: the baseline run */
     const char *state;        /* --state */
     const char *global_state; /* the runner's --state-path, before "trace" */
     enum format format;
@@ -54,6 +56,10 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --model NAME       only this model's executions\n"
+    "  --compare RUN      what changed from RUN (the baseline, before) to\n"
+    "                     this run (after): durations, rows, statuses,\n"
+    "                     models added/removed, critical path; text, json\n"
+    "                     or html\n"
     "  -o, --output json|table\n"
     "                     TraceOutput JSON, or the text view (upstream\n"
     "                     rocky's flag; also before the command:\n"
@@ -88,6 +94,12 @@ static const char usage_text[] =
 static int set_model(struct options *o, const char *v)
 {
     o->model = v;
+    return 0;
+}
+
+static int set_compare(struct options *o, const char *v)
+{
+    o->compare = v;
     return 0;
 }
 
@@ -212,6 +224,7 @@ static const struct option_spec {
     int (*apply)(struct options *o, const char *value);
 } option_specs[] = {
     {"--model", 1, set_model},
+    {"--compare", 1, set_compare},
     {"--state", 1, set_state},
     {"--format", 1, set_format},
     {"--output", 1, set_output},
@@ -303,6 +316,28 @@ static int parse(int argc, char **argv, struct options *o)
             "run; drop the run id '%s' (or use --export for one run)\n",
             o->run);
         return ROCKY_EINVAL;
+    }
+    if (o->compare != NULL) {
+        const char *clash = o->follow                    ? "--follow"
+                            : o->export_run              ? "--export"
+                            : o->export_pending          ? "--export-pending"
+                            : o->format == FORMAT_CHROME ? "--format chrome"
+                                                         : NULL;
+        if (clash != NULL) {
+            rocky_term_fprintf(stderr, 0,
+                               "rocky trace: --compare '%s' cannot be used "
+                               "with %s (it compares two finished records "
+                               "as text, json or html)\n",
+                               o->compare, clash);
+            return ROCKY_EINVAL;
+        }
+        if (strcmp(o->compare, o->run ? o->run : "latest") == 0) {
+            rocky_term_fprintf(stderr, 0,
+                               "rocky trace: --compare '%s' names the run "
+                               "shown; compare two different runs\n",
+                               o->compare);
+            return ROCKY_EINVAL;
+        }
     }
     if ((o->export_run || o->export_pending) &&
         (o->follow || o->model || o->format != FORMAT_TEXT || o->width)) {
@@ -412,9 +447,67 @@ static int render(const struct options *o, const struct rocky_trace *t)
     }
 }
 
+/* --compare: load both runs, build both timelines (whole runs: the
+ * critical paths and run figures do not depend on --model), compare,
+ * render. */
+static int compare(const struct options *o, struct rocky_store *store,
+                   const char *path)
+{
+    struct rocky_run_record *rec[2] = {NULL, NULL}; /* before, after */
+    struct rocky_trace t[2];
+    struct rocky_compare cmp = {0};
+    memset(t, 0, sizeof t);
+    char err[1024] = "";
+    int status = load(store, path, o->compare, &rec[0]);
+    if (status == 0)
+        status = load(store, path, o->run, &rec[1]);
+    if (status == 0 && strcmp(rec[0]->run.run_id, rec[1]->run.run_id) == 0) {
+        rocky_term_fprintf(stderr, 0,
+                           "rocky trace: --compare '%s' and '%s' are the same "
+                           "run (%s); compare two different runs\n",
+                           o->compare, o->run, rec[0]->run.run_id);
+        status = EXIT_USAGE;
+    }
+    int64_t now = rocky_clock_wall_ns();
+    int rc = 0;
+    for (int k = 0; status == 0 && rc == 0 && k < 2; k++)
+        rc = rocky_trace_build(rec[k], NULL, now, &t[k], err, sizeof err);
+    if (status == 0 && rc == 0)
+        rc = rocky_compare_build(&t[0], &t[1], o->model, &cmp, err, sizeof err);
+    if (status == 0 && rc != 0)
+        status = fail(err[0] ? err : rocky_strerror(rc), rc,
+                      rc == ROCKY_ENOTFOUND ? "drop --model to compare every "
+                                              "model of the runs"
+                                            : "");
+    if (status == 0) {
+        setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+        if (o->format == FORMAT_JSON)
+            rc = rocky_compare_render_json(stdout, &cmp);
+        else if (o->format == FORMAT_HTML)
+            rc = rocky_trace_render_html_with(
+                stdout, &t[1], rocky_compare_render_html_section, &cmp);
+        else
+            rc = rocky_compare_render_text(stdout, &cmp, detect_width(o));
+        if (rc == 0 && fflush(stdout) != 0)
+            rc = ROCKY_EIO;
+        if (rc != 0)
+            status = fail(rc == ROCKY_EIO ? "writing the output failed"
+                                          : rocky_strerror(rc),
+                          rc, "");
+    }
+    rocky_compare_release(&cmp);
+    for (int k = 0; k < 2; k++) {
+        rocky_trace_release(&t[k]);
+        rocky_run_record_free(rec[k]);
+    }
+    return status;
+}
+
 static int show(const struct options *o, struct rocky_store *store,
                 const char *path)
 {
+    if (o->compare != NULL)
+        return compare(o, store, path);
     struct rocky_run_record *rec = NULL;
     int status = load(store, path, o->run, &rec);
     if (status != 0)
