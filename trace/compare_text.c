@@ -155,10 +155,13 @@ static void layout_for(const struct rocky_compare *c, size_t width,
     if (longest > NAME_MAX_COLS)
         longest = NAME_MAX_COLS;
     size_t fixed = 2 + 3 * (1 + NUM_COLS); /* indent, before, after, change */
-    l->pct = width >= fixed + 1 + PCT_COLS + NAME_MIN_COLS + 8;
+    /* Optional columns only where they leave the name its width (up to
+     * 20) and 20 columns for the note (a status change, attempts). */
+    size_t want = (longest < 20 ? longest : 20) + 20;
+    l->pct = width >= fixed + 1 + PCT_COLS + want;
     if (l->pct)
         fixed += 1 + PCT_COLS;
-    l->rows = width >= fixed + 1 + ROWS_COLS + NAME_MIN_COLS + 12;
+    l->rows = l->pct && width >= fixed + 1 + ROWS_COLS + want;
     if (l->rows)
         fixed += 1 + ROWS_COLS;
     size_t room = width > fixed ? width - fixed : 0;
@@ -294,13 +297,15 @@ int rocky_compare_render_text(FILE *out, const struct rocky_compare *c,
     path_lines(out, c, l.width);
     if (c->model_filter != NULL)
         line(out, l.width, "model:    %s (only this model)", c->model_filter);
-    else
+    else {
         line(out, l.width,
-             "changes:  %zu slower, %zu faster, %zu status changed, %zu "
-             "added, %zu removed, %zu unchanged",
+             "changes:  %zu slower, %zu faster, %zu status changed",
              c->counts[ROCKY_COMPARE_SLOWER], c->counts[ROCKY_COMPARE_FASTER],
-             c->counts[ROCKY_COMPARE_STATUS], c->counts[ROCKY_COMPARE_ADDED],
-             c->counts[ROCKY_COMPARE_REMOVED], c->counts[ROCKY_COMPARE_SAME]);
+             c->counts[ROCKY_COMPARE_STATUS]);
+        line(out, l.width, "          %zu added, %zu removed, %zu unchanged",
+             c->counts[ROCKY_COMPARE_ADDED], c->counts[ROCKY_COMPARE_REMOVED],
+             c->counts[ROCKY_COMPARE_SAME]);
+    }
     table(out, c, &l);
     return ferror(out) ? ROCKY_EIO : 0;
 }

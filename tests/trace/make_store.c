@@ -14,6 +14,10 @@
  *   trace_make_store PATH incomplete  one run that ended, but with only 2
  *                                  of its 3 models on record (what a full
  *                                  disk leaves; status incomplete)
+ *   trace_make_store PATH compare  two runs to compare (--compare): a
+ *                                  model slower (moving the critical path),
+ *                                  one faster, one now failing, a retry,
+ *                                  one added, one removed
  *   trace_make_store PATH wide N   one successful run of N models, 2 ms
  *                                  each, distinct span ids, awaiting
  *                                  delivery (for replays through small
@@ -64,6 +68,52 @@ static int sample(const char *path)
         rc = fx_write_store(path, rec);
     rocky_run_record_free(old);
     rocky_run_record_free(rec);
+    return rc;
+}
+
+/* Two runs to compare: the latest (AFTER) has a model that got slower and
+ * moved the critical path, one faster, one that now fails, a retried one,
+ * one added (with a name that needs escaping) and one removed. */
+#define CMP_BEFORE "20251125T050000.000Z-bef0"
+#define CMP_AFTER  "20251125T060000.000Z-aft0"
+
+static int compare(const char *path)
+{
+    static const char *const on_raw[] = {"raw", NULL};
+    static const char *const on_fct[] = {"stg", "slow_one", NULL};
+    struct rocky_run_record *b = fx_record(CMP_BEFORE, 900, ROCKY_RUN_SUCCESS);
+    fx_model(b, "raw", 0, 300, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(b, "slow_one", 0, 200, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(b, "gone", 0, 100, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(b, "flaky", 0, 100, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(b, "breaks", 0, 200, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(b, "stg", 300, 600, ROCKY_MODEL_SUCCESS, on_raw);
+    fx_model(b, "fct", 600, 900, ROCKY_MODEL_SUCCESS, on_fct);
+    int64_t hour = 3600 * INT64_C(1000000000);
+    b->run.started_wall_ns -= hour;
+    b->run.finished_wall_ns -= hour;
+    for (size_t i = 0; i < b->model_count; i++) {
+        b->models[i].started_wall_ns -= hour;
+        b->models[i].finished_wall_ns -= hour;
+    }
+
+    struct rocky_run_record *a =
+        fx_record(CMP_AFTER, 1300, ROCKY_RUN_PARTIAL_FAILURE);
+    fx_model(a, "raw", 0, 300, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(a, "slow_one", 0, 1000, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(a, "flaky", 0, 100, ROCKY_MODEL_FAILED, NULL);
+    fx_model(a, "breaks", 0, 50, ROCKY_MODEL_FAILED, NULL);
+    fx_model(a, "<i>new</i> & co", 0, 10, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(a, "flaky", 100, 250, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(a, "stg", 300, 500, ROCKY_MODEL_SUCCESS, on_raw);
+    fx_model(a, "fct", 1000, 1300, ROCKY_MODEL_SUCCESS, on_fct);
+    a->models[5].attempt = 2;
+    a->models[0].rows_affected = 25;
+    int rc = fx_write_store(path, b);
+    if (rc == 0)
+        rc = fx_write_store(path, a);
+    rocky_run_record_free(b);
+    rocky_run_record_free(a);
     return rc;
 }
 
@@ -159,10 +209,11 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[2], "wide") == 0)
         return wide(argv[1], strtol(argv[3], NULL, 10)) == 0 ? 0 : 1;
     if (argc != 3) {
-        fprintf(stderr,
-                "usage: %s PATH sample|empty|newer|running|incomplete|wide "
-                "N\n",
-                argv[0]);
+        fprintf(
+            stderr,
+            "usage: %s PATH sample|empty|newer|running|incomplete|compare|wide "
+            "N\n",
+            argv[0]);
         return 2;
     }
     int rc;
@@ -176,6 +227,8 @@ int main(int argc, char **argv)
         rc = running(argv[1]);
     else if (strcmp(argv[2], "incomplete") == 0)
         rc = incomplete(argv[1]);
+    else if (strcmp(argv[2], "compare") == 0)
+        rc = compare(argv[1]);
     else {
         fprintf(stderr, "trace_make_store: unknown scenario '%s'\n", argv[2]);
         return 2;
