@@ -63,3 +63,42 @@ test('the page draws one bar per model and escapes names', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--compare adds a comparison section, rows in regression order', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rocky-trace-html-'));
+  try {
+    const store = path.join(dir, 'state.db');
+    execFileSync(makeStore, [store, 'compare']);
+    const base = '20251125T050000.000Z-bef0';
+    const json = JSON.parse(execFileSync(bin, ['latest', '--compare', base, '--state', store,
+      '--json'], { encoding: 'utf8' }));
+    const html = execFileSync(bin, ['latest', '--compare', base, '--state', store,
+      '--format', 'html'], { encoding: 'utf8' });
+    const page = path.join(dir, 'compare.html');
+    fs.writeFileSync(page, html);
+    const profile = fs.mkdtempSync(path.join(dir, 'profile-'));
+    const r = spawnSync(chromium, [...chromiumArgs(profile), '--dump-dom',
+      `file://${page}`], { encoding: 'utf8', timeout: 60000 * scale,
+      killSignal: 'SIGKILL' });
+    assert.strictEqual(r.error, undefined, String(r.error));
+    assert.strictEqual(r.status, 0, r.stderr);
+    const dom = r.stdout;
+    // The page is still the after run's timeline, script and all.
+    const drawn = /<body[^>]*data-bars="(\d+)"/.exec(dom);
+    assert.ok(drawn, 'page script did not run');
+    // The section: one row per changed model, in the JSON's order.
+    const section = /<section id="compare" data-compare-rows="(\d+)">([\s\S]*?)<\/section>/.exec(dom);
+    assert.ok(section, 'no comparison section in the DOM');
+    const changed = json.models.filter((m) => m.change !== 'unchanged');
+    assert.strictEqual(Number(section[1]), changed.length);
+    const rows = [...section[2].matchAll(/<tr class="([a-z_]+)" data-change="[a-z_]+" data-model="([^"]*)"/g)];
+    assert.deepStrictEqual(rows.map((m) => m[1]), changed.map((m) => m.change));
+    assert.strictEqual(rows[0][2], 'slow_one');
+    assert.ok(section[2].includes('baseline'), 'baseline not named');
+    // A hostile added name arrives as text.
+    assert.ok(section[2].includes('&lt;i&gt;new&lt;/i&gt; &amp; co'), 'escaped name missing');
+    assert.ok(!dom.includes('<i>new</i>'), 'name was parsed as markup');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
