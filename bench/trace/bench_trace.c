@@ -4,7 +4,10 @@
  * Writes a synthetic store (through lib/store.h, as the runner would) holding
  * one run of N models (default 100,000: a DAG scheduled on 8 workers), then
  * times the real rocky-trace binary rendering it: `latest --json` and the
- * text view, output to /dev/null, best and median of R runs each.
+ * text view, output to /dev/null, best and median of R runs each. The store
+ * holds two such runs (every model's duration drawn anew), so `latest
+ * --compare <older>` (JSON, text, HTML) is timed the same way: both runs
+ * loaded, both timelines built, compared and rendered.
  * Target: under 1 s each. Prints one JSON object; never fails on slowness.
  *
  *   bench_trace [--models N] [--runs R] [--bin PATH/TO/rocky-trace]
@@ -23,7 +26,8 @@
 #include "clock.h"
 #include "store.h"
 
-#define WORKERS 8
+#define WORKERS      8
+#define BASELINE_RUN "20251125T060000.000Z-be9c"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void)
@@ -34,18 +38,22 @@ static uint64_t next_rand(void)
     return rng;
 }
 
-static int write_store(const char *path, size_t n, double *seconds)
+/* One run of `n` models named `run_id`, starting `offset_s` after the
+ * base time. Each call draws new durations (the generator runs on). */
+static int write_store(const char *path, size_t n, const char *run_id,
+                       int64_t offset_s, double *seconds)
 {
     int64_t t0 = rocky_clock_mono_ns();
     struct rocky_store *store = NULL;
     char err[512] = "";
     int rc =
         rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err);
-    int64_t base = INT64_C(1764050400000000000);
+    int64_t base =
+        INT64_C(1764050400000000000) + offset_s * INT64_C(1000000000);
     struct rocky_run run = {0};
     run.struct_size = sizeof run;
     run.status = ROCKY_RUN_RUNNING;
-    run.run_id = "20251125T060000.000Z-be9c";
+    run.run_id = run_id;
     run.project = "bench";
     run.trigger = "manual";
     run.started_wall_ns = base;
@@ -100,7 +108,7 @@ static int write_store(const char *path, size_t n, double *seconds)
     if (rc != 0)
         fprintf(stderr, "bench_trace: writing the store: %s\n", err);
     rocky_store_close(store);
-    *seconds = (double)(rocky_clock_mono_ns() - t0) / 1e9;
+    *seconds += (double)(rocky_clock_mono_ns() - t0) / 1e9;
     return rc;
 }
 
@@ -195,8 +203,12 @@ int main(int argc, char **argv)
     if (keep != NULL)
         snprintf(store, sizeof store, "%s", keep);
     double write_s = 0;
+    /* Two runs of the same models with different durations: the older
+     * is the baseline of the --compare measurements. */
     if ((keep == NULL || access(keep, F_OK) != 0) &&
-        write_store(store, n, &write_s) != 0) {
+        (write_store(store, n, BASELINE_RUN, 0, &write_s) != 0 ||
+         write_store(store, n, "20251125T070000.000Z-be9d", 3600, &write_s) !=
+             0)) {
         remove_dir(dir);
         return 1;
     }
@@ -206,12 +218,25 @@ int main(int argc, char **argv)
                          "--state",   store,    NULL};
     char *chrome_argv[] = {(char *)bin, "latest", "--format", "chrome",
                            "--state",   store,    NULL};
+    char *compare_json_argv[] = {(char *)bin,  "latest", "--compare",
+                                 BASELINE_RUN, "--json", "--state",
+                                 store,        NULL};
+    char *compare_text_argv[] = {(char *)bin,  "latest",  "--compare",
+                                 BASELINE_RUN, "--width", "120",
+                                 "--state",    store,     NULL};
+    char *compare_html_argv[] = {(char *)bin,  "latest",   "--compare",
+                                 BASELINE_RUN, "--format", "html",
+                                 "--state",    store,      NULL};
     printf("{\"benchmark\":\"trace\",\"models\":%zu,\"runs\":%d,"
            "\"store_write_s\":%.2f,",
            n, runs, write_s);
     measure("json", json_argv, runs, 0);
     measure("text", text_argv, runs, 0);
-    measure("chrome", chrome_argv, runs, 1);
+    measure("chrome", chrome_argv, runs, 0);
+    /* --compare: load both runs, build both timelines, compare, render. */
+    measure("compare_json", compare_json_argv, runs, 0);
+    measure("compare_text", compare_text_argv, runs, 0);
+    measure("compare_html", compare_html_argv, runs, 1);
     printf("}\n");
     remove_dir(dir);
     return 0;
