@@ -14,7 +14,7 @@
  * Run the trace command. `argv[0]` is the command name ("trace" from the
  * runner, the program name from rocky-trace); the rest are its arguments:
  *
- *   trace <run_id|latest> [--model NAME]
+ *   trace <run_id|latest> [--model NAME] [--compare RUN]
  *         [-o|--output json|table | --json | --format F]
  *         [--state PATH] [--width N] [--follow]
  *
