@@ -16,8 +16,8 @@
  * model's speed, so its row reports the status change instead.
  *
  * Models are matched by name through a hash index (name_index.h): building
- * a comparison is O(n log n) in the models of both runs (the sort), about
- * 50 ms for two 100,000-model runs.
+ * a comparison is O(n log n) in the models of both runs (the sort); loading
+ * two 100,000-model runs from the store costs far more (bench_trace).
  *
  * Ownership: a `struct rocky_compare` borrows both traces and, through
  * them, their records (model names, statuses): keep them alive until

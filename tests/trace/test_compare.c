@@ -159,7 +159,6 @@ static void test_compare_orders_regressions_first(void **state)
 static void test_compare_critical_path_change(void **state)
 {
     static const char *const on_a[] = {"a", NULL};
-    static const char *const on_b[] = {"b", NULL};
     static const char *const on_ab[] = {"a", "b", NULL};
     struct pair p = {0};
     /* before: a (long) → c; after: b got longer than a, so b → c. */
@@ -178,8 +177,6 @@ static void test_compare_critical_path_change(void **state)
     assert_string_equal(p.cmp.left[0]->model_name, "a");
     assert_int_equal(p.ta.critical_ns - p.tb.critical_ns, 300 * MS);
     done(&p);
-    (void)on_a;
-    (void)on_b;
 
     /* Same path: nothing joined or left. */
     struct pair q = {0};
