@@ -34,6 +34,7 @@
 #include "recorder.h"
 #include "rocky/error.h"
 #include "run_id.h"
+#include "shell_word.h"
 #include "store.h"
 
 #ifndef ROCKY_VERSION
@@ -589,24 +590,6 @@ static int execute(struct runner *r)
     return 0;
 }
 
-/* One word of a command line, quoted for a POSIX shell when it needs it. */
-static void shell_word(FILE *fp, const char *w)
-{
-    if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                  "abcdefghijklmnopqrstuvwxyz"
-                                  "0123456789_-./=:,+@%") == strlen(w)) {
-        fputs(w, fp);
-        return;
-    }
-    fputc('\'', fp);
-    for (const char *c = w; *c; c++)
-        if (*c == '\'')
-            fputs("'\\''", fp);
-        else
-            fputc(*c, fp);
-    fputc('\'', fp);
-}
-
 /* `rocky trace <run_id> --export [--plugin P]... [--state S]`, shell-quoted:
  * the command that sends the run's telemetry again. With the instances on
  * record the re-send creates them itself (with their configuration) and
@@ -625,7 +608,7 @@ static char *resend_command(struct runner *r, const char *run_id,
     if (export_pending) {
         fputs("--export-pending", fp);
     } else {
-        shell_word(fp, run_id);
+        rocky_shell_word(fp, run_id);
         fputs(" --export", fp);
     }
     size_t n = r->plugins_recorded ? 0 : rocky_plugin_set_count(r->plugins);
@@ -637,12 +620,12 @@ static char *resend_command(struct runner *r, const char *run_id,
         if (seen)
             continue;
         fputs(" --plugin ", fp);
-        shell_word(fp, path);
+        rocky_shell_word(fp, path);
     }
     if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
         strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
         fputs(" --state ", fp);
-        shell_word(fp, state_path);
+        rocky_shell_word(fp, state_path);
     }
     if (fclose(fp) != 0) {
         free(cmd);
