@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "human_units.h"
 #include "ids.h"
+#include "shell_word.h"
+#include "store.h"
 #include "term_escape.h"
 
 #define C_RED    "\033[31m"
@@ -83,9 +86,10 @@ void rocky_output_model(struct rocky_output *o,
             o->color ? color : "", what, o->color ? C_RESET : "",
             name ? name : "?");
     if (m->status == ROCKY_MODEL_SUCCESS) {
-        fprintf(o->out, " %7.2fs %10lld rows",
+        fprintf(o->out, " %7.2fs %10lld %s",
                 seconds(m->started_mono_ns, m->finished_mono_ns),
-                (long long)m->rows_affected);
+                (long long)m->rows_affected,
+                rocky_plural(m->rows_affected, "row", "rows"));
     } else if (m->status == ROCKY_MODEL_SKIPPED) {
         fprintf(o->out, "          %s", error ? error : "");
     } else {
@@ -100,31 +104,74 @@ void rocky_output_model(struct rocky_output *o,
     free(error);
 }
 
+void rocky_output_trace_command(FILE *fp, const char *run_id,
+                                const char *state_path)
+{
+    fputs("rocky trace ", fp);
+    rocky_shell_word(fp, run_id);
+    /* Without --state, `rocky trace` opens ./.rocky/state.db (or
+     * $ROCKY_STATE): name the store unless it is that one, so the command
+     * works from where `rocky run` was started (`rocky run shop`). */
+    const char *env = getenv("ROCKY_STATE");
+    int by_default =
+        env != NULL && env[0] != '\0'
+            ? strcmp(state_path, env) == 0
+            : strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) == 0 ||
+                  strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) == 0;
+    if (!by_default) {
+        fputs(" --state ", fp);
+        rocky_shell_word(fp, state_path);
+    }
+}
+
 static void summary(struct rocky_output *o, const struct rocky_run *run,
                     int threads, const char *state_path,
-                    const char *record_problem)
+                    const char *raw_state_path, const char *record_problem)
 {
     const char *status = rocky_run_status_name(run->status);
     const char *color = run->status == ROCKY_RUN_SUCCESS       ? C_GREEN
                         : run->status == ROCKY_RUN_INTERRUPTED ? C_YELLOW
                                                                : C_RED;
+    char took[ROCKY_HUMAN_MAX];
+    rocky_human_duration(run->finished_mono_ns >= run->started_mono_ns
+                             ? run->finished_mono_ns - run->started_mono_ns
+                             : 0,
+                         took, sizeof took);
     fprintf(o->out,
-            "\n%s%s%s%s: %u succeeded, %u failed, %u skipped of %u models "
-            "in %.2fs on %d threads\n",
+            "\n%s%s%s%s: %u succeeded, %u failed, %u skipped of %u %s "
+            "in %s on %d %s\n",
             o->color ? C_BOLD : "", o->color ? color : "", status,
             o->color ? C_RESET : "", run->models_succeeded, run->models_failed,
             run->models_skipped, run->models_total,
-            seconds(run->started_mono_ns, run->finished_mono_ns), threads);
+            rocky_plural(run->models_total, "model", "models"), took, threads,
+            rocky_plural(threads, "thread", "threads"));
     /* Never "recorded" unless it is: the store's gap is the last word. */
     if (record_problem != NULL) { /* may quote SQLite and a path */
         fputs(o->color ? C_RED : "", o->out);
         rocky_term_fprintf(o->out, 0, "%s", record_problem);
         fprintf(o->out, "%s\n", o->color ? C_RESET : "");
+    } else {
+        /* Quoted for the shell from the raw path, then escaped for the
+         * terminal like every path we print. */
+        char *cmd = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&cmd, &len);
+        if (fp != NULL) {
+            rocky_output_trace_command(fp, run->run_id, raw_state_path);
+            if (fclose(fp) != 0) {
+                free(cmd);
+                cmd = NULL;
+            }
+        }
+        fprintf(o->out, "%srun %s recorded in %s; see `", o->color ? C_DIM : "",
+                run->run_id, state_path);
+        if (cmd != NULL)
+            rocky_term_fprintf(o->out, 0, "%s", cmd);
+        else
+            fprintf(o->out, "rocky trace %s", run->run_id);
+        fprintf(o->out, "`%s\n", o->color ? C_RESET : "");
+        free(cmd);
     }
-    else
-        fprintf(o->out, "%srun %s recorded in %s; see `rocky trace %s`%s\n",
-                o->color ? C_DIM : "", run->run_id, state_path, run->run_id,
-                o->color ? C_RESET : "");
     check_written(o);
 }
 
@@ -221,7 +268,8 @@ void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
         document(o, run, models, count, threads, state_path, target_path,
                  record_problem);
     else if (!o->broken)
-        summary(o, run, threads, shown ? shown : state_path, record_problem);
+        summary(o, run, threads, shown ? shown : state_path, state_path,
+                record_problem);
     pthread_mutex_unlock(&o->mu);
     free(shown);
 }
