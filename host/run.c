@@ -959,8 +959,8 @@ int rocky_run_main(const struct rocky_run_options *opt)
         return 1;
     }
     size_t nselected = 0;
-    code = rocky_project_select(p, opt->select, opt->nselect, &nselected, err,
-                                sizeof err);
+    code = rocky_project_select(p, opt->select, opt->nselect, opt->exclude,
+                                opt->nexclude, &nselected, err, sizeof err);
     if (code != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
         rocky_project_free(p);
