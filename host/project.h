@@ -5,6 +5,11 @@
  *   <dir>/models/<name>.sql   one SELECT per file; materialized as table
  *                             <name> (letters, digits, '_'; not starting
  *                             with a digit; unique ignoring case)
+ *   <dir>/models/<folder>/.../<name>.sql
+ *                             the same, in subfolders (at most 16 deep):
+ *                             the name is still the file's stem, so other
+ *                             models refer to it as <name>; folders are for
+ *                             people and for selectors ("staging/ *")
  *   <dir>/rocky.json          optional:
  *       "name":    project name (default: the directory's name)
  *       "threads": default worker count (default: the CPU count)
@@ -52,6 +57,9 @@ struct rocky_project {
     char **sources;
     size_t nsources;
     char config_hash[65]; /* SHA-256 of rocky.json + every model's SQL */
+    char **warnings;      /* what the runner should print: unknown rocky.json
+                             keys, with a "did you mean" (owned) */
+    size_t nwarnings;
     struct rocky_model_def *models; /* sorted by name */
     size_t nmodels;
     size_t *order; /* a topological order of all models (deps first) */
