@@ -509,7 +509,11 @@ static int setup(struct runner *r, const struct rocky_run_options *opt,
         memcpy(e->span_id, spans + i * ROCKY_SPAN_ID_SIZE, ROCKY_SPAN_ID_SIZE);
         if (rocky_id_is_zero(e->span_id, ROCKY_SPAN_ID_SIZE))
             e->span_id[0] = 1; /* zero means "absent" */
-        r->missing[i] = m->ndeps;
+        /* Only selected dependencies are waited for: one left out by
+         * --select/--exclude is read as it is in the target. */
+        r->missing[i] = 0;
+        for (size_t d = 0; d < m->ndeps; d++)
+            r->missing[i] += r->p->models[m->deps[d]].selected != 0;
     }
     free(spans);
     r->remaining = nselected;
@@ -958,6 +962,8 @@ int rocky_run_main(const struct rocky_run_options *opt)
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
         return 1;
     }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        rocky_log(ROCKY_LOG_WARN, "%s", p->warnings[i]);
     size_t nselected = 0;
     code = rocky_project_select(p, opt->select, opt->nselect, opt->exclude,
                                 opt->nexclude, &nselected, err, sizeof err);
