@@ -355,11 +355,13 @@ int rocky_trace_render_text_summary_width(FILE *out,
     flow_start(&f, out, width, "slowest:  ", 10);
     for (size_t k = 0; k < n; k++) {
         const struct rocky_trace_entry *e = &trace->entries[top[k]];
-        rocky_utf8_truncate(e->exec->model_name, NAME_MAX_COLS, name,
+        rocky_human_duration(e->duration_ns, dur, sizeof dur);
+        /* Cut the name, never the duration: the item fits a line. */
+        size_t room = width - 10 - strlen(dur) - 2;
+        rocky_utf8_truncate(e->exec->model_name,
+                            room < NAME_MAX_COLS ? room : NAME_MAX_COLS, name,
                             sizeof name);
-        snprintf(item, sizeof item, "%s %s%s", name,
-                 rocky_human_duration(e->duration_ns, dur, sizeof dur),
-                 k + 1 < n ? "," : "");
+        snprintf(item, sizeof item, "%s %s%s", name, dur, k + 1 < n ? "," : "");
         flow_put(&f, " ", item);
     }
     if (n == 0)
