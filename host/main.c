@@ -40,8 +40,10 @@ static const char usage_text[] =
     "                       rocky.json \"plugins\")\n"
     "      --state PATH     state store (default PROJECT/.rocky/state.db;\n"
     "                       also ROCKY_STATE)\n"
-    "      --select NAME    build NAME and everything upstream of it\n"
-    "                       (repeatable)\n"
+    "      --select SEL     build only what SEL names (repeatable): NAME,\n"
+    "                       a glob (stg_*), +NAME (and its upstream),\n"
+    "                       NAME+ (and its downstream), +NAME+\n"
+    "      --exclude SEL    leave out what SEL names (repeatable)\n"
     "      --trigger WHY    manual (default), ci, schedule, ...\n"
     "      --json           print one JSON result document (= -o json)\n"
     "      -o, --output json|table\n"
@@ -212,7 +214,8 @@ static int cmd_run(int argc, char **argv, const struct globals *g)
     /* argv outlives the run, so options borrow from it. */
     o.plugins = calloc((size_t)argc, sizeof *o.plugins);
     o.select = calloc((size_t)argc, sizeof *o.select);
-    if (o.plugins == NULL || o.select == NULL)
+    o.exclude = calloc((size_t)argc, sizeof *o.exclude);
+    if (o.plugins == NULL || o.select == NULL || o.exclude == NULL)
         return 1;
     int status = -1;
     for (int i = 1; i < argc && status < 0; i++) {
@@ -220,6 +223,7 @@ static int cmd_run(int argc, char **argv, const struct globals *g)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = strcmp(a, "--threads") == 0 || strcmp(a, "--plugin") == 0 ||
                     strcmp(a, "--state") == 0 || strcmp(a, "--select") == 0 ||
+                    strcmp(a, "--exclude") == 0 ||
                     strcmp(a, "--trigger") == 0 || strcmp(a, "-o") == 0 ||
                     strcmp(a, "--output") == 0;
         if (strncmp(a, "--output=", 9) == 0 || strncmp(a, "-o=", 3) == 0) {
@@ -257,6 +261,8 @@ static int cmd_run(int argc, char **argv, const struct globals *g)
             o.state_path = val;
         } else if (strcmp(a, "--select") == 0) {
             o.select[o.nselect++] = argv[i + 1];
+        } else if (strcmp(a, "--exclude") == 0) {
+            o.exclude[o.nexclude++] = argv[i + 1];
         } else if (strcmp(a, "--trigger") == 0) {
             if (!valid_trigger(val))
                 status = usage_error("run: --trigger wants a word like "
@@ -306,6 +312,7 @@ static int cmd_run(int argc, char **argv, const struct globals *g)
         status = rocky_run_main(&o);
     free(o.plugins);
     free(o.select);
+    free(o.exclude);
     return status;
 }
 

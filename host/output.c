@@ -6,8 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "human_units.h"
 #include "ids.h"
+#include "shell_word.h"
+#include "status_words.h"
+#include "store.h"
 #include "term_escape.h"
+#include "time_format.h"
 
 #define C_RED    "\033[31m"
 #define C_GREEN  "\033[32m"
@@ -83,9 +88,10 @@ void rocky_output_model(struct rocky_output *o,
             o->color ? color : "", what, o->color ? C_RESET : "",
             name ? name : "?");
     if (m->status == ROCKY_MODEL_SUCCESS) {
-        fprintf(o->out, " %7.2fs %10lld rows",
+        fprintf(o->out, " %7.2fs %10lld %s",
                 seconds(m->started_mono_ns, m->finished_mono_ns),
-                (long long)m->rows_affected);
+                (long long)m->rows_affected,
+                rocky_plural(m->rows_affected, "row", "rows"));
     } else if (m->status == ROCKY_MODEL_SKIPPED) {
         fprintf(o->out, "          %s", error ? error : "");
     } else {
@@ -100,33 +106,82 @@ void rocky_output_model(struct rocky_output *o,
     free(error);
 }
 
+void rocky_output_trace_command(FILE *fp, const char *run_id,
+                                const char *state_path)
+{
+    fputs("rocky trace ", fp);
+    rocky_shell_word(fp, run_id);
+    /* Without --state, `rocky trace` opens ./.rocky/state.db (or
+     * $ROCKY_STATE): name the store unless it is that one, so the command
+     * works from where `rocky run` was started (`rocky run shop`). */
+    const char *env = getenv("ROCKY_STATE");
+    int by_default =
+        env != NULL && env[0] != '\0'
+            ? strcmp(state_path, env) == 0
+            : strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) == 0 ||
+                  strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) == 0;
+    if (!by_default) {
+        fputs(" --state ", fp);
+        rocky_shell_word(fp, state_path);
+    }
+}
+
 static void summary(struct rocky_output *o, const struct rocky_run *run,
                     int threads, const char *state_path,
-                    const char *record_problem)
+                    const char *raw_state_path, const char *record_problem)
 {
     const char *status = rocky_run_status_name(run->status);
     const char *color = run->status == ROCKY_RUN_SUCCESS       ? C_GREEN
                         : run->status == ROCKY_RUN_INTERRUPTED ? C_YELLOW
                                                                : C_RED;
+    char took[ROCKY_HUMAN_MAX];
+    rocky_human_duration(run->finished_mono_ns >= run->started_mono_ns
+                             ? run->finished_mono_ns - run->started_mono_ns
+                             : 0,
+                         took, sizeof took);
     fprintf(o->out,
-            "\n%s%s%s%s: %u succeeded, %u failed, %u skipped of %u models "
-            "in %.2fs on %d threads\n",
+            "\n%s%s%s%s: %u succeeded, %u failed, %u skipped of %u %s "
+            "in %s on %d %s\n",
             o->color ? C_BOLD : "", o->color ? color : "", status,
             o->color ? C_RESET : "", run->models_succeeded, run->models_failed,
             run->models_skipped, run->models_total,
-            seconds(run->started_mono_ns, run->finished_mono_ns), threads);
+            rocky_plural(run->models_total, "model", "models"), took, threads,
+            rocky_plural(threads, "thread", "threads"));
     /* Never "recorded" unless it is: the store's gap is the last word. */
     if (record_problem != NULL) { /* may quote SQLite and a path */
         fputs(o->color ? C_RED : "", o->out);
         rocky_term_fprintf(o->out, 0, "%s", record_problem);
         fprintf(o->out, "%s\n", o->color ? C_RESET : "");
+    } else {
+        /* Quoted for the shell from the raw path, then escaped for the
+         * terminal like every path we print. */
+        char *cmd = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&cmd, &len);
+        if (fp != NULL) {
+            rocky_output_trace_command(fp, run->run_id, raw_state_path);
+            if (fclose(fp) != 0) {
+                free(cmd);
+                cmd = NULL;
+            }
+        }
+        fprintf(o->out, "%srun %s recorded in %s; see `", o->color ? C_DIM : "",
+                run->run_id, state_path);
+        if (cmd != NULL)
+            rocky_term_fprintf(o->out, 0, "%s", cmd);
+        else
+            fprintf(o->out, "rocky trace %s", run->run_id);
+        fprintf(o->out, "`%s\n", o->color ? C_RESET : "");
+        free(cmd);
     }
-    else
-        fprintf(o->out, "%srun %s recorded in %s; see `rocky trace %s`%s\n",
-                o->color ? C_DIM : "", run->run_id, state_path, run->run_id,
-                o->color ? C_RESET : "");
     check_written(o);
 }
+
+/* The document's version: RunOutput, trace/schema/run-output.schema.json.
+ * Major on an incompatible change; minor when fields are added. 2.0.0:
+ * TraceOutput's field names and units (1: schema_version, name,
+ * started_wall_ns, models_total). */
+#define RUN_OUTPUT_VERSION "2.0.0"
 
 static void add_int(cJSON *j, const char *key, int64_t v)
 {
@@ -135,29 +190,54 @@ static void add_int(cJSON *j, const char *key, int64_t v)
     cJSON_AddRawToObject(j, key, buf);
 }
 
-static cJSON *model_json(const struct rocky_model_exec *m)
+/* rows/bytes: -1 means unknown, null (as in TraceOutput). */
+static void add_count(cJSON *j, const char *key, int64_t v)
+{
+    if (v >= 0)
+        add_int(j, key, v);
+    else
+        cJSON_AddNullToObject(j, key);
+}
+
+static void add_id(cJSON *j, const char *key, const uint8_t *id, size_t len)
+{
+    char hex[2 * 16 + 1];
+    if (len > 16 || rocky_id_is_zero(id, len)) {
+        cJSON_AddNullToObject(j, key);
+        return;
+    }
+    rocky_hex_encode(id, len, hex);
+    cJSON_AddStringToObject(j, key, hex);
+}
+
+/* Whole milliseconds between two monotonic times, rounded down like
+ * TraceOutput's; 0 when either is unknown. */
+static int64_t ms_between(int64_t from, int64_t to)
+{
+    return from > 0 && to >= from ? (to - from) / 1000000 : 0;
+}
+
+static cJSON *model_json(const struct rocky_run *run,
+                         const struct rocky_model_exec *m)
 {
     cJSON *j = cJSON_CreateObject();
-    char hex[17];
-    cJSON_AddStringToObject(j, "name", m->model_name);
-    cJSON_AddStringToObject(j, "status", rocky_model_status_name(m->status));
-    add_int(j, "started_wall_ns", m->started_wall_ns);
-    cJSON_AddNumberToObject(j, "duration_ms",
-                            seconds(m->started_mono_ns, m->finished_mono_ns) *
-                                1e3);
-    add_int(j, "rows_affected", m->rows_affected);
-    add_int(j, "bytes_written", m->bytes_written);
+    int started = m->started_mono_ns > 0;
+    cJSON_AddStringToObject(j, "model_name", m->model_name);
+    cJSON_AddStringToObject(j, "status", rocky_model_status_word(m->status));
+    add_int(j, "start_offset_ms",
+            started ? ms_between(run->started_mono_ns, m->started_mono_ns) : 0);
+    add_int(j, "duration_ms",
+            ms_between(m->started_mono_ns, m->finished_mono_ns));
+    cJSON_AddStringToObject(j, "sql_hash", m->sql_hash ? m->sql_hash : "");
+    add_count(j, "rows_affected", m->rows_affected);
+    add_count(j, "bytes_written", m->bytes_written);
+    add_id(j, "span_id", m->span_id, sizeof m->span_id);
     if (m->error)
         cJSON_AddStringToObject(j, "error", m->error);
     else
         cJSON_AddNullToObject(j, "error");
-    cJSON_AddStringToObject(j, "sql_hash", m->sql_hash ? m->sql_hash : "");
-    if (rocky_id_is_zero(m->span_id, sizeof m->span_id)) {
-        cJSON_AddNullToObject(j, "span_id");
-    } else {
-        rocky_hex_encode(m->span_id, sizeof m->span_id, hex);
-        cJSON_AddStringToObject(j, "span_id", hex);
-    }
+    add_int(j, "attempt", m->attempt ? m->attempt : 1);
+    cJSON_AddBoolToObject(j, "started", started);
     cJSON *deps = cJSON_AddArrayToObject(j, "dependencies");
     for (uint32_t i = 0; i < m->dependency_count; i++)
         cJSON_AddItemToArray(deps, cJSON_CreateString(m->dependencies[i]));
@@ -170,34 +250,56 @@ static void document(struct rocky_output *o, const struct rocky_run *run,
                      const char *target_path, const char *record_problem)
 {
     cJSON *j = cJSON_CreateObject();
-    char hex[33];
-    cJSON_AddNumberToObject(j, "schema_version", 1);
+    char when[32];
+    cJSON_AddStringToObject(j, "version", RUN_OUTPUT_VERSION);
+    cJSON_AddStringToObject(j, "command", "run");
     cJSON_AddStringToObject(j, "run_id", run->run_id);
-    cJSON_AddStringToObject(j, "status", rocky_run_status_name(run->status));
-    cJSON_AddStringToObject(j, "project", run->project);
-    cJSON_AddStringToObject(j, "trigger", run->trigger);
-    rocky_hex_encode(run->trace_id, sizeof run->trace_id, hex);
-    cJSON_AddStringToObject(j, "trace_id", hex);
-    rocky_hex_encode(run->span_id, sizeof run->span_id, hex);
-    cJSON_AddStringToObject(j, "span_id", hex);
-    add_int(j, "started_wall_ns", run->started_wall_ns);
-    cJSON_AddNumberToObject(
-        j, "duration_ms",
-        seconds(run->started_mono_ns, run->finished_mono_ns) * 1e3);
+    cJSON_AddStringToObject(j, "status", rocky_run_status_word(run->status));
+    cJSON_AddStringToObject(j, "run_status",
+                            rocky_run_status_name(run->status));
+    cJSON_AddStringToObject(j, "trigger", run->trigger ? run->trigger : "");
+    rocky_format_rfc3339(run->started_wall_ns, when, sizeof when);
+    cJSON_AddStringToObject(j, "started_at", when);
+    rocky_format_rfc3339(run->finished_wall_ns ? run->finished_wall_ns
+                                               : run->started_wall_ns,
+                         when, sizeof when);
+    cJSON_AddStringToObject(j, "finished_at", when);
+    add_int(j, "run_duration_ms",
+            ms_between(run->started_mono_ns, run->finished_mono_ns));
+    add_id(j, "trace_id", run->trace_id, sizeof run->trace_id);
+    add_id(j, "span_id", run->span_id, sizeof run->span_id);
+    cJSON_AddStringToObject(j, "project", run->project ? run->project : "");
     cJSON_AddNumberToObject(j, "threads", threads);
-    cJSON_AddNumberToObject(j, "models_total", run->models_total);
+    cJSON_AddNumberToObject(j, "models_planned", run->models_total);
     cJSON_AddNumberToObject(j, "models_succeeded", run->models_succeeded);
     cJSON_AddNumberToObject(j, "models_failed", run->models_failed);
     cJSON_AddNumberToObject(j, "models_skipped", run->models_skipped);
     cJSON_AddStringToObject(j, "state_path", state_path);
     cJSON_AddStringToObject(j, "target_path", target_path);
-    if (record_problem != NULL)
+    if (record_problem != NULL) {
         cJSON_AddStringToObject(j, "record_problem", record_problem);
-    else
+        cJSON_AddNullToObject(j, "trace_command");
+    } else {
         cJSON_AddNullToObject(j, "record_problem");
+        char *cmd = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&cmd, &len);
+        if (fp != NULL) {
+            rocky_output_trace_command(fp, run->run_id, state_path);
+            if (fclose(fp) != 0) {
+                free(cmd);
+                cmd = NULL;
+            }
+        }
+        if (cmd != NULL)
+            cJSON_AddStringToObject(j, "trace_command", cmd);
+        else
+            cJSON_AddNullToObject(j, "trace_command");
+        free(cmd);
+    }
     cJSON *arr = cJSON_AddArrayToObject(j, "models");
     for (size_t i = 0; i < count; i++)
-        cJSON_AddItemToArray(arr, model_json(&models[i]));
+        cJSON_AddItemToArray(arr, model_json(run, &models[i]));
     char *text = cJSON_Print(j);
     if (text != NULL) {
         fputs(text, o->out);
@@ -221,7 +323,8 @@ void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
         document(o, run, models, count, threads, state_path, target_path,
                  record_problem);
     else if (!o->broken)
-        summary(o, run, threads, shown ? shown : state_path, record_problem);
+        summary(o, run, threads, shown ? shown : state_path, state_path,
+                record_problem);
     pthread_mutex_unlock(&o->mu);
     free(shown);
 }

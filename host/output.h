@@ -47,4 +47,11 @@ void rocky_output_finish(struct rocky_output *o, const struct rocky_run *run,
                          int threads, const char *state_path,
                          const char *target_path, const char *record_problem);
 
+/* `rocky trace RUN_ID [--state PATH]`, each word quoted for a POSIX shell
+ * when it needs it: the command that shows the run from where rocky was
+ * started. --state unless `rocky trace` would open `state_path` by default
+ * ($ROCKY_STATE, else .rocky/state.db). */
+void rocky_output_trace_command(FILE *fp, const char *run_id,
+                                const char *state_path);
+
 #endif

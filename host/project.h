@@ -5,6 +5,11 @@
  *   <dir>/models/<name>.sql   one SELECT per file; materialized as table
  *                             <name> (letters, digits, '_'; not starting
  *                             with a digit; unique ignoring case)
+ *   <dir>/models/<folder>/.../<name>.sql
+ *                             the same, in subfolders (at most 16 deep):
+ *                             the name is still the file's stem, so other
+ *                             models refer to it as <name>; folders are for
+ *                             people and for selectors ("staging/ *")
  *   <dir>/rocky.json          optional:
  *       "name":    project name (default: the directory's name)
  *       "threads": default worker count (default: the CPU count)
@@ -52,6 +57,9 @@ struct rocky_project {
     char **sources;
     size_t nsources;
     char config_hash[65]; /* SHA-256 of rocky.json + every model's SQL */
+    char **warnings;      /* what the runner should print: unknown rocky.json
+                             keys, with a "did you mean" (owned) */
+    size_t nwarnings;
     struct rocky_model_def *models; /* sorted by name */
     size_t nmodels;
     size_t *order; /* a topological order of all models (deps first) */
@@ -69,12 +77,20 @@ int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
  * Same errors as rocky_project_load. */
 int rocky_project_plan(struct rocky_project *p, char *err, size_t err_size);
 
-/* Mark the models named in `names` and everything upstream of them as
- * selected (all models when count is 0). ROCKY_ENOTFOUND names an unknown
- * model. Returns the number selected in *selected. */
-int rocky_project_select(struct rocky_project *p, char *const *names,
-                         size_t count, size_t *selected, char *err,
-                         size_t err_size);
+/* Mark the models to run: every model when `nselect` is 0, else those the
+ * `select` selectors name; then unmark those the `exclude` selectors name.
+ * A selector is a model name or a glob (`stg_*`, fnmatch, ignoring case),
+ * matched against the model's name, or against its path under models/
+ * without ".sql" when it holds a '/' ("staging/orders", "staging/ *" without
+ * the space); a leading '+' adds each match's upstream (everything it depends
+ * on, transitively), a trailing '+' its downstream. A bare name is that model
+ * alone: its upstream tables are used as they are in the target.
+ * ROCKY_ENOTFOUND when a selector matches nothing (the message names it, with
+ * "did you mean" for a near name) or nothing is left to run; ROCKY_EINVAL for
+ * an empty selector ("+"). Returns the number selected in *selected. */
+int rocky_project_select(struct rocky_project *p, char *const *select,
+                         size_t nselect, char *const *exclude, size_t nexclude,
+                         size_t *selected, char *err, size_t err_size);
 
 /* Index of the model called `name` (case-insensitive) or -1. */
 long rocky_project_find(const struct rocky_project *p, const char *name);

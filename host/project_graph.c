@@ -2,6 +2,7 @@
  * selecting models (see project.h). */
 #include "project.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "rocky/error.h"
 #include "sqlscan.h"
+#include "suggest.h"
 
 long rocky_project_find(const struct rocky_project *p, const char *name)
 {
@@ -191,35 +193,143 @@ int rocky_project_plan(struct rocky_project *p, char *err, size_t err_size)
     return order_models(p, err, err_size);
 }
 
-static void mark_upstream(struct rocky_project *p, size_t idx)
+/* Set `mark` on model `idx` and, following `up` (deps) or not (rdeps),
+ * everything it reaches. Iterative: a chain may be 100,000 models long. */
+static int mark_reach(struct rocky_project *p, size_t idx, int up, char *seen,
+                      int mark)
 {
-    struct rocky_model_def *m = &p->models[idx];
-    if (m->selected)
-        return;
-    m->selected = 1;
-    for (size_t d = 0; d < m->ndeps; d++)
-        mark_upstream(p, m->deps[d]);
+    size_t *stack = malloc(p->nmodels * sizeof *stack);
+    if (stack == NULL)
+        return ROCKY_ENOMEM;
+    size_t top = 0;
+    stack[top++] = idx;
+    seen[idx] = 1;
+    while (top > 0) {
+        struct rocky_model_def *m = &p->models[stack[--top]];
+        m->selected = mark;
+        size_t n = up ? m->ndeps : m->nrdeps;
+        const size_t *next = up ? m->deps : m->rdeps;
+        for (size_t k = 0; k < n; k++)
+            if (!seen[next[k]]) {
+                seen[next[k]] = 1;
+                stack[top++] = next[k];
+            }
+    }
+    free(stack);
+    return 0;
 }
 
-int rocky_project_select(struct rocky_project *p, char *const *names,
-                         size_t count, size_t *selected, char *err,
-                         size_t err_size)
+/* The model's path under models/ without ".sql": "staging/orders". */
+static const char *model_path(const struct rocky_model_def *m, char *buf,
+                              size_t size)
+{
+    const char *f = strncmp(m->file, "models/", 7) == 0 ? m->file + 7 : m->file;
+    size_t len = strlen(f);
+    if (len > 4 && strcmp(f + len - 4, ".sql") == 0)
+        len -= 4;
+    snprintf(buf, size, "%.*s", (int)len, f);
+    return buf;
+}
+
+/* Apply one selector to every model: set `mark` on what it names. */
+static int apply_selector(struct rocky_project *p, const char *flag,
+                          const char *sel, int mark, char *err, size_t err_size)
+{
+    size_t len = strlen(sel);
+    int up = len > 0 && sel[0] == '+';
+    int down = len > (size_t)up && sel[len - 1] == '+';
+    size_t plen = len - (size_t)up - (size_t)down;
+    char pattern[512];
+    if (plen == 0 || plen >= sizeof pattern) {
+        snprintf(err, err_size,
+                 "%s '%s': a selector is a model name or glob, with '+' "
+                 "before it (and its upstream) or after it (and its "
+                 "downstream)",
+                 flag, sel);
+        return ROCKY_EINVAL;
+    }
+    memcpy(pattern, sel + up, plen);
+    pattern[plen] = '\0';
+    int glob = strpbrk(pattern, "*?[") != NULL;
+    int by_path = strchr(pattern, '/') != NULL;
+    char *seen = calloc(p->nmodels ? p->nmodels : 1, 1);
+    char *hit = calloc(p->nmodels ? p->nmodels : 1, 1);
+    if (seen == NULL || hit == NULL) {
+        free(seen);
+        free(hit);
+        return ROCKY_ENOMEM;
+    }
+    size_t matched = 0;
+    for (size_t i = 0; i < p->nmodels; i++) {
+        char path[1024];
+        const char *subject = by_path
+                                  ? model_path(&p->models[i], path, sizeof path)
+                                  : p->models[i].name;
+        int ok = glob ? fnmatch(pattern, subject, FNM_CASEFOLD) == 0
+                      : strcasecmp(pattern, subject) == 0;
+        hit[i] = (char)ok;
+        matched += ok != 0;
+    }
+    int code = 0;
+    if (matched == 0) {
+        const char **names =
+            malloc((p->nmodels ? p->nmodels : 1) * sizeof *names);
+        const char *close = NULL;
+        if (names != NULL && !glob) {
+            for (size_t i = 0; i < p->nmodels; i++)
+                names[i] = p->models[i].name;
+            close = rocky_suggest(pattern, names, p->nmodels);
+        }
+        free(names);
+        snprintf(err, err_size, "%s %s: %s in %s/models%s%s%s", flag, sel,
+                 glob ? "no model matches" : "no model of that name", p->dir,
+                 close ? "; did you mean '" : "", close ? close : "",
+                 close ? "'?" : "");
+        code = ROCKY_ENOTFOUND;
+    }
+    for (size_t i = 0; code == 0 && i < p->nmodels; i++) {
+        if (!hit[i])
+            continue;
+        p->models[i].selected = mark;
+        if (up) {
+            memset(seen, 0, p->nmodels);
+            code = mark_reach(p, i, 1, seen, mark);
+        }
+        if (code == 0 && down) {
+            memset(seen, 0, p->nmodels);
+            code = mark_reach(p, i, 0, seen, mark);
+        }
+    }
+    free(seen);
+    free(hit);
+    return code;
+}
+
+int rocky_project_select(struct rocky_project *p, char *const *select,
+                         size_t nselect, char *const *exclude, size_t nexclude,
+                         size_t *selected, char *err, size_t err_size)
 {
     for (size_t i = 0; i < p->nmodels; i++)
-        p->models[i].selected = count == 0;
-    for (size_t i = 0; i < count; i++) {
-        long idx = rocky_project_find(p, names[i]);
-        if (idx < 0) {
-            snprintf(err, err_size,
-                     "--select %s: no model of that name in %s/models",
-                     names[i], p->dir);
-            return ROCKY_ENOTFOUND;
-        }
-        mark_upstream(p, (size_t)idx);
+        p->models[i].selected = nselect == 0;
+    for (size_t i = 0; i < nselect; i++) {
+        int code = apply_selector(p, "--select", select[i], 1, err, err_size);
+        if (code != 0)
+            return code;
+    }
+    for (size_t i = 0; i < nexclude; i++) {
+        int code = apply_selector(p, "--exclude", exclude[i], 0, err, err_size);
+        if (code != 0)
+            return code;
     }
     size_t n = 0;
     for (size_t i = 0; i < p->nmodels; i++)
         n += p->models[i].selected != 0;
     *selected = n;
+    if (n == 0) {
+        snprintf(err, err_size,
+                 "--select/--exclude left no model to run in %s/models",
+                 p->dir);
+        return ROCKY_ENOTFOUND;
+    }
     return 0;
 }

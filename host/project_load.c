@@ -17,6 +17,7 @@
 #include "project_plugins.h"
 #include "sha256.h"
 #include "store.h"
+#include "suggest.h"
 
 /* The most a model file or rocky.json may hold. Far above any real
  * project (a model is one SELECT; rocky.json a few settings), far below
@@ -126,6 +127,45 @@ static int path_opt(cJSON *root, const char *key, const char *dir, char **out,
     return *out ? 0 : ROCKY_ENOMEM;
 }
 
+/* Every key rocky.json may hold. Add a key here when load_config learns
+ * it: any other key gets a warning. */
+static const char *const known_keys[] = {"name",   "threads", "state",
+                                         "target", "plugins", "sources"};
+#define KNOWN_KEYS (sizeof known_keys / sizeof *known_keys)
+
+/* Unknown keys are warnings, not errors: a rocky.json may be shared with a
+ * newer rocky (or upstream's) that knows more keys, and refusing to run
+ * for a key this version ignores would make upgrades all-or-nothing. The
+ * warning names the key this rocky ignores and the closest known one. */
+static int warn_unknown_keys(struct rocky_project *p, const cJSON *root)
+{
+    for (const cJSON *item = root->child; item != NULL; item = item->next) {
+        const char *key = item->string ? item->string : "";
+        int known = strcmp(key, "$schema") == 0;
+        for (size_t k = 0; k < KNOWN_KEYS && !known; k++)
+            known = strcmp(key, known_keys[k]) == 0;
+        if (known)
+            continue;
+        const char *close = rocky_suggest(key, known_keys, KNOWN_KEYS);
+        char *text = NULL;
+        if (asprintf(&text,
+                     "%s/rocky.json: unknown key \"%s\" is ignored%s%s%s "
+                     "(known keys: name, threads, state, target, plugins, "
+                     "sources)",
+                     p->dir, key, close ? "; did you mean \"" : "",
+                     close ? close : "", close ? "\"?" : "") < 0)
+            return ROCKY_ENOMEM;
+        char **w = realloc(p->warnings, (p->nwarnings + 1) * sizeof *w);
+        if (w == NULL) {
+            free(text);
+            return ROCKY_ENOMEM;
+        }
+        p->warnings = w;
+        p->warnings[p->nwarnings++] = text;
+    }
+    return 0;
+}
+
 static int load_config(struct rocky_project *p, const char *text, char *err,
                        size_t err_size)
 {
@@ -143,6 +183,9 @@ static int load_config(struct rocky_project *p, const char *text, char *err,
         code = ROCKY_EINVAL;
         goto out;
     }
+    code = warn_unknown_keys(p, root);
+    if (code != 0)
+        goto out;
     cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
     if (name != NULL) {
         if (!cJSON_IsString(name) || name->valuestring[0] == '\0') {
@@ -188,12 +231,16 @@ out:
     return code;
 }
 
+/* `fname` is the path under models/ ("orders.sql", "staging/orders.sql");
+ * the model's name is the file's stem, whatever folder holds it. */
 static int add_model(struct rocky_project *p, const char *models_dir,
                      const char *fname, size_t *cap, char *err, size_t err_size)
 {
     size_t len = strlen(fname);
-    size_t stem = len - 4;
-    if (!valid_name(fname, stem)) {
+    const char *slash = strrchr(fname, '/');
+    const char *base = slash ? slash + 1 : fname;
+    size_t stem = strlen(base) - 4;
+    if (!valid_name(base, stem)) {
         snprintf(err, err_size,
                  "models/%s: a model file name must be a table name "
                  "(letters, digits, '_', not starting with a digit, "
@@ -211,7 +258,7 @@ static int add_model(struct rocky_project *p, const char *models_dir,
     struct rocky_model_def *m = &p->models[p->nmodels];
     memset(m, 0, sizeof *m);
     p->nmodels++;
-    m->name = strndup(fname, stem);
+    m->name = strndup(base, stem);
     m->file = malloc(len + 8);
     char *path = rocky_path_join(models_dir, fname);
     if (m->name == NULL || m->file == NULL || path == NULL) {
@@ -243,6 +290,63 @@ static int add_model(struct rocky_project *p, const char *models_dir,
     return 0;
 }
 
+/* Folders under models/ nest at most this deep (a guard, not a layout). */
+#define MODELS_MAX_DEPTH 16
+
+/* Add every *.sql under models_dir/rel (rel "" for models/ itself), in
+ * subfolders too. Names starting with '.' are skipped; symbolic links to
+ * folders are not followed (no loops), links to files are read. */
+static int scan_models(struct rocky_project *p, const char *models_dir,
+                       const char *rel, int depth, size_t *cap, char *err,
+                       size_t err_size)
+{
+    char *dir = rel[0] ? rocky_path_join(models_dir, rel) : strdup(models_dir);
+    if (dir == NULL)
+        return ROCKY_ENOMEM;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        snprintf(err, err_size, "cannot read %s/models/%s: %s", p->dir, rel,
+                 strerror(errno));
+        free(dir);
+        return ROCKY_EIO;
+    }
+    int code = 0;
+    struct dirent *e;
+    while (code == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *child = NULL;
+        if (asprintf(&child, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) < 0) {
+            code = ROCKY_ENOMEM;
+            break;
+        }
+        size_t len = strlen(e->d_name);
+        struct stat sb;
+        char *full = rocky_path_join(models_dir, child);
+        int is_dir =
+            full != NULL && lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+        free(full);
+        if (is_dir) {
+            if (depth >= MODELS_MAX_DEPTH) {
+                snprintf(err, err_size,
+                         "%s/models/%s: folders under models/ nest at most "
+                         "%d deep",
+                         p->dir, child, MODELS_MAX_DEPTH);
+                code = ROCKY_EINVAL;
+            } else {
+                code = scan_models(p, models_dir, child, depth + 1, cap, err,
+                                   err_size);
+            }
+        } else if (len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0) {
+            code = add_model(p, models_dir, child, cap, err, err_size);
+        }
+        free(child);
+    }
+    closedir(d);
+    free(dir);
+    return code;
+}
+
 static int load_models(struct rocky_project *p, char *err, size_t err_size)
 {
     char *models_dir = rocky_path_join(p->dir, "models");
@@ -257,17 +361,9 @@ static int load_models(struct rocky_project *p, char *err, size_t err_size)
         free(models_dir);
         return ROCKY_ENOTFOUND;
     }
-    size_t cap = 0;
-    int code = 0;
-    struct dirent *e;
-    while (code == 0 && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len <= 4 || strcmp(e->d_name + len - 4, ".sql") != 0 ||
-            e->d_name[0] == '.')
-            continue;
-        code = add_model(p, models_dir, e->d_name, &cap, err, err_size);
-    }
     closedir(d);
+    size_t cap = 0;
+    int code = scan_models(p, models_dir, "", 0, &cap, err, err_size);
     free(models_dir);
     if (code != 0)
         return code;
@@ -437,6 +533,9 @@ void rocky_project_free(struct rocky_project *p)
     for (size_t i = 0; i < p->nsources; i++)
         free(p->sources[i]);
     free(p->sources);
+    for (size_t i = 0; i < p->nwarnings; i++)
+        free(p->warnings[i]);
+    free(p->warnings);
     free(p->order);
     free(p->dir);
     free(p->name);

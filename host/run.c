@@ -34,6 +34,7 @@
 #include "recorder.h"
 #include "rocky/error.h"
 #include "run_id.h"
+#include "shell_word.h"
 #include "store.h"
 
 #ifndef ROCKY_VERSION
@@ -508,7 +509,11 @@ static int setup(struct runner *r, const struct rocky_run_options *opt,
         memcpy(e->span_id, spans + i * ROCKY_SPAN_ID_SIZE, ROCKY_SPAN_ID_SIZE);
         if (rocky_id_is_zero(e->span_id, ROCKY_SPAN_ID_SIZE))
             e->span_id[0] = 1; /* zero means "absent" */
-        r->missing[i] = m->ndeps;
+        /* Only selected dependencies are waited for: one left out by
+         * --select/--exclude is read as it is in the target. */
+        r->missing[i] = 0;
+        for (size_t d = 0; d < m->ndeps; d++)
+            r->missing[i] += r->p->models[m->deps[d]].selected != 0;
     }
     free(spans);
     r->remaining = nselected;
@@ -589,24 +594,6 @@ static int execute(struct runner *r)
     return 0;
 }
 
-/* One word of a command line, quoted for a POSIX shell when it needs it. */
-static void shell_word(FILE *fp, const char *w)
-{
-    if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                  "abcdefghijklmnopqrstuvwxyz"
-                                  "0123456789_-./=:,+@%") == strlen(w)) {
-        fputs(w, fp);
-        return;
-    }
-    fputc('\'', fp);
-    for (const char *c = w; *c; c++)
-        if (*c == '\'')
-            fputs("'\\''", fp);
-        else
-            fputc(*c, fp);
-    fputc('\'', fp);
-}
-
 /* `rocky trace <run_id> --export [--plugin P]... [--state S]`, shell-quoted:
  * the command that sends the run's telemetry again. With the instances on
  * record the re-send creates them itself (with their configuration) and
@@ -625,7 +612,7 @@ static char *resend_command(struct runner *r, const char *run_id,
     if (export_pending) {
         fputs("--export-pending", fp);
     } else {
-        shell_word(fp, run_id);
+        rocky_shell_word(fp, run_id);
         fputs(" --export", fp);
     }
     size_t n = r->plugins_recorded ? 0 : rocky_plugin_set_count(r->plugins);
@@ -637,12 +624,12 @@ static char *resend_command(struct runner *r, const char *run_id,
         if (seen)
             continue;
         fputs(" --plugin ", fp);
-        shell_word(fp, path);
+        rocky_shell_word(fp, path);
     }
     if (strcmp(state_path, ROCKY_STORE_DEFAULT_FILE) != 0 &&
         strcmp(state_path, "./" ROCKY_STORE_DEFAULT_FILE) != 0) {
         fputs(" --state ", fp);
-        shell_word(fp, state_path);
+        rocky_shell_word(fp, state_path);
     }
     if (fclose(fp) != 0) {
         free(cmd);
@@ -975,9 +962,11 @@ int rocky_run_main(const struct rocky_run_options *opt)
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
         return 1;
     }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        rocky_log(ROCKY_LOG_WARN, "%s", p->warnings[i]);
     size_t nselected = 0;
-    code = rocky_project_select(p, opt->select, opt->nselect, &nselected, err,
-                                sizeof err);
+    code = rocky_project_select(p, opt->select, opt->nselect, opt->exclude,
+                                opt->nexclude, &nselected, err, sizeof err);
     if (code != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
         rocky_project_free(p);

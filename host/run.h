@@ -33,8 +33,10 @@ struct rocky_run_options {
     size_t nplugins;
     const char *state_path; /* --state; NULL: ROCKY_STATE, rocky.json,
                                <project>/.rocky/state.db */
-    char **select;          /* --select names (with upstream deps) */
+    char **select;          /* --select selectors (project.h) */
     size_t nselect;
+    char **exclude; /* --exclude selectors */
+    size_t nexclude;
     const char *trigger; /* default "manual" */
     int json;
 };

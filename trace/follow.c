@@ -135,7 +135,7 @@ int rocky_trace_follow(struct rocky_store *store,
             }
         } else {
             if (!header_done) {
-                rc = rocky_trace_render_text_header(out, &t);
+                rc = rocky_trace_render_text_header_width(out, &t, opts->width);
                 fputc('\n', out);
                 header_done = 1;
             }
@@ -143,7 +143,7 @@ int rocky_trace_follow(struct rocky_store *store,
                 rc = append_new_rows(out, &t, &printed, opts->width, !running);
             if (rc == 0 && !running) {
                 fputc('\n', out);
-                rc = rocky_trace_render_text_summary(out, &t);
+                rc = rocky_trace_render_text_summary_width(out, &t, opts->width);
             }
         }
         if (fflush(out) != 0 && rc == 0)

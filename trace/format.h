@@ -28,8 +28,7 @@ size_t rocky_utf8_truncate(const char *s, size_t max_cols, char *out,
  * counts its length). */
 size_t rocky_utf8_width(const char *s);
 
-/* "2026-11-25T06:00:00.123Z" (UTC, milliseconds) for `wall_ns` since the
- * epoch into `buf` (at least 32 bytes). */
-void rocky_format_rfc3339(int64_t wall_ns, char *buf, size_t buf_size);
+/* rocky_format_rfc3339 lives in lib/ (the runner's JSON writes it too). */
+#include "time_format.h"
 
 #endif

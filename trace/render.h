@@ -28,15 +28,18 @@
 #define ROCKY_TRACE_MIN_WIDTH 40
 
 /*
- * Column layout of the text rows. Every row's fixed part — marker, name,
- * bar, duration, status — is exactly `width` characters when width >= 44
- * (below that the bar keeps its minimum of 10 columns); counters (rows=,
- * bytes=) follow it.
+ * Column layout of the text rows. Every row — marker, name, bar, duration,
+ * status and, when the width has room for them (rows from 72 columns, bytes
+ * from 96), the rows and bytes columns in human units — is exactly `width`
+ * display columns wide, for every width from ROCKY_TRACE_MIN_WIDTH. Nothing
+ * follows it, so a row never wraps. Exact counters are in the JSON view.
  */
 struct rocky_trace_layout {
     size_t width;
     size_t name_cols; /* names are truncated/padded to this */
     size_t bar_cols;  /* characters between the brackets */
+    int show_rows;    /* the rows column is part of the row */
+    int show_bytes;   /* the bytes column is part of the row */
 };
 
 /* Compute the layout for `trace` at terminal width `width`. */
@@ -49,12 +52,23 @@ void rocky_trace_layout_for(const struct rocky_trace *trace, size_t width,
 void rocky_trace_layout_for_names(size_t width, size_t longest_name,
                                   struct rocky_trace_layout *layout);
 
-/* The text view's parts (the live view prints them separately). */
+/* The text view's parts (the live view prints them separately). The
+ * `_width` forms fit every line in `width` columns (lines of items wrap
+ * before an item, indented); the others assume 100 columns. */
 int rocky_trace_render_text_header(FILE *out, const struct rocky_trace *trace);
+int rocky_trace_render_text_header_width(FILE *out,
+                                         const struct rocky_trace *trace,
+                                         size_t width);
+/* The blank line and the column titles of `layout`. */
+void rocky_trace_render_text_titles(FILE *out,
+                                    const struct rocky_trace_layout *layout);
 int rocky_trace_render_text_row(FILE *out, const struct rocky_trace *trace,
                                 const struct rocky_trace_entry *entry,
                                 const struct rocky_trace_layout *layout);
 int rocky_trace_render_text_summary(FILE *out, const struct rocky_trace *trace);
+int rocky_trace_render_text_summary_width(FILE *out,
+                                          const struct rocky_trace *trace,
+                                          size_t width);
 
 /* The whole text view: header, column titles, every row, summary. */
 int rocky_trace_render_text(FILE *out, const struct rocky_trace *trace,

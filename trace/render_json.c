@@ -11,6 +11,7 @@
 
 #include "format.h"
 #include "ids.h"
+#include "status_words.h"
 #include "json_writer.h"
 #include "rocky/error.h"
 
@@ -37,47 +38,12 @@ static void count_value(struct rocky_json *w, const char *key, int64_t value)
         rocky_json_null(w);
 }
 
-/* `status` of TraceOutput: upstream's words where upstream has the status
- * (success, partial_failure, failure); for ours, a word that says how the
- * run ended and carries "failure" when the pipeline did not do all it was
- * asked (stopped, killed) or "error" when the record itself is at fault
- * (the store lost models, a status this rocky cannot name). `running` is
- * neither: the run has not ended. run_status keeps the stored word. */
-static const char *output_run_status(uint32_t status)
-{
-    switch (status) {
-    case ROCKY_RUN_RUNNING: return "running";
-    case ROCKY_RUN_SUCCESS: return "success";
-    case ROCKY_RUN_PARTIAL_FAILURE: return "partial_failure";
-    case ROCKY_RUN_FAILURE: return "failure";
-    case ROCKY_RUN_INTERRUPTED: return "interrupted_failure";
-    case ROCKY_RUN_CRASHED: return "crashed_failure";
-    case ROCKY_RUN_INCOMPLETE: return "incomplete_error";
-    default: return "unknown_error";
-    }
-}
-
-/* A model's `status`: upstream's "success" and "failed"; an interrupted
- * model did not finish its table, so it is flagged like a failure. */
-static const char *output_model_status(uint32_t status)
-{
-    switch (status) {
-    case ROCKY_MODEL_INTERRUPTED: return "interrupted_failure";
-    case ROCKY_MODEL_PENDING:
-    case ROCKY_MODEL_RUNNING:
-    case ROCKY_MODEL_SUCCESS:
-    case ROCKY_MODEL_FAILED:
-    case ROCKY_MODEL_SKIPPED: return rocky_model_status_name(status);
-    default: return "unknown_error";
-    }
-}
-
 static void model(struct rocky_json *w, const struct rocky_trace_entry *e)
 {
     const struct rocky_model_exec *m = e->exec;
     rocky_json_begin_object(w);
     rocky_json_kv_string(w, "model_name", m->model_name);
-    rocky_json_kv_string(w, "status", output_model_status(m->status));
+    rocky_json_kv_string(w, "status", rocky_model_status_word(m->status));
     rocky_json_kv_int(w, "start_offset_ms", rocky_trace_ms(e->start_offset_ns));
     rocky_json_kv_int(w, "duration_ms", rocky_trace_ms(e->duration_ns));
     /* Upstream's sql_hash is always a string: "" means unknown. */
@@ -114,7 +80,7 @@ int rocky_trace_render_json(FILE *out, const struct rocky_trace *t)
     rocky_json_kv_string(&w, "version", ROCKY_TRACE_SCHEMA_VERSION);
     rocky_json_kv_string(&w, "command", "trace");
     rocky_json_kv_string(&w, "run_id", run->run_id);
-    rocky_json_kv_string(&w, "status", output_run_status(run->status));
+    rocky_json_kv_string(&w, "status", rocky_run_status_word(run->status));
     rocky_json_kv_string(&w, "trigger", run->trigger ? run->trigger : "");
     rocky_json_kv_string(&w, "started_at", started);
     rocky_json_kv_string(&w, "finished_at", finished);

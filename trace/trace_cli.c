@@ -6,6 +6,7 @@
 #include "trace_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,14 +365,35 @@ static int parse(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* Columns of the terminal on `fd`, or 0 when it is none. */
+static size_t tty_columns(int fd)
+{
+    struct winsize ws;
+    if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col > 0 && ws.ws_col <= MAX_WIDTH)
+        return ws.ws_col;
+    return 0;
+}
+
+/* --width, else the controlling terminal's width even when stdout is a
+ * pipe (`rocky trace | less` draws on that terminal): stdout, stderr, then
+ * /dev/tty; else $COLUMNS; else DEFAULT_WIDTH. */
 static size_t detect_width(const struct options *o)
 {
     if (o->width > 0)
         return (size_t)o->width;
-    struct winsize ws;
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-        ws.ws_col > 0)
-        return ws.ws_col;
+    size_t cols = tty_columns(STDOUT_FILENO);
+    if (cols == 0)
+        cols = tty_columns(STDERR_FILENO);
+    if (cols == 0) {
+        int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0) {
+            cols = tty_columns(fd);
+            close(fd);
+        }
+    }
+    if (cols > 0)
+        return cols;
     const char *columns = getenv("COLUMNS");
     if (columns != NULL) {
         long c = strtol(columns, NULL, 10);

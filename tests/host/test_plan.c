@@ -173,28 +173,74 @@ static void test_scan_finds_comma_joins_aliases_and_main_prefix(void **state)
     rocky_sql_refs_free(&refs);
 }
 
-static void test_select_takes_upstream_only(void **state)
+/* The selected models of `p`, sorted, comma-separated, into `buf`. */
+static const char *chosen(const struct rocky_project *p, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->nmodels; i++)
+        if (p->models[i].selected)
+            snprintf(buf + strlen(buf), n - strlen(buf), "%s%s",
+                     buf[0] ? "," : "", p->models[i].name);
+    return buf;
+}
+
+static void expect_selection(struct rocky_project *p, char **sel, size_t ns,
+                             char **exc, size_t ne, const char *want)
+{
+    char err[512] = "", got[512];
+    size_t n = 0;
+    assert_int_equal(
+        rocky_project_select(p, sel, ns, exc, ne, &n, err, sizeof err), 0);
+    assert_string_equal(chosen(p, got, sizeof got), want);
+}
+
+static void test_select_graph_operators_globs_and_exclude(void **state)
 {
     struct fx *f = *state;
     put(f, "models/a.sql", "SELECT 1 AS x");
     put(f, "models/b.sql", "SELECT * FROM a");
     put(f, "models/c.sql", "SELECT * FROM b");
     put(f, "models/d.sql", "SELECT 2 AS y");
+    put(f, "models/stg_one.sql", "SELECT 3 AS z");
+    put(f, "models/stg_two.sql", "SELECT * FROM stg_one");
     struct rocky_project *p = NULL;
     char err[512] = "";
     assert_int_equal(rocky_project_load(f->dir, &p, err, sizeof err), 0);
-    char *names[] = {"B"};
+    char *b[] = {"B"}, *up_b[] = {"+b"}, *b_down[] = {"b+"};
+    char *both[] = {"+b+"}, *stg[] = {"stg_*"}, *two[] = {"a", "d"};
+    char *up_c[] = {"+c"}, *ex_a[] = {"a"}, *ex_stg1[] = {"stg_one+"};
+    expect_selection(p, NULL, 0, NULL, 0, "a,b,c,d,stg_one,stg_two");
+    expect_selection(p, b, 1, NULL, 0, "b");
+    expect_selection(p, up_b, 1, NULL, 0, "a,b");
+    expect_selection(p, b_down, 1, NULL, 0, "b,c");
+    expect_selection(p, both, 1, NULL, 0, "a,b,c");
+    expect_selection(p, stg, 1, NULL, 0, "stg_one,stg_two");
+    expect_selection(p, two, 2, NULL, 0, "a,d");
+    expect_selection(p, up_c, 1, ex_a, 1, "b,c");
+    expect_selection(p, NULL, 0, ex_stg1, 1, "a,b,c,d");
+
     size_t n = 0;
-    assert_int_equal(rocky_project_select(p, names, 1, &n, err, sizeof err), 0);
-    assert_int_equal(n, 2);
-    assert_true(p->models[rocky_project_find(p, "a")].selected);
-    assert_true(p->models[rocky_project_find(p, "b")].selected);
-    assert_false(p->models[rocky_project_find(p, "c")].selected);
-    assert_false(p->models[rocky_project_find(p, "d")].selected);
-    char *bad[] = {"nope"};
-    assert_int_equal(rocky_project_select(p, bad, 1, &n, err, sizeof err),
-                     ROCKY_ENOTFOUND);
-    assert_non_null(strstr(err, "nope"));
+    char *typo[] = {"stg_on"}, *none[] = {"zz_*"}, *plus[] = {"+"};
+    assert_int_equal(
+        rocky_project_select(p, typo, 1, NULL, 0, &n, err, sizeof err),
+        ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "--select stg_on"));
+    assert_non_null(strstr(err, "did you mean 'stg_one'?"));
+    assert_int_equal(
+        rocky_project_select(p, NULL, 0, typo, 1, &n, err, sizeof err),
+        ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "--exclude stg_on"));
+    assert_int_equal(
+        rocky_project_select(p, none, 1, NULL, 0, &n, err, sizeof err),
+        ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "zz_*: no model matches"));
+    assert_int_equal(
+        rocky_project_select(p, plus, 1, NULL, 0, &n, err, sizeof err),
+        ROCKY_EINVAL);
+    assert_int_equal(
+        rocky_project_select(p, stg, 1, stg, 1, &n, err, sizeof err),
+        ROCKY_ENOTFOUND);
+    assert_non_null(strstr(err, "left no model"));
     rocky_project_free(p);
 }
 
@@ -240,7 +286,7 @@ int main(void)
         T(test_unknown_declared_dependency_names_file_and_line),
         T(test_sources_ctes_comments_and_strings_are_not_models),
         T(test_scan_finds_comma_joins_aliases_and_main_prefix),
-        T(test_select_takes_upstream_only),
+        T(test_select_graph_operators_globs_and_exclude),
         T(test_bad_projects_are_clear_errors),
 #undef T
     };

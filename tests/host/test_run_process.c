@@ -776,7 +776,7 @@ static void test_select_runs_only_upstream(void **state)
     model(f, "b", "SELECT * FROM a");
     model(f, "c", "SELECT * FROM b");
     model(f, "other", "SELECT 5 AS y");
-    const char *args[] = {"--select", "b", NULL};
+    const char *args[] = {"--select", "+b", NULL};
     assert_int_equal(run_rocky(f, args), 0);
     struct rocky_run_record *rec = load_latest(f);
     assert_int_equal(rec->model_count, 2);

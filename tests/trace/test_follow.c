@@ -140,7 +140,7 @@ static void test_follow_finished_run_prints_once_and_exits(void **state)
     proc_run(argv, dir, &r);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "only"));
-    assert_non_null(strstr(r.out, "summary:  1 models"));
+    assert_non_null(strstr(r.out, "summary:  1 model ("));
     proc_result_free(&r);
     fx_rmtree(dir);
     free(dir);

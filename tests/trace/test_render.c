@@ -68,7 +68,7 @@ static struct rocky_run_record *sample(void)
     return rec;
 }
 
-static void test_text_fixed_part_of_row_fills_requested_width(void **state)
+static void test_text_row_fills_requested_width(void **state)
 {
     size_t widths[] = {60, 100, 137};
     struct rocky_run_record *rec = sample();
@@ -76,10 +76,13 @@ static void test_text_fixed_part_of_row_fills_requested_width(void **state)
         char *text = render_to_string(rec, NULL, widths[k]);
         char *row = row_of(text, "alpha");
         assert_non_null(row);
-        /* Counters start right after the fixed part. */
-        const char *rows = strstr(row, "  rows=");
-        assert_non_null(rows);
-        assert_int_equal((size_t)(rows - row), widths[k]);
+        /* The whole row, counters included, is the width: nothing after. */
+        assert_int_equal(rocky_utf8_width(row), widths[k]);
+        /* Counters in human units, in columns that fit: rows from 72
+         * columns, bytes from 96. */
+        assert_true((strstr(row, " 10 rows") != NULL) == (widths[k] >= 72));
+        assert_true((strstr(row, " 100 B") != NULL) == (widths[k] >= 96));
+        assert_null(strstr(row, "rows="));
         /* The bar is half filled: alpha ran for the first half. */
         const char *open = strchr(row, '['), *close = strchr(row, ']');
         size_t cols = (size_t)(close - open - 1);
@@ -91,6 +94,85 @@ static void test_text_fixed_part_of_row_fills_requested_width(void **state)
         free(row);
         free(text);
     }
+    rocky_run_record_free(rec);
+}
+
+/* Every line of `text` is at most `width` display columns. */
+static void assert_fits(const char *text, size_t width)
+{
+    const char *line = text;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *copy = strndup(line, len);
+        size_t w = rocky_utf8_width(copy);
+        if (w > width)
+            fail_msg("%zu columns > %zu: '%s'", w, width, copy);
+        free(copy);
+        line = end ? end + 1 : line + len;
+    }
+}
+
+static void test_text_never_wider_than_the_terminal(void **state)
+{
+    static const char *const on_long[] = {
+        "a_model_with_a_name_far_longer_than_the_name_column", NULL};
+    static const size_t widths[] = {40, 60, 80, 120, 200};
+    struct rocky_run_record *rec = fx_record(
+        "20261125T062644.402Z-06e5f8", 7265000, ROCKY_RUN_PARTIAL_FAILURE);
+    free((char *)rec->run.trigger);
+    rec->run.trigger = strdup("a_very_long_trigger_name_from_a_scheduler");
+    fx_model(rec, "a_model_with_a_name_far_longer_than_the_name_column", 0,
+             3600000, ROCKY_MODEL_SUCCESS, NULL);
+    fx_model(rec, "日本語テーブル_évènement_données", 10, 7265000,
+             ROCKY_MODEL_SUCCESS, on_long);
+    fx_model(rec, "broken", 100, 200, ROCKY_MODEL_FAILED, NULL);
+    fx_model(rec, "never", -1, -1, ROCKY_MODEL_SKIPPED, on_long);
+    fx_model(rec, "r", 5, 6, ROCKY_MODEL_INTERRUPTED, NULL);
+    rec->models[0].rows_affected = 999999999999;
+    rec->models[0].bytes_written = 1023LL * 1024 * 1024 * 1024 * 1024;
+    rec->models[1].rows_affected = 12000;
+    rec->models[1].bytes_written = 5872025;
+    rec->models[2].rows_affected = 1;
+    free((char *)rec->models[2].error);
+    rec->models[2].error =
+        strdup("no such table: a_table_whose_name_goes_on_and_on_and_on_"
+               "and_on_and_on_and_on_and_on_and_on_and_on_and_on\nline 2");
+    for (size_t k = 0; k < sizeof widths / sizeof *widths; k++) {
+        char *text = render_to_string(rec, NULL, widths[k]);
+        assert_fits(text, widths[k]);
+        /* Rows are exactly the width (the bars use all the room). */
+        char *row = row_of(text, "never");
+        assert_non_null(row);
+        assert_int_equal(rocky_utf8_width(row), widths[k]);
+        free(row);
+        if (widths[k] >= 120) {
+            assert_non_null(strstr(text, "12.0k rows"));
+            assert_non_null(strstr(text, "5.6 MiB"));
+            assert_non_null(strstr(text, "1 row "));
+            assert_non_null(strstr(text, "1000G rows"));
+            assert_non_null(strstr(text, "1023.0 TiB"));
+            assert_non_null(strstr(text, "2h01m"));
+            assert_non_null(strstr(text, "5 models ("));
+        }
+        free(text);
+    }
+    rocky_run_record_free(rec);
+}
+
+static void test_text_singular_and_units(void **state)
+{
+    struct rocky_run_record *rec = fx_record("one", 90000, ROCKY_RUN_SUCCESS);
+    fx_model(rec, "only", 0, 90000, ROCKY_MODEL_SUCCESS, NULL);
+    rec->models[0].rows_affected = 1;
+    char *text = render_to_string(rec, NULL, 120);
+    assert_non_null(strstr(text, "summary:  1 model (1 succeeded"));
+    assert_non_null(strstr(text, "1 lane,"));
+    assert_non_null(strstr(text, " 1 row "));
+    assert_non_null(strstr(text, "duration: 1m30s"));
+    assert_null(strstr(text, "1 models"));
+    assert_null(strstr(text, "1 rows"));
+    free(text);
     rocky_run_record_free(rec);
 }
 
@@ -373,7 +455,9 @@ static void test_json_escapes_controls_and_repairs_bad_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_fixed_part_of_row_fills_requested_width),
+        cmocka_unit_test(test_text_row_fills_requested_width),
+        cmocka_unit_test(test_text_never_wider_than_the_terminal),
+        cmocka_unit_test(test_text_singular_and_units),
         cmocka_unit_test(test_text_marks_failures_and_prints_error),
         cmocka_unit_test(test_text_zero_length_model_still_visible),
         cmocka_unit_test(test_text_header_and_summary),
