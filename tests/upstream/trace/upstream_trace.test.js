@@ -253,8 +253,10 @@ test('running, then crashed (runner SIGKILLed): finished_at is a string both tim
   // (the killed one never reached the store).
   const a = dead.models.find((m) => m.model_name === 'a');
   const last = a.start_offset_ms + a.duration_ms;
+  // Each of started_at, finished_at, the offset and the duration is cut to
+  // whole milliseconds on its own: they agree within 2 ms, not 1.
   const fin2 = Date.parse(dead.finished_at) - Date.parse(dead.started_at);
-  assert.ok(Math.abs(fin2 - last) <= 1, `crashed finished_at ${dead.finished_at} is not the last time on record (+${last} ms)`);
+  assert.ok(Math.abs(fin2 - last) <= 2, `crashed finished_at ${dead.finished_at} is not the last time on record (+${last} ms)`);
   assert.ok(Math.abs(dead.run_duration_ms - fin2) <= 1);
 });
 
