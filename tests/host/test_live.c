@@ -429,10 +429,10 @@ static void test_progress_display_on_a_terminal(void **state)
 {
     struct fx *f = *state;
     static struct pty_child c; /* large buffer: not on the stack */
-    const int cols = 40;
+    const size_t cols = 40;
 
     /* First run: no history, so no estimate yet. */
-    pty_start(&c, f, cols, NULL);
+    pty_start(&c, f, (int)cols, NULL);
     assert_true(pty_wait_for(&c, "[1/2] 1 running", 30000));
     assert_true(pty_wait_for(&c, "slow_model_with", 10000));
     assert_null(strstr(c.buf, "left"));
