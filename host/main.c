@@ -46,6 +46,7 @@ static const char usage_text[] =
     "      --exclude SEL    leave out what SEL names (repeatable)\n"
     "      --trigger WHY    manual (default), ci, schedule, ...\n"
     "      --json           print one JSON result document (= -o json)\n"
+    "      --no-progress    no live progress display on a terminal\n"
     "      -o, --output json|table\n"
     "  trace <run_id|latest> [options]  show a recorded run's timeline\n"
     "                       (`rocky trace --help`; -o json is TraceOutput)\n"
@@ -275,6 +276,9 @@ static int cmd_run(int argc, char **argv, const struct globals *g)
             o.json = strcmp(val, "json") == 0;
         } else if (strcmp(a, "--json") == 0) {
             o.json = 1;
+            continue;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            o.no_progress = 1;
             continue;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, stdout);

@@ -8,6 +8,7 @@
 
 #include "human_units.h"
 #include "ids.h"
+#include "progress.h"
 #include "shell_word.h"
 #include "status_words.h"
 #include "store.h"
@@ -83,6 +84,7 @@ void rocky_output_model(struct rocky_output *o,
         free(error);
         return;
     }
+    rocky_progress_erase(o->progress); /* the line scrolls above it */
     int width = o->total >= 1000 ? 5 : o->total >= 100 ? 3 : 2;
     fprintf(o->out, "[%*zu/%zu] %s%-4s%s %-28s", width, o->finished, o->total,
             o->color ? color : "", what, o->color ? C_RESET : "",
@@ -100,6 +102,7 @@ void rocky_output_model(struct rocky_output *o,
                 error ? error : "");
     }
     fputc('\n', o->out);
+    rocky_progress_draw(o->progress);
     check_written(o);
     pthread_mutex_unlock(&o->mu);
     free(name);

@@ -27,6 +27,9 @@ struct rocky_output {
     size_t finished;
     int broken; /* a write failed: write nothing more (guarded by mu) */
     pthread_mutex_t mu;
+    /* The live display (progress.h) or NULL; set before the first model
+     * line. Each model line erases it and draws it again, under mu. */
+    struct rocky_progress *progress;
 };
 
 void rocky_output_init(struct rocky_output *o, FILE *out, int json,

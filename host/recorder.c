@@ -11,9 +11,12 @@
 #include "store.h"
 #include "store_batch.h"
 
+/* A model's start (written, never delivered) or its end (written, then
+ * delivered). */
 struct item {
     struct rocky_model_exec model;
-    struct rocky_run run;
+    struct rocky_run run; /* ends only */
+    int is_start;
 };
 
 struct rocky_recorder {
@@ -27,7 +30,8 @@ struct rocky_recorder {
     size_t capacity, pushed, taken;
     int stopping;
     int error;   /* of the first lost item (recorder thread, then stop) */
-    size_t lost; /* items not written */
+    size_t lost; /* end items not written */
+    size_t starts_lost; /* start items not written (their ends insert) */
     char first_error[512];
     pthread_t thread;
 };
@@ -42,6 +46,15 @@ static void lost(struct rocky_recorder *r, int code, const char *err)
     }
 }
 
+static int write_item(struct rocky_recorder *r, const struct item *it,
+                      char *err, size_t err_size)
+{
+    return it->is_start ? rocky_store_model_start(r->store, r->run_id,
+                                                  &it->model, err, err_size)
+                        : rocky_store_model_record(r->store, r->run_id,
+                                                   &it->model, err, err_size);
+}
+
 /* Items [from, to) in one transaction; 0 or the first error (nothing of the
  * batch is kept then). */
 static int commit_batch(struct rocky_recorder *r, size_t from, size_t to,
@@ -49,8 +62,7 @@ static int commit_batch(struct rocky_recorder *r, size_t from, size_t to,
 {
     int code = rocky_store_batch_begin(r->store, err, err_size);
     for (size_t i = from; code == 0 && i < to; i++)
-        code = rocky_store_model_record(r->store, r->run_id, &r->items[i].model,
-                                        err, err_size);
+        code = write_item(r, &r->items[i], err, err_size);
     if (code == 0)
         return rocky_store_batch_commit(r->store, err, err_size);
     rocky_store_batch_rollback(r->store);
@@ -73,20 +85,29 @@ static void commit(struct rocky_recorder *r, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         int code = 0;
         for (int attempt = 0; attempt < 2; attempt++) {
-            code = rocky_store_model_record(
-                r->store, r->run_id, &r->items[i].model, err, sizeof err);
+            code = write_item(r, &r->items[i], err, sizeof err);
             if (code == 0)
                 break;
         }
-        if (code != 0)
+        /* A start that cannot be written costs only the live view: its
+         * end inserts the row instead of updating it. */
+        if (code != 0 && r->items[i].is_start) {
+            if (r->starts_lost++ == 0)
+                rocky_log(ROCKY_LOG_WARN,
+                          "a model start could not be recorded (%s); it is "
+                          "recorded when it ends",
+                          err);
+        } else if (code != 0) {
             lost(r, code, err);
+        }
     }
 }
 
 static void deliver(struct rocky_recorder *r, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++)
-        r->cb(r->ctx, &r->items[i].model, &r->items[i].run);
+        if (!r->items[i].is_start)
+            r->cb(r->ctx, &r->items[i].model, &r->items[i].run);
 }
 
 static void *recorder_main(void *arg)
@@ -140,18 +161,33 @@ int rocky_recorder_start(struct rocky_store *store, const char *run_id,
     return 0;
 }
 
-void rocky_recorder_push(struct rocky_recorder *r,
-                         const struct rocky_model_exec *model,
-                         const struct rocky_run *run)
+static void push(struct rocky_recorder *r, const struct rocky_model_exec *model,
+                 const struct rocky_run *run, int is_start)
 {
     pthread_mutex_lock(&r->mu);
     if (r->pushed < r->capacity) {
-        r->items[r->pushed].model = *model;
-        r->items[r->pushed].run = *run;
+        struct item *it = &r->items[r->pushed];
+        it->model = *model;
+        if (run != NULL)
+            it->run = *run;
+        it->is_start = is_start;
         r->pushed++;
         pthread_cond_signal(&r->cv);
     }
     pthread_mutex_unlock(&r->mu);
+}
+
+void rocky_recorder_push(struct rocky_recorder *r,
+                         const struct rocky_model_exec *model,
+                         const struct rocky_run *run)
+{
+    push(r, model, run, 0);
+}
+
+void rocky_recorder_push_start(struct rocky_recorder *r,
+                               const struct rocky_model_exec *model)
+{
+    push(r, model, NULL, 1);
 }
 
 int rocky_recorder_stop(struct rocky_recorder *r, size_t *lost, char *err,

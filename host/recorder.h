@@ -1,12 +1,20 @@
 /*
  * recorder.h — the runner's state-store writer thread.
  *
- * Workers hand each finished (or skipped) model to the recorder and go on
- * with the next model instead of waiting for a commit. The recorder commits
+ * Workers hand each model's start, and each finished (or skipped) model, to
+ * the recorder and go on instead of waiting for a commit. The recorder commits
  * everything waiting in one transaction (group commit), and only then calls
  * `delivered` for each item, in hand-over order — the runner emits
  * MODEL_END and prints the line there, so anything announced is already
  * durable: a SIGKILL loses at most models nobody was told about.
+ *
+ * A start is written as the model's row with status RUNNING (so readers
+ * — `rocky trace --follow` — see it in flight, and a crashed run keeps it
+ * on record); the end updates that row. Both go through the same queue
+ * and group commit, so a start and its end may land in one transaction,
+ * and a start is never written after its end. Starts are not delivered.
+ * A start that cannot be written is logged once and costs nothing else:
+ * the end inserts the row instead (it is not "lost").
  *
  * When the store fails (disk full, I/O error), the failed batch is rolled
  * back and its items written one by one, each tried twice; an item that
@@ -33,7 +41,8 @@ typedef void (*rocky_recorder_delivered_fn)(void *ctx,
                                             const struct rocky_run *run);
 
 /* Start the thread. `capacity` bounds the number of pushes over the
- * recorder's life (the runner pushes each model once). The store and
+ * recorder's life (the runner pushes each model's start and end: twice
+ * the model count). The store and
  * run_id must outlive rocky_recorder_stop. Returns 0 or ROCKY_ENOMEM /
  * ROCKY_EIO. */
 int rocky_recorder_start(struct rocky_store *store, const char *run_id,
@@ -45,6 +54,11 @@ int rocky_recorder_start(struct rocky_store *store, const char *run_id,
 void rocky_recorder_push(struct rocky_recorder *rec,
                          const struct rocky_model_exec *model,
                          const struct rocky_run *run);
+
+/* Queue the start of `model` (status RUNNING; copied shallowly like
+ * rocky_recorder_push). Push it before the model's end. */
+void rocky_recorder_push_start(struct rocky_recorder *rec,
+                               const struct rocky_model_exec *model);
 
 /* Commit what is queued, deliver it, join the thread and free. Returns 0
  * when every pushed model is recorded; else the error of the first lost

@@ -30,6 +30,7 @@
 #include "materialize.h"
 #include "output.h"
 #include "plugin_host.h"
+#include "progress.h"
 #include "project.h"
 #include "recorder.h"
 #include "rocky/error.h"
@@ -73,6 +74,9 @@ struct runner {
     int problem_rank; /* PROBLEM_* of store_problem */
     struct rocky_plugin_set *plugins;
     struct rocky_output out;
+    /* The live display on a terminal, or NULL (progress.h): made and freed
+     * by the main thread; workers report starts and ends to it. */
+    struct rocky_progress *progress;
     char *resend; /* the undelivered run's last line (resend_line), owned */
     int plugins_recorded; /* the store knows the instances: --export alone
                              re-sends through them (rocky_store_plugins_record)
@@ -194,6 +198,11 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
     snap = r->run;
     struct rocky_model_exec start = *e;
     pthread_mutex_unlock(&r->mu);
+    /* On record while it runs (recorder.h): its end updates this row. */
+    if (r->recorder != NULL)
+        rocky_recorder_push_start(r->recorder, &start);
+    rocky_progress_started(r->progress, idx, start.model_name,
+                           start.started_mono_ns);
     emit(r, ROCKY_EVENT_MODEL_START, &snap, &start, start.started_wall_ns,
          start.started_mono_ns);
 
@@ -228,6 +237,9 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
     }
     r->state[idx] = DONE;
     r->remaining--;
+    rocky_progress_finished(r->progress, idx);
+    for (size_t i = 0; i < nskipped; i++)
+        rocky_progress_finished(r->progress, skipped[i]);
     snap = r->run;
     /* Hand over inside the lock so the recorder sees models in the order
      * they ended (a downstream model can only end after this push). */
@@ -470,6 +482,7 @@ static void record_unstarted(struct runner *r, const char *why)
         struct rocky_model_exec *e = &r->execs[i];
         e->status = ROCKY_MODEL_SKIPPED;
         e->error = why;
+        rocky_progress_finished(r->progress, i);
         hand_over(r, e, &r->run);
     }
 }
@@ -847,8 +860,23 @@ static int run_planned_inner(struct runner *r,
     run->models_total = (uint32_t)nselected;
     init_trace(run);
 
+    /* The live display learns from the previous run before this one is
+     * on record (and before the store belongs to the recorder thread). */
+    if (rocky_progress_wanted(stdout, opt->json, opt->no_progress) &&
+        rocky_progress_new(stdout, nselected, r->p->nmodels,
+                           (size_t)r->nthreads, r->out.color,
+                           &r->progress) == 0) {
+        const char **names = calloc(r->p->nmodels + 1, sizeof *names);
+        for (size_t i = 0; names != NULL && i < r->p->nmodels; i++)
+            names[i] = r->p->models[i].selected ? r->p->models[i].name : NULL;
+        if (names != NULL)
+            rocky_progress_learn(r->progress, r->store, names);
+        free(names);
+    }
     if (rocky_store_run_begin(r->store, run, err, sizeof err) != 0) {
         rocky_log(ROCKY_LOG_ERROR, "%s", err);
+        rocky_progress_free(r->progress); /* never started */
+        r->progress = NULL;
         return 1;
     }
     /* Awaiting delivery from the start: a runner killed before its plugins
@@ -863,7 +891,11 @@ static int run_planned_inner(struct runner *r,
     const char *unstarted_why = "not started: the run was interrupted";
     int stop = 0;
     int writer = 1;
-    if (rocky_recorder_start(r->store, run_id, r->p->nmodels, delivered, r,
+    if (r->progress != NULL && rocky_progress_start(r->progress, &r->out.mu,
+                                                    run->started_mono_ns) == 0)
+        r->out.progress = r->progress;
+    /* Each model's start and its end. */
+    if (rocky_recorder_start(r->store, run_id, 2 * r->p->nmodels, delivered, r,
                              &r->recorder) != 0) {
         rocky_log(ROCKY_LOG_ERROR,
                   "cannot start the state store writer; no model is run");
@@ -922,6 +954,11 @@ static int run_planned_inner(struct runner *r,
 
     /* The summary first, in plan order: it does not depend on delivery,
      * and a flush waiting for a dead collector must not hide the result. */
+    /* The display goes first: what stays on screen is what off a terminal
+     * would be. The recorder has delivered every line by now. */
+    r->out.progress = NULL;
+    rocky_progress_free(r->progress);
+    r->progress = NULL;
     struct rocky_model_exec *ordered =
         calloc(nselected ? nselected : 1, sizeof *ordered);
     size_t k = 0;

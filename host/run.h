@@ -39,6 +39,7 @@ struct rocky_run_options {
     size_t nexclude;
     const char *trigger; /* default "manual" */
     int json;
+    int no_progress; /* --no-progress: no live display even on a terminal */
 };
 
 /* Exit status of `rocky run`: 0 success, 1 failure or partial failure (or

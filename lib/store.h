@@ -79,8 +79,21 @@ int rocky_store_run_begin(struct rocky_store *store,
                           const struct rocky_run *run, char *err,
                           size_t err_size);
 
+/* Record that a model execution started: a new row, status RUNNING, with
+ * its start time and span id (finished 0). The runner writes it when the
+ * model starts, so a reader sees what is in flight and a killed runner
+ * leaves it on record (read back as interrupted in a crashed run). Returns
+ * 0 or a ROCKY_E* code with a message. */
+int rocky_store_model_start(struct rocky_store *store, const char *run_id,
+                            const struct rocky_model_exec *model, char *err,
+                            size_t err_size);
+
 /* Record one finished (or skipped/interrupted) model execution of run
- * `run_id`. Committed before return (durable in WAL once this returns). */
+ * `run_id`: it updates the row of its start (same run, model name and
+ * attempt, still RUNNING) — never a second row — or inserts one when its
+ * start is not on record (a skipped model, a start that could not be
+ * written). Committed before return (durable in WAL once this returns),
+ * or with the batch it is in (store_batch.h). */
 int rocky_store_model_record(struct rocky_store *store, const char *run_id,
                              const struct rocky_model_exec *model, char *err,
                              size_t err_size);

@@ -58,6 +58,8 @@ static void final_run(const struct rocky_run_record *rec, struct rocky_run *run)
         const struct rocky_model_exec *m = &rec->models[i];
         if (m->finished_wall_ns > end)
             end = m->finished_wall_ns;
+        if (m->started_wall_ns > end) /* in flight when the runner died */
+            end = m->started_wall_ns;
         run->models_succeeded += m->status == ROCKY_MODEL_SUCCESS;
         run->models_failed += m->status == ROCKY_MODEL_FAILED;
         run->models_skipped += m->status == ROCKY_MODEL_SKIPPED;

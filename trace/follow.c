@@ -71,6 +71,16 @@ static void pause_ms(int ms)
         ;
 }
 
+/* What a redraw shows news of: a model that started (a row appears) or
+ * one that ended (its row is final); not the clock. */
+static size_t news_mark(const struct rocky_run_record *rec)
+{
+    size_t ended = 0;
+    for (size_t i = 0; i < rec->model_count; i++)
+        ended += rec->models[i].finished_wall_ns != 0;
+    return rec->model_count + ended * (rec->model_count + 1);
+}
+
 /* Append the rows of models that finished since the last poll (all of them
  * once the run is over, so skipped models show up too). */
 static int append_new_rows(FILE *out, const struct rocky_trace *t,
@@ -102,7 +112,7 @@ int rocky_trace_follow(struct rocky_store *store,
     if (rc != 0)
         return rc;
     int header_done = 0;
-    size_t last_count = (size_t)-1;
+    size_t last_mark = (size_t)-1;
     int64_t last_draw = 0;
     for (;;) {
         struct rocky_run_record *rec = NULL;
@@ -125,12 +135,14 @@ int rocky_trace_follow(struct rocky_store *store,
         }
         if (opts->redraw) {
             int64_t now = rocky_clock_mono_ns();
-            /* Redraw on news, and once a second so running bars grow. */
-            if (!running || rec->model_count != last_count ||
+            size_t mark = news_mark(rec);
+            /* Redraw on news (a model started or ended), and once a second
+             * so running bars grow. */
+            if (!running || mark != last_mark ||
                 now - last_draw >= 1000000000) {
                 fputs("\033[H\033[2J", out);
                 rc = rocky_trace_render_text(out, &t, opts->width);
-                last_count = rec->model_count;
+                last_mark = mark;
                 last_draw = now;
             }
         } else {

@@ -27,6 +27,7 @@ struct rocky_store {
     int writable;
     int version;             /* schema version of the file (<= ours)   */
     sqlite3_stmt *ins_model; /* cached: model records are the hot path */
+    sqlite3_stmt *upd_model; /* cached: a model's end updates its start */
 };
 
 /* Format a one-line error into err (may be NULL). */

@@ -356,6 +356,7 @@ void rocky_store_close(struct rocky_store *store)
     if (store == NULL)
         return;
     sqlite3_finalize(store->ins_model);
+    sqlite3_finalize(store->upd_model);
     sqlite3_close_v2(store->db);
     free(store->path);
     free(store);

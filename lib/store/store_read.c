@@ -141,6 +141,21 @@ static int load_models(struct rocky_store *s, struct rocky_run_record *rec,
         m.rows_affected = sqlite3_column_int64(st, 6);
         m.bytes_written = sqlite3_column_int64(st, 7);
         m.attempt = (uint32_t)sqlite3_column_int(st, 8);
+        /* A start whose end is not on record (store.h,
+         * rocky_store_model_start): in flight while the run runs; in a
+         * crashed run, stopped by the runner's death at a time nobody
+         * knows (no end: the bar reaches the run's last time on record);
+         * in a run that ended, an end the store could not write — no
+         * outcome, so not a record: the run reads as incomplete. */
+        if (m.status == ROCKY_MODEL_RUNNING) {
+            if (rec->run.status == ROCKY_RUN_CRASHED) {
+                m.status = ROCKY_MODEL_INTERRUPTED;
+                m.error = "the runner died while this model ran (the run "
+                          "crashed)";
+            } else if (rec->run.status != ROCKY_RUN_RUNNING) {
+                continue;
+            }
+        }
         const char *deps_text = col_text(st, 9);
         char *deps_copy = deps_text ? strdup(deps_text) : NULL;
         if (deps_text != NULL && deps_copy == NULL) {

@@ -1,7 +1,8 @@
 /* store_write.c — recording runs and model executions (see lib/store.h).
  *
- * Every function here is one autocommit statement, so each record is
- * durable the moment it returns and a killed runner loses nothing it had
+ * Every function here is one autocommit statement (or, inside a batch of
+ * store_batch.h, part of one transaction), so each record is durable the
+ * moment it returns and a killed runner loses nothing it had
  * recorded. Ids are stored as lowercase hex text (readable with the sqlite3
  * shell); dependencies as newline-separated names. */
 #include "store.h"
@@ -127,58 +128,138 @@ static char *join_deps(const struct rocky_model_exec *m, int *bad)
     return out;
 }
 
-int rocky_store_model_record(struct rocky_store *s, const char *run_id,
-                             const struct rocky_model_exec *m, char *err,
-                             size_t err_size)
+/* Check `m` and join its dependencies into *deps (owned by the caller). */
+static int model_args(const char *run_id, const struct rocky_model_exec *m,
+                      char **deps, char *err, size_t err_size)
 {
-    int code = rocky_store_need_writable(s, err, err_size);
-    if (code != 0)
-        return code;
     if (run_id == NULL || m == NULL || m->model_name == NULL) {
         rocky_store_errf(err, err_size, "model record without run/name");
         return ROCKY_EINVAL;
     }
     int bad = 0;
-    char *deps = join_deps(m, &bad);
-    if (deps == NULL) {
-        if (!bad)
-            return ROCKY_ENOMEM;
-        rocky_store_errf(err, err_size,
-                         "model %s: a dependency name is missing or holds a "
-                         "newline",
-                         m->model_name);
-        return ROCKY_EINVAL;
-    }
-    if (s->ins_model == NULL) {
-        static const char sql[] =
-            "INSERT INTO model_execs(run_id, seq, model_name, status,"
-            " sql_hash, error, started_wall_ns, finished_wall_ns,"
-            " rows_affected, bytes_written, attempt, dependencies, span_id)"
-            " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
-            " ?8, ?9, ?10, ?11, ?12 FROM model_execs WHERE run_id = ?1";
-        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->ins_model, NULL);
-        if (rc != SQLITE_OK) {
-            free(deps);
-            return rocky_store_fail(s, rc, "recording a model", err, err_size);
-        }
-    }
-    sqlite3_stmt *st = s->ins_model;
+    *deps = join_deps(m, &bad);
+    if (*deps != NULL)
+        return 0;
+    if (!bad)
+        return ROCKY_ENOMEM;
+    rocky_store_errf(err, err_size,
+                     "model %s: a dependency name is missing or holds a "
+                     "newline",
+                     m->model_name);
+    return ROCKY_EINVAL;
+}
+
+static int prepare_cached(struct rocky_store *s, sqlite3_stmt **st,
+                          const char *sql, char *err, size_t err_size)
+{
+    if (*st != NULL)
+        return 0;
+    int rc =
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK)
+        return rocky_store_fail(s, rc, "recording a model", err, err_size);
+    return 0;
+}
+
+/* Bind the columns both statements share: ?1 run, ?2 name, ?3 status,
+ * ?4..?12 as in the INSERT below. */
+static void bind_model(sqlite3_stmt *st, const char *run_id,
+                       const struct rocky_model_exec *m, uint32_t status,
+                       const char *deps)
+{
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, m->model_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, (int)m->status);
+    sqlite3_bind_int(st, 3, (int)status);
     bind_text(st, 4, m->sql_hash);
     bind_text(st, 5, m->error);
     sqlite3_bind_int64(st, 6, m->started_wall_ns);
-    sqlite3_bind_int64(st, 7, m->finished_wall_ns);
+    sqlite3_bind_int64(st, 7,
+                       status == ROCKY_MODEL_RUNNING ? 0 : m->finished_wall_ns);
     sqlite3_bind_int64(st, 8, m->rows_affected);
     sqlite3_bind_int64(st, 9, m->bytes_written);
     sqlite3_bind_int(st, 10, (int)(m->attempt ? m->attempt : 1));
     sqlite3_bind_text(st, 11, deps, -1, SQLITE_STATIC);
     bind_id(st, 12, m->span_id, ROCKY_SPAN_ID_SIZE);
-    code = step_done(s, st, "recording a model", err, err_size);
+}
+
+static int run_cached(struct rocky_store *s, sqlite3_stmt *st, char *err,
+                      size_t err_size)
+{
+    int code = step_done(s, st, "recording a model", err, err_size);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return code;
+}
+
+/* A new row for this execution, with `status`. */
+static int insert_model(struct rocky_store *s, const char *run_id,
+                        const struct rocky_model_exec *m, uint32_t status,
+                        const char *deps, char *err, size_t err_size)
+{
+    static const char sql[] =
+        "INSERT INTO model_execs(run_id, seq, model_name, status,"
+        " sql_hash, error, started_wall_ns, finished_wall_ns,"
+        " rows_affected, bytes_written, attempt, dependencies, span_id)"
+        " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
+        " ?8, ?9, ?10, ?11, ?12 FROM model_execs WHERE run_id = ?1";
+    int code = prepare_cached(s, &s->ins_model, sql, err, err_size);
+    if (code != 0)
+        return code;
+    bind_model(s->ins_model, run_id, m, status, deps);
+    return run_cached(s, s->ins_model, err, err_size);
+}
+
+/* The end of an execution whose start is on record: its row, still
+ * RUNNING, takes the outcome. *updated says whether there was such a row
+ * (the same run, model and attempt). */
+static int update_model(struct rocky_store *s, const char *run_id,
+                        const struct rocky_model_exec *m, const char *deps,
+                        int *updated, char *err, size_t err_size)
+{
+    static const char sql[] =
+        "UPDATE model_execs SET status=?3, sql_hash=?4, error=?5,"
+        " started_wall_ns=?6, finished_wall_ns=?7, rows_affected=?8,"
+        " bytes_written=?9, dependencies=?11, span_id=?12"
+        " WHERE run_id=?1 AND model_name=?2 AND attempt=?10 AND status=1";
+    *updated = 0;
+    int code = prepare_cached(s, &s->upd_model, sql, err, err_size);
+    if (code != 0)
+        return code;
+    bind_model(s->upd_model, run_id, m, m->status, deps);
+    code = run_cached(s, s->upd_model, err, err_size);
+    if (code == 0)
+        *updated = sqlite3_changes(s->db) > 0;
+    return code;
+}
+
+int rocky_store_model_start(struct rocky_store *s, const char *run_id,
+                            const struct rocky_model_exec *m, char *err,
+                            size_t err_size)
+{
+    int code = rocky_store_need_writable(s, err, err_size);
+    char *deps = NULL;
+    if (code == 0)
+        code = model_args(run_id, m, &deps, err, err_size);
+    if (code == 0)
+        code = insert_model(s, run_id, m, ROCKY_MODEL_RUNNING, deps, err,
+                            err_size);
+    free(deps);
+    return code;
+}
+
+int rocky_store_model_record(struct rocky_store *s, const char *run_id,
+                             const struct rocky_model_exec *m, char *err,
+                             size_t err_size)
+{
+    int code = rocky_store_need_writable(s, err, err_size);
+    char *deps = NULL;
+    if (code == 0)
+        code = model_args(run_id, m, &deps, err, err_size);
+    int updated = 0;
+    if (code == 0 && m->status != ROCKY_MODEL_RUNNING)
+        code = update_model(s, run_id, m, deps, &updated, err, err_size);
+    if (code == 0 && !updated)
+        code = insert_model(s, run_id, m, m->status, deps, err, err_size);
     free(deps);
     return code;
 }

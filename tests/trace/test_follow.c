@@ -241,12 +241,108 @@ static void test_follow_on_a_terminal_redraws_until_the_run_ends(void **st)
     free(dir);
 }
 
+/* A model on record from its start (rocky_store_model_start): the live
+ * view on a terminal shows it while it runs, its bar `=` (running), and
+ * its end updates that row (never a second one). */
+static void test_follow_on_a_terminal_shows_a_model_while_it_runs(void **st)
+{
+    char *dir = fx_tempdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    struct rocky_store *store = NULL;
+    char err[512] = "";
+    assert_int_equal(
+        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err),
+        0);
+    struct rocky_run run = {0};
+    run.struct_size = sizeof run;
+    run.status = ROCKY_RUN_RUNNING;
+    run.run_id = RUN_ID;
+    run.project = "follow";
+    run.trigger = "manual";
+    run.started_wall_ns = rocky_clock_wall_ns() - 2000000000LL;
+    run.started_mono_ns = rocky_clock_mono_ns();
+    run.models_total = 1;
+    assert_int_equal(rocky_store_run_begin(store, &run, err, sizeof err), 0);
+    struct rocky_model_exec m = {0};
+    m.struct_size = sizeof m;
+    m.status = ROCKY_MODEL_RUNNING;
+    m.model_name = "inflight_model";
+    m.started_wall_ns = run.started_wall_ns + 1000000000LL;
+    m.rows_affected = m.bytes_written = -1;
+    m.attempt = 1;
+    m.span_id[0] = 7;
+    assert_int_equal(
+        rocky_store_model_start(store, RUN_ID, &m, err, sizeof err), 0);
+
+    struct pty_out *p = calloc(1, sizeof *p);
+    struct winsize ws = {.ws_row = 40, .ws_col = 80};
+    fflush(NULL);
+    pid_t pid = forkpty(&p->fd, NULL, NULL, &ws);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[] = {ROCKY_TRACE_BIN, "latest", "--follow",
+                        "--state",       path,     NULL};
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_true(pty_wait_for(p, "inflight_model", 5000));
+    assert_true(pty_wait_for(p, "running", 5000));
+    /* Its row, as drawn: a running bar. */
+    char *row = strstr(p->buf, "inflight_model");
+    char *eol = row ? strchr(row, '\n') : NULL;
+    assert_non_null(eol);
+    char *bar = strndup(row, (size_t)(eol - row));
+    assert_non_null(strchr(bar, '='));
+    assert_null(strchr(bar, '#'));
+    free(bar);
+
+    m.status = ROCKY_MODEL_SUCCESS;
+    m.finished_wall_ns = rocky_clock_wall_ns();
+    m.rows_affected = 3;
+    assert_int_equal(
+        rocky_store_model_record(store, RUN_ID, &m, err, sizeof err), 0);
+    run.status = ROCKY_RUN_SUCCESS;
+    run.finished_wall_ns = rocky_clock_wall_ns();
+    run.models_succeeded = 1;
+    assert_int_equal(rocky_store_run_finish(store, &run, err, sizeof err), 0);
+    assert_true(pty_wait_for(p, "summary:  1 model", 5000));
+    int status = -1;
+    int64_t deadline = rocky_deadline_after_ms(5000LL * proc_time_scale());
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (rocky_clock_mono_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("follower did not exit after the run ended");
+        }
+        pty_wait_for(p, "\x01never", 20);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(p->fd);
+    free(p);
+
+    /* The end updated the start's row: one execution, one row. */
+    struct rocky_run_record *rec = NULL;
+    assert_int_equal(rocky_store_run_load(store, RUN_ID, &rec, err, sizeof err),
+                     0);
+    assert_int_equal(rec->model_count, 1);
+    assert_int_equal(rec->models[0].status, ROCKY_MODEL_SUCCESS);
+    assert_int_equal(rec->models[0].rows_affected, 3);
+    assert_int_equal(rec->run.status, ROCKY_RUN_SUCCESS);
+    rocky_run_record_free(rec);
+    rocky_store_close(store);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_follow_prints_models_as_they_finish_and_exits),
         cmocka_unit_test(test_follow_finished_run_prints_once_and_exits),
         cmocka_unit_test(test_follow_on_a_terminal_redraws_until_the_run_ends),
+        cmocka_unit_test(test_follow_on_a_terminal_shows_a_model_while_it_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
