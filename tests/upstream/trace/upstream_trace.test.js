@@ -249,10 +249,13 @@ test('running, then crashed (runner SIGKILLed): finished_at is a string both tim
   assert.equal(dead.status, 'crashed_failure');
   assert.equal(dead.run_status, 'crashed');
   assert.equal(statusClass(dead.status), 'fail', 'a crashed run must not be a green badge');
-  // The last time on record: the end of `a`, the one model that ended
-  // (the killed one never reached the store).
+  // The last time on record: the end of `a` or the start of `slow`, which
+  // is on record from its start and reads back cut short by the crash.
   const a = dead.models.find((m) => m.model_name === 'a');
-  const last = a.start_offset_ms + a.duration_ms;
+  const slow = dead.models.find((m) => m.model_name === 'slow');
+  assert.equal(slow.status, 'interrupted_failure', 'the model the crash cut short');
+  assert.equal(statusClass(slow.status), 'fail');
+  const last = Math.max(a.start_offset_ms + a.duration_ms, slow.start_offset_ms);
   // Each of started_at, finished_at, the offset and the duration is cut to
   // whole milliseconds on its own: they agree within 2 ms, not 1.
   const fin2 = Date.parse(dead.finished_at) - Date.parse(dead.started_at);
