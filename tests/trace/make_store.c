@@ -172,7 +172,7 @@ static int many(const char *path, long n)
         time_t t = (time_t)((FX_BASE_NS - shift_ns) / INT64_C(1000000000));
         struct tm tm;
         gmtime_r(&t, &tm);
-        char id[40], stamp[24];
+        char id[64], stamp[24];
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
         snprintf(id, sizeof id, "%s.000Z-%06lx", stamp,
                  (unsigned long)(0xa00000 + i * 7919));
