@@ -200,32 +200,36 @@ int rocky_runs_render_text(FILE *out, const struct rocky_store_run_summary *r,
 static const char *const blocks[8] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 static const char ascii_levels[] = "_.-=+*#@";
 
-/* Durations oldest → newest (the history is newest first), at most `max`
- * of the newest. */
+/* "trend ▁▃█  0.30s..1.20s, oldest to newest": the listed executions'
+ * durations, oldest → newest (the history is newest first), scaled between
+ * their shortest and longest; as many of the newest as fit `width`. */
 static void sparkline(FILE *out, const struct rocky_store_model_history *h,
-                      size_t n, int64_t now, size_t max, int utf8)
+                      size_t n, int64_t now, size_t width, int utf8)
 {
     int64_t lo = INT64_MAX, hi = -1;
-    size_t have = 0;
-    for (size_t i = 0; i < n && have < max; i++) {
+    for (size_t i = 0; i < n; i++) {
         int64_t ms = span_ms(h[i].started_wall_ns, h[i].finished_wall_ns, now);
         if (ms < 0)
             continue;
-        have++;
         lo = ms < lo ? ms : lo;
         hi = ms > hi ? ms : hi;
     }
-    if (have == 0)
+    if (hi < 0)
         return;
-    char a[32], b[32];
+    char a[32], b[32], range[96];
     fmt_duration(lo, a, sizeof a);
     fmt_duration(hi, b, sizeof b);
-    fputs("trend ", out);
-    /* `end`: one past the oldest of the `have` newest; walk back from it. */
+    snprintf(range, sizeof range, "  %s..%s, oldest to newest", a, b);
+    if (width < strlen("trend ") + strlen(range) + 8)
+        snprintf(range, sizeof range, "  %s..%s", a, b);
+    size_t fixed = strlen("trend ") + strlen(range);
+    size_t max = width > fixed + 1 ? width - fixed : 1;
+    /* `end`: one past the oldest of the `max` newest; walk back from it. */
     size_t taken = 0, end = 0;
-    for (; end < n && taken < have; end++)
+    for (; end < n && taken < max; end++)
         if (span_ms(h[end].started_wall_ns, h[end].finished_wall_ns, now) >= 0)
             taken++;
+    fputs("trend ", out);
     for (size_t k = end; k-- > 0;) {
         int64_t ms = span_ms(h[k].started_wall_ns, h[k].finished_wall_ns, now);
         if (ms < 0)
@@ -236,7 +240,7 @@ static void sparkline(FILE *out, const struct rocky_store_model_history *h,
         else
             fputc(ascii_levels[level], out);
     }
-    fprintf(out, "  %s..%s, oldest to newest\n", a, b);
+    fprintf(out, "%s\n", range);
 }
 
 int rocky_runs_render_history_text(FILE *out, const char *model,
@@ -269,14 +273,14 @@ int rocky_runs_render_history_text(FILE *out, const char *model,
         snprintf(c[4], CELL, "%s", rocky_model_status_name(h[i].status));
     }
     char name[4 * 60 + 8];
-    rocky_utf8_truncate(model, width > 20 ? width - 20 : 10, name, sizeof name);
+    /* "model " + name + ": 1000000 executions, newest first" */
+    rocky_utf8_truncate(model, width > 100 ? 60 : width - 40, name,
+                        sizeof name);
     fprintf(out, "model %s: %zu execution%s, newest first\n", name, n,
             n == 1 ? "" : "s");
     table_fit(&t, width);
     table_print(out, &t);
-    /* "trend " + blocks + "  0.30s..12.5s, oldest to newest" */
-    size_t room = width > 48 ? width - 42 : 6;
-    sparkline(out, h, n, now, room, utf8);
+    sparkline(out, h, n, now, width, utf8);
     free(t.cells);
     return ferror(out) ? ROCKY_EIO : 0;
 }

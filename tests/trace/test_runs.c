@@ -312,6 +312,25 @@ static void test_runs_model_history_with_sparkline(void **state)
         cJSON_GetObjectItemCaseSensitive(first, "duration_ms")->valueint, 380);
     cJSON_Delete(doc);
 
+    /* every line fits a narrow terminal */
+    setenv("LANG", "C.UTF-8", 1);
+    cli_trace(c, &r, "--list", "--model", "orders", "--state", c->store,
+              "--width", "40", NULL);
+    unsetenv("LANG");
+    assert_int_equal(r.exit_code, 0);
+    for (const char *line = r.out; *line;) {
+        const char *nl = strchr(line, '\n');
+        char one[512];
+        snprintf(one, sizeof one, "%.*s", (int)(nl - line), line);
+        size_t cols = 0; /* UTF-8: count the non-continuation bytes */
+        for (const char *p = one; *p; p++)
+            cols += ((unsigned char)*p & 0xc0) != 0x80;
+        if (cols > 40)
+            fail_msg("wider than 40 columns: '%s'", one);
+        line = nl + 1;
+    }
+    proc_result_free(&r);
+
     cli_trace(c, &r, "--list", "--model", "nosuch", "--state", c->store, NULL);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "no executions of model 'nosuch'"));
