@@ -12,6 +12,7 @@
 #include "term_escape.h"
 
 #ifdef ROCKY_HAVE_TRACE_CLI
+#include "runs.h"
 #include "trace_cli.h"
 #endif
 
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "      -o, --output json|table\n"
     "  trace <run_id|latest> [options]  show a recorded run's timeline\n"
     "                       (`rocky trace --help`; -o json is TraceOutput)\n"
+    "  runs [options]       the run history, newest first; --model NAME,\n"
+    "                       --prune (`rocky runs --help`)\n"
     "\n"
     "  --help, --version\n";
 
@@ -349,6 +352,46 @@ static int cmd_trace(int argc, char **argv, const struct globals *g)
     free(config_state);
     return status;
 }
+
+/* `rocky [globals] runs ...`: the store as for trace; --prune's rules
+ * default to the project's rocky.json "retention" (-c's, else the current
+ * directory's). */
+static int cmd_runs(int argc, char **argv, const struct globals *g)
+{
+    struct rocky_trace_cli_globals tg = {
+        .output = g->output,
+        .state_path = g->state_path,
+    };
+    struct rocky_runs_cli_globals rg = {.trace = &tg};
+    char *config_state = NULL;
+    const char *env = getenv("ROCKY_STATE");
+    char err[1024] = "";
+    int rc = 0;
+    if (g->config_dir != NULL && g->state_path == NULL &&
+        (env == NULL || env[0] == '\0'))
+        rc = rocky_project_config_state(g->config_dir, &config_state, err,
+                                        sizeof err);
+    tg.config_state_path = config_state;
+    /* rocky.json is read for --prune alone: a listing works anywhere. */
+    struct rocky_retention retention = {0};
+    int pruning = 0;
+    for (int i = 1; i < argc; i++)
+        pruning |= strcmp(argv[i], "--prune") == 0;
+    if (rc == 0 && pruning)
+        rc = rocky_project_config_retention(g->config_dir ? g->config_dir : ".",
+                                            &retention, err, sizeof err);
+    if (rc != 0) {
+        rocky_term_fprintf(stderr, 0, "rocky: %s\n",
+                           err[0] ? err : rocky_strerror(rc));
+        free(config_state);
+        return 1;
+    }
+    rg.keep_runs = retention.keep_runs;
+    rg.keep_days = retention.keep_days;
+    int status = rocky_runs_cli_run(argc, argv, &rg);
+    free(config_state);
+    return status;
+}
 #endif
 
 static int dispatch(int argc, char **argv, struct globals *g)
@@ -378,6 +421,14 @@ static int dispatch(int argc, char **argv, struct globals *g)
         return cmd_trace(argc - first, argv + first, g);
 #else
         fprintf(stderr, "rocky: this build has no trace command\n");
+        return 1;
+#endif
+    }
+    if (strcmp(cmd, "runs") == 0) {
+#ifdef ROCKY_HAVE_TRACE_CLI
+        return cmd_runs(argc - first, argv + first, g);
+#else
+        fprintf(stderr, "rocky: this build has no runs command\n");
         return 1;
 #endif
     }

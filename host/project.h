@@ -19,6 +19,7 @@
  *       "plugins": plugin instances to load: paths, or {"path", "name",
  *                  "config"} objects (project_plugins.h)
  *       "sources": [tables that exist in the target but are no model]
+ *       "retention": {"keep_runs": N, "keep_days": D} (retention.h)
  *   Relative paths in rocky.json are relative to <dir>.
  *
  * Dependencies are inferred from FROM/JOIN references to other models plus
@@ -30,6 +31,8 @@
 #define ROCKY_HOST_PROJECT_H
 
 #include <stddef.h>
+
+#include "retention.h"
 
 struct rocky_plugin_spec;
 
@@ -63,6 +66,7 @@ struct rocky_project {
     struct rocky_model_def *models; /* sorted by name */
     size_t nmodels;
     size_t *order; /* a topological order of all models (deps first) */
+    struct rocky_retention retention; /* all 0 when rocky.json has none */
 };
 
 /* Load the project at `dir` and plan its graph. Errors (with a message in
@@ -115,6 +119,13 @@ int rocky_project_check_target(const struct rocky_project *p,
  * JSON or key, ROCKY_EIO unreadable), ROCKY_ENOMEM. */
 int rocky_project_config_state(const char *dir, char **state_path, char *err,
                                size_t err_size);
+
+/* DIR/rocky.json's "retention" (all 0 when it has none or there is no
+ * rocky.json), reading only rocky.json, for `rocky runs --prune`. Same
+ * errors as rocky_project_config_state. */
+int rocky_project_config_retention(const char *dir,
+                                   struct rocky_retention *retention, char *err,
+                                   size_t err_size);
 
 /* `rel` relative to `dir` (an absolute `rel` as it is), newly allocated,
  * or NULL when out of memory: how rocky.json's paths are resolved. */

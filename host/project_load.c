@@ -226,6 +226,9 @@ static int load_config(struct rocky_project *p, const char *text, char *err,
     if (code == 0)
         code = string_list(root, "sources", p->dir, 0, &p->sources,
                            &p->nsources, err, err_size);
+    cJSON *retention = cJSON_GetObjectItemCaseSensitive(root, "retention");
+    if (code == 0 && retention != NULL)
+        code = rocky_retention_parse(retention, &p->retention, err, err_size);
 out:
     cJSON_Delete(root);
     return code;
@@ -472,6 +475,26 @@ int rocky_project_config_state(const char *dir, char **state_path, char *err,
         if (*state_path == NULL)
             code = ROCKY_ENOMEM;
     }
+    rocky_project_free(p);
+    return code;
+}
+
+int rocky_project_config_retention(const char *dir,
+                                   struct rocky_retention *retention, char *err,
+                                   size_t err_size)
+{
+    memset(retention, 0, sizeof *retention);
+    struct rocky_project *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return ROCKY_ENOMEM;
+    p->dir = strdup(dir);
+    char *config = NULL;
+    size_t config_len = 0;
+    int code = p->dir ? read_config(p, &config, &config_len, err, err_size)
+                      : ROCKY_ENOMEM;
+    free(config);
+    if (code == 0)
+        *retention = p->retention;
     rocky_project_free(p);
     return code;
 }

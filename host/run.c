@@ -980,6 +980,8 @@ static int run_planned_inner(struct runner *r,
     int status = exit_code(run, stop);
     if (status == 0 && r->store_problem != NULL)
         status = 1;
+    /* Retention last: this run is recorded and its telemetry flushed. */
+    rocky_retention_after_run(r->store, &r->p->retention, run_id);
     run->run_id = NULL;
     return status;
 }

@@ -9,7 +9,8 @@ add_library(rocky_runner STATIC
   ${CMAKE_CURRENT_LIST_DIR}/run_id.c
   ${CMAKE_CURRENT_LIST_DIR}/recorder.c
   ${CMAKE_CURRENT_LIST_DIR}/progress.c
-  ${CMAKE_CURRENT_LIST_DIR}/run.c)
+  ${CMAKE_CURRENT_LIST_DIR}/run.c
+  ${CMAKE_CURRENT_LIST_DIR}/retention.c)
 target_include_directories(rocky_runner PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(rocky_runner PRIVATE
   ROCKY_VERSION="${PROJECT_VERSION}")

@@ -190,4 +190,117 @@ int rocky_store_recent_run_ids(struct rocky_store *store, char **ids,
 int rocky_store_pending_run_ids(struct rocky_store *store, char **ids,
                                 size_t max, size_t *count);
 
+/*
+ * History (schema 4 indexes make these fast on 100,000 runs).
+ */
+
+/* The shortest prefix that names a run is at least this long. */
+#define ROCKY_STORE_SHORT_ID_MIN 8
+
+/* Resolve what a user typed for a run into its full id: an exact id, a
+ * unique prefix of one, "latest", "latest~N" (N runs before the latest,
+ * "latest~0" is "latest") or "latest-failed" (the newest run that did not
+ * end well: partial_failure, failure, interrupted, crashed, incomplete).
+ * On success *run_id is a heap string (caller frees). Errors, each with a
+ * message: ROCKY_ENOTFOUND (no such run; the message lists the most recent
+ * ids, or says the store has no runs), ROCKY_EEXIST (a prefix that several
+ * runs share; the message lists up to five of them). */
+int rocky_store_resolve_run_id(struct rocky_store *store, const char *ref,
+                               char **run_id, char *err, size_t err_size);
+
+/* One run of a listing. Strings are owned by the list. */
+struct rocky_store_run_summary {
+    char *run_id;
+    size_t short_len; /* shortest unique prefix, >= ROCKY_STORE_SHORT_ID_MIN
+                         (or the whole id when shorter) */
+    uint32_t status;  /* as rocky_store_run_load reads it (crashed,
+                         incomplete derived) */
+    char *trigger;
+    int64_t started_wall_ns;
+    int64_t finished_wall_ns; /* 0 while running */
+    uint32_t models_total, models_succeeded, models_failed, models_skipped;
+    int delivery_confirmed; /* 1 delivered, 0 pending, -1 no plugin */
+};
+
+/* Which runs a listing returns. Zero-initialised means: 20 newest, any
+ * status, any age. */
+struct rocky_store_run_filter {
+    size_t limit;          /* at most this many (0: 20)               */
+    int status;            /* a ROCKY_RUN_* status, or -1 for any     */
+    int64_t since_wall_ns; /* started at or after (0: any)            */
+};
+
+/* Runs newest first (by start, then id) that pass `filter`. *out is a heap
+ * array of *count entries (free with rocky_store_runs_free). */
+int rocky_store_runs_list(struct rocky_store *store,
+                          const struct rocky_store_run_filter *filter,
+                          struct rocky_store_run_summary **out, size_t *count,
+                          char *err, size_t err_size);
+
+void rocky_store_runs_free(struct rocky_store_run_summary *runs, size_t count);
+
+/* One execution of a model in its history. */
+struct rocky_store_model_history {
+    char *run_id;
+    size_t short_len;
+    uint32_t run_status;      /* stored status of its run                */
+    uint32_t status;          /* ROCKY_MODEL_*                           */
+    int64_t started_wall_ns;  /* 0 when it never started                 */
+    int64_t finished_wall_ns; /* 0 while running / never started         */
+    int64_t rows_affected;    /* -1 unknown                              */
+};
+
+/* Executions of model `name` across runs, newest run first, `filter`
+ * applied to the run's start (since, limit) and to the execution's status
+ * (`status` is then a ROCKY_MODEL_* value, or -1). Free *out with
+ * rocky_store_model_history_free. An empty result is not an error. */
+int rocky_store_model_history(struct rocky_store *store, const char *name,
+                              const struct rocky_store_run_filter *filter,
+                              struct rocky_store_model_history **out,
+                              size_t *count, char *err, size_t err_size);
+
+void rocky_store_model_history_free(struct rocky_store_model_history *h,
+                                    size_t count);
+
+/*
+ * Retention. A run is kept when any rule keeps it: it is one of the
+ * `keep_runs` newest, or it started less than `keep_days` days before
+ * `now_wall_ns` (a rule of 0 is unset; at least one must be set). Never
+ * pruned whatever the rules: `except_run_id`, a run still running (its
+ * runner alive), and without `force` a run whose telemetry awaits delivery
+ * (delivery_confirmed 0). A pruned run goes with its model and plugin rows,
+ * all in one transaction; then the freed pages are returned to the file
+ * system (PRAGMA incremental_vacuum, and a WAL checkpoint).
+ *
+ * Stores created before schema 4 have auto_vacuum off: their free pages
+ * cannot be returned incrementally, so the first prune with `compact` set
+ * runs a full VACUUM once (switching the store to incremental vacuum);
+ * without `compact` the pages stay free inside the file for reuse.
+ */
+struct rocky_store_prune_opts {
+    uint32_t keep_runs;
+    uint32_t keep_days;
+    int64_t now_wall_ns;
+    const char *except_run_id; /* may be NULL */
+    int force;                 /* prune runs awaiting delivery too */
+    int dry_run;               /* count only; change nothing */
+    int compact;               /* allow the one-time full VACUUM */
+};
+
+struct rocky_store_prune_report {
+    size_t runs_pruned; /* (dry run: would be) */
+    size_t models_pruned;
+    size_t kept_pending; /* would have gone, kept awaiting delivery */
+    size_t kept_running; /* would have gone, kept running */
+    size_t runs_left;
+    int64_t bytes_before; /* store file + WAL, on disk */
+    int64_t bytes_after;
+    int full_vacuum; /* 1: the one-time VACUUM ran */
+};
+
+int rocky_store_prune(struct rocky_store *store,
+                      const struct rocky_store_prune_opts *opts,
+                      struct rocky_store_prune_report *report, char *err,
+                      size_t err_size);
+
 #endif

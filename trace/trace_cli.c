@@ -20,6 +20,7 @@
 #include "render.h"
 #include "resend.h"
 #include "rocky/error.h"
+#include "runs.h"
 #include "store.h"
 #include "term_escape.h"
 #include "trace.h"
@@ -51,7 +52,7 @@ struct options {
 };
 
 static const char usage_text[] =
-    "usage: %s <run_id|latest> [options]\n"
+    "usage: %s <run_id|prefix|latest|latest~N|latest-failed> [options]\n"
     "\n"
     "Show a recorded run's timeline.\n"
     "\n"
@@ -74,6 +75,7 @@ static const char usage_text[] =
     "                     PATH trace` (upstream's spelling) is the same\n"
     "  --width N          columns of the text view (default: terminal)\n"
     "  --follow           live view of a running run; exits when it ends\n"
+    "  --list             the run history, as `rocky runs` (--list --help)\n"
     "  -h, --help         this help\n"
     "\n"
     "late delivery (at least once):\n"
@@ -403,6 +405,12 @@ static size_t detect_width(const struct options *o)
     return DEFAULT_WIDTH;
 }
 
+size_t rocky_trace_cli_width(long requested)
+{
+    struct options o = {.width = requested};
+    return detect_width(&o);
+}
+
 /* The hint printed under an error, by cause. */
 static const char *hint_for(int code)
 {
@@ -435,7 +443,16 @@ static int load(struct rocky_store *store, const char *path, const char *run_id,
                 struct rocky_run_record **rec)
 {
     char err[1024] = "";
-    int rc = rocky_store_run_load(store, run_id, rec, err, sizeof err);
+    char *full = NULL;
+    int rc = rocky_store_resolve_run_id(store, run_id, &full, err, sizeof err);
+    if (rc == ROCKY_EEXIST)
+        return fail(err, rc,
+                    "give more characters of the id (`rocky runs` lists "
+                    "them)");
+    if (rc == 0) {
+        rc = rocky_store_run_load(store, full, rec, err, sizeof err);
+        free(full);
+    }
     if (rc == 0)
         return 0;
     if (rc == ROCKY_ENOTFOUND) {
@@ -750,6 +767,26 @@ static int export_main(const struct options *o, const char *path)
     return status;
 }
 
+/* --list: `rocky runs` with the other arguments (runs.h). */
+static int list_runs(int argc, char **argv, int at, const char *prog,
+                     const struct rocky_trace_cli_globals *g)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s --list", prog);
+    char **args = calloc((size_t)argc, sizeof *args);
+    if (args == NULL)
+        return fail("out of memory", ROCKY_ENOMEM, "");
+    int n = 0;
+    args[n++] = name;
+    for (int i = 1; i < argc; i++)
+        if (i != at)
+            args[n++] = argv[i];
+    struct rocky_runs_cli_globals rg = {.trace = g};
+    int status = rocky_runs_cli_run(n, args, &rg);
+    free(args);
+    return status;
+}
+
 int rocky_trace_cli_main(int argc, char **argv)
 {
     return rocky_trace_cli_run(argc, argv, NULL);
@@ -769,6 +806,9 @@ int rocky_trace_cli_run(int argc, char **argv,
     const char *prog = argc > 0 && argv[0] ? argv[0] : "rocky-trace";
     if (strcmp(prog, "trace") == 0)
         prog = "rocky trace";
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--list") == 0)
+            return list_runs(argc, argv, i, prog, g);
     if (parse(argc, argv, &o) != 0) {
         rocky_term_fprintf(stderr, 0, "run `%s --help` for usage\n", prog);
         return EXIT_USAGE;

@@ -10,6 +10,8 @@
 #ifndef ROCKY_TRACE_CLI_H
 #define ROCKY_TRACE_CLI_H
 
+#include <stddef.h>
+
 /*
  * Run the trace command. `argv[0]` is the command name ("trace" from the
  * runner, the program name from rocky-trace); the rest are its arguments:
@@ -49,5 +51,9 @@ struct rocky_trace_cli_globals {
  * NULL). Same arguments, output and exit statuses. */
 int rocky_trace_cli_run(int argc, char **argv,
                         const struct rocky_trace_cli_globals *g);
+
+/* The text width `rocky trace` draws to: `requested` when > 0 (--width),
+ * else the terminal's, else $COLUMNS, else 100. Shared by `rocky runs`. */
+size_t rocky_trace_cli_width(long requested);
 
 #endif

@@ -12,7 +12,7 @@
 
 /* The schema this build writes. Bump it and append a step to the migration
  * list in store_schema.c; never edit an existing step. */
-#define ROCKY_STORE_SCHEMA_VERSION 3
+#define ROCKY_STORE_SCHEMA_VERSION 4
 
 /* PRAGMA application_id of a rocky state store ("rcky"), so that `file`
  * and we can tell one from any other SQLite database. */

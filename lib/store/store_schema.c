@@ -13,6 +13,13 @@
  *   3  run_plugins: the plugin instances each run was recorded with (how to
  *      create them again) and each one's delivery; runs.delivery_confirmed
  *      is then 1 exactly when every instance row of the run is.
+ *   4  index runs_by_start on runs(started_wall_ns, run_id), for listing
+ *      runs newest first (`rocky runs`) and resolving latest~N on 100,000
+ *      runs. New stores are also created with PRAGMA auto_vacuum =
+ *      INCREMENTAL (a file property, not a step: it can only be chosen
+ *      before the first table), so a prune can give pages back; stores
+ *      created before have it off and need one full VACUUM, which
+ *      `rocky runs --prune` runs (rocky_store_prune's `compact`).
  *
  * Every migration also sets PRAGMA application_id to ours (not a schema
  * change: stores of any version may still have 0), and nothing is migrated
@@ -75,6 +82,8 @@ static const char *const steps[ROCKY_STORE_SCHEMA_VERSION] = {
     " pending INTEGER NOT NULL DEFAULT 0,"
     " dropped INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(run_id, instance));",
+    /* 3 -> 4 */
+    "CREATE INDEX runs_by_start ON runs(started_wall_ns, run_id);",
 };
 
 static int read_version(sqlite3 *db, int *version)
@@ -179,6 +188,7 @@ static const char *const shape[ROCKY_STORE_SCHEMA_VERSION] = {
     "SELECT delivery_confirmed, trace_state, owner_start_ticks FROM runs",
     "SELECT run_id, instance, plugin_path, config, delivery_confirmed FROM "
     "run_plugins",
+    "SELECT run_id FROM runs INDEXED BY runs_by_start",
 };
 
 /* 1 when every statement of `sql` compiles. */
@@ -244,6 +254,12 @@ static int identify(struct rocky_store *s, int version, char *err,
 
 static int migrate(struct rocky_store *s, char *err, size_t err_size)
 {
+    /* A new store: incremental vacuum, chosen before the first table (it
+     * only takes effect then, and must precede the transaction). Writes
+     * nothing by itself; on a store that has tables it changes nothing. */
+    int tables = -1;
+    if (count_tables(s->db, &tables) == SQLITE_OK && tables == 0)
+        sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL", NULL, NULL, NULL);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return sqlite_failure(s, rc, "locking for migration", err, err_size);

@@ -474,7 +474,7 @@ static void test_v1_fixture_migrates_forward_keeping_old_runs(void **state)
     assert_int_equal(user_version(path), 1);
 
     s = open_rw(path);
-    assert_int_equal(user_version(path), 3);
+    assert_int_equal(user_version(path), 4);
     rec = NULL;
     assert_int_equal(rocky_store_run_load(s, "20250101T000000.000Z-old001",
                                           &rec, err, sizeof err),
@@ -500,7 +500,7 @@ static void test_v1_fixture_migrates_forward_keeping_old_runs(void **state)
 
     /* reopening a current store is a no-op */
     s = open_rw(path);
-    assert_int_equal(user_version(path), 3);
+    assert_int_equal(user_version(path), 4);
     rocky_store_close(s);
 }
 
@@ -524,7 +524,7 @@ static void test_newer_schema_is_refused_naming_both_versions(void **state)
                          ROCKY_EVERSION);
         assert_null(s);
         assert_non_null(strstr(err, "99"));
-        assert_non_null(strstr(err, "version 3"));
+        assert_non_null(strstr(err, "version 4"));
     }
     assert_int_equal(user_version(path), 99);
 }

@@ -22,12 +22,22 @@
  *                                  each, distinct span ids, awaiting
  *                                  delivery (for replays through small
  *                                  queues)
+ *   trace_make_store PATH many N   N runs an hour apart, the newest at
+ *                                  FX_BASE_NS, ids as the runner makes
+ *                                  them (many share long prefixes); run i
+ *                                  (0 = oldest) is partial_failure when
+ *                                  i % 5 == 3 (its "orders" failed), else
+ *                                  success; telemetry pending when
+ *                                  i % 4 == 1, delivered when i % 4 == 2,
+ *                                  none otherwise. Models "stg" (50 ms)
+ *                                  and "orders" (100 + 10 i ms).
  */
 #include <stdlib.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fixture.h"
 #include "rocky/error.h"
@@ -204,16 +214,66 @@ static int wide(const char *path, long n)
     return rc;
 }
 
+static int many(const char *path, long n)
+{
+    int rc = 0;
+    for (long i = 0; rc == 0 && i < n; i++) {
+        int64_t shift_ns = (int64_t)(n - 1 - i) * 3600 * INT64_C(1000000000);
+        time_t t = (time_t)((FX_BASE_NS - shift_ns) / INT64_C(1000000000));
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char id[64], stamp[24];
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+        snprintf(id, sizeof id, "%s.000Z-%06lx", stamp,
+                 (unsigned long)(0xa00000 + i * 7919));
+        int failed = i % 5 == 3;
+        int64_t orders_ms = 100 + 10 * i;
+        struct rocky_run_record *rec =
+            fx_record(id, 50 + orders_ms,
+                      failed ? ROCKY_RUN_PARTIAL_FAILURE : ROCKY_RUN_SUCCESS);
+        static const char *const on_stg[] = {"stg", NULL};
+        fx_model(rec, "stg", 0, 50, ROCKY_MODEL_SUCCESS, NULL);
+        fx_model(rec, "orders", 50, 50 + orders_ms,
+                 failed ? ROCKY_MODEL_FAILED : ROCKY_MODEL_SUCCESS, on_stg);
+        struct rocky_run *run = (struct rocky_run *)&rec->run;
+        run->started_wall_ns -= shift_ns;
+        run->finished_wall_ns -= shift_ns;
+        for (size_t k = 0; k < rec->model_count; k++) {
+            rec->models[k].started_wall_ns -= shift_ns;
+            rec->models[k].finished_wall_ns -= shift_ns;
+        }
+        run->models_total = 2;
+        run->models_succeeded = failed ? 1 : 2;
+        run->models_failed = failed ? 1 : 0;
+        rc = fx_write_store(path, rec);
+        if (rc == 0 && (i % 4 == 1 || i % 4 == 2)) {
+            struct rocky_store *store = NULL;
+            char err[512] = "";
+            rc = rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err,
+                                  sizeof err);
+            if (rc == 0)
+                rc = rocky_store_set_delivery(store, id, i % 4 == 2, err,
+                                              sizeof err);
+            if (rc != 0)
+                fprintf(stderr, "trace_make_store: %s\n", err);
+            rocky_store_close(store);
+        }
+        rocky_run_record_free(rec);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[2], "many") == 0)
+        return many(argv[1], strtol(argv[3], NULL, 10)) == 0 ? 0 : 1;
     if (argc == 4 && strcmp(argv[2], "wide") == 0)
         return wide(argv[1], strtol(argv[3], NULL, 10)) == 0 ? 0 : 1;
     if (argc != 3) {
-        fprintf(
-            stderr,
-            "usage: %s PATH sample|empty|newer|running|incomplete|compare|wide "
-            "N\n",
-            argv[0]);
+        fprintf(stderr,
+                "usage: %s PATH sample|empty|newer|running|incomplete|compare|"
+                "wide N|many N\n",
+                argv[0]);
         return 2;
     }
     int rc;

@@ -82,3 +82,44 @@ test('the validator rejects output missing an upstream field', () => withStore('
   doc2.models[0].start_offset_ms = -5;
   assert.strictEqual(validate(doc2), false);
 }));
+
+// `rocky-trace --list --json` (= `rocky runs --json`) against its own schema.
+const runsSchema = JSON.parse(fs.readFileSync(process.env.RUNS_SCHEMA, 'utf8'));
+const validateRuns = ajv.compile(runsSchema);
+
+function runsJson(store, ...args) {
+  const r = spawnSync(bin, ['--list', ...args, '--state', store, '--json'], {
+    encoding: 'utf8', timeout: 20000,
+  });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.ok(validateRuns(doc), JSON.stringify(validateRuns.errors, null, 2));
+  return doc;
+}
+
+test('runs listing validates (running, crashed, finished runs)', () => withStore('running', (store) => {
+  const doc = runsJson(store);
+  assert.strictEqual(doc.kind, 'runs');
+  assert.strictEqual(doc.runs.length, 3);
+  assert.strictEqual(doc.runs[0].status, 'crashed_failure');
+  assert.strictEqual(doc.runs[0].finished_at, null);
+  assert.strictEqual(doc.runs[1].status, 'partial_failure');
+  // a skipped model: never started
+  const h = runsJson(store, '--model', 'rpt_churn');
+  assert.strictEqual(h.kind, 'model_history');
+  assert.strictEqual(h.executions.length, 1);
+  assert.strictEqual(h.executions[0].started_at, null);
+  assert.strictEqual(h.executions[0].duration_ms, null);
+}));
+
+test('many runs and a model history validate; the validator is strict', () => withStore('sample', (store) => {
+  const doc = runsJson(store, '--limit', '1');
+  assert.strictEqual(doc.runs.length, 1);
+  const h = runsJson(store, '--model', 'raw_orders');
+  assert.strictEqual(h.executions.length, 2);
+  assert.ok(h.executions[0].duration_ms > 0);
+  delete doc.runs[0].telemetry;
+  assert.strictEqual(validateRuns(doc), false);
+  h.executions[0].status = 'fine';
+  assert.strictEqual(validateRuns(h), false);
+}));
