@@ -129,8 +129,8 @@ static int path_opt(cJSON *root, const char *key, const char *dir, char **out,
 
 /* Every key rocky.json may hold. Add a key here when load_config learns
  * it: any other key gets a warning. */
-static const char *const known_keys[] = {"name",   "threads", "state",
-                                         "target", "plugins", "sources"};
+static const char *const known_keys[] = {
+    "name", "threads", "state", "target", "plugins", "sources", "retention"};
 #define KNOWN_KEYS (sizeof known_keys / sizeof *known_keys)
 
 /* Unknown keys are warnings, not errors: a rocky.json may be shared with a

@@ -9,36 +9,15 @@
 
 #include "format.h"
 #include "json_writer.h"
+#include "human_units.h"
 #include "rocky/error.h"
+#include "status_words.h"
 #include "rocky/run_model.h"
 #include "term_escape.h"
 
 #define NS_PER_MS INT64_C(1000000)
 #define CELL      96
 #define GAP       2
-
-/* TraceOutput's `status` word for a run status (render_json.c's table:
- * every bad outcome matches /fail|error/). */
-static const char *output_status(uint32_t status)
-{
-    switch (status) {
-    case ROCKY_RUN_INTERRUPTED: return "interrupted_failure";
-    case ROCKY_RUN_CRASHED: return "crashed_failure";
-    case ROCKY_RUN_INCOMPLETE: return "incomplete_error";
-    case ROCKY_RUN_RUNNING:
-    case ROCKY_RUN_SUCCESS:
-    case ROCKY_RUN_PARTIAL_FAILURE:
-    case ROCKY_RUN_FAILURE: return rocky_run_status_name(status);
-    default: return "unknown_error";
-    }
-}
-
-static const char *model_output_status(uint32_t status)
-{
-    if (status == ROCKY_MODEL_INTERRUPTED)
-        return "interrupted_failure";
-    return rocky_model_status_name(status);
-}
 
 static const char *telemetry_word(int delivery_confirmed)
 {
@@ -47,21 +26,10 @@ static const char *telemetry_word(int delivery_confirmed)
                                      : "none";
 }
 
-/* "0.42s", "12.3s", "3m05s", "2h04m" */
+/* The one duration format of every rocky text view (lib/human_units). */
 static void fmt_duration(int64_t ms, char *buf, size_t size)
 {
-    if (ms < 0)
-        ms = 0;
-    if (ms < 10000)
-        snprintf(buf, size, "%.2fs", (double)ms / 1000.0);
-    else if (ms < 60000)
-        snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
-    else if (ms < 3600000)
-        snprintf(buf, size, "%lldm%02llds", (long long)(ms / 60000),
-                 (long long)(ms / 1000 % 60));
-    else
-        snprintf(buf, size, "%lldh%02lldm", (long long)(ms / 3600000),
-                 (long long)(ms / 60000 % 60));
+    rocky_human_duration(ms < 0 ? 0 : ms * NS_PER_MS, buf, size);
 }
 
 /* "2025-11-25 06:00:00" in UTC, or "-" for 0. */
@@ -328,7 +296,7 @@ int rocky_runs_render_json(FILE *out, const struct rocky_store_run_summary *r,
         rocky_json_begin_object(&w);
         rocky_json_kv_string(&w, "run_id", r[i].run_id);
         rocky_json_kv_string(&w, "short_id", id);
-        rocky_json_kv_string(&w, "status", output_status(r[i].status));
+        rocky_json_kv_string(&w, "status", rocky_run_status_word(r[i].status));
         rocky_json_kv_string(&w, "run_status",
                              rocky_run_status_name(r[i].status));
         rocky_json_kv_string(&w, "trigger", r[i].trigger);
@@ -367,8 +335,10 @@ int rocky_runs_render_history_json(FILE *out, const char *model,
         rocky_json_begin_object(&w);
         rocky_json_kv_string(&w, "run_id", h[i].run_id);
         rocky_json_kv_string(&w, "short_id", id);
-        rocky_json_kv_string(&w, "run_status", output_status(h[i].run_status));
-        rocky_json_kv_string(&w, "status", model_output_status(h[i].status));
+        rocky_json_kv_string(&w, "run_status",
+                             rocky_run_status_word(h[i].run_status));
+        rocky_json_kv_string(&w, "status",
+                             rocky_model_status_word(h[i].status));
         kv_time(&w, "started_at", h[i].started_wall_ns);
         kv_time(&w, "finished_at", h[i].finished_wall_ns);
         kv_ms(&w, "duration_ms",

@@ -101,8 +101,12 @@ static uint32_t effective_status(struct rocky_store *s, sqlite3_stmt *count,
                                                         : status;
     if (status == ROCKY_RUN_CRASHED || count == NULL)
         return status;
+    /* A model row still marked running in a run that ended is a start
+     * whose end the store could not write: not a record (as
+     * rocky_store_run_load reads it), so it does not count. */
     sqlite3_reset(count);
     sqlite3_bind_text(count, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(count, 2, ROCKY_MODEL_RUNNING);
     if (sqlite3_step(count) == SQLITE_ROW &&
         (uint64_t)sqlite3_column_int64(count, 0) < models_total)
         return ROCKY_RUN_INCOMPLETE;
@@ -161,8 +165,10 @@ int rocky_store_runs_list(struct rocky_store *s,
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(
-            s->db, "SELECT count(*) FROM model_execs WHERE run_id = ?1", -1,
-            &cnt, NULL);
+            s->db,
+            "SELECT count(*) FROM model_execs WHERE run_id = ?1"
+            " AND status != ?2",
+            -1, &cnt, NULL);
     if (rc == SQLITE_OK)
         rc = neighbours_open(s, &nb);
     struct rocky_store_run_summary *runs = NULL;
@@ -256,13 +262,16 @@ int rocky_store_model_history(struct rocky_store *s, const char *name,
     /* CROSS JOIN keeps runs the outer loop: newest first through
      * runs_by_start, one index probe into model_execs per run, stopping at
      * the limit. */
-    static const char sql[] =
-        "SELECT r.run_id, r.status, m.status, m.started_wall_ns,"
-        " m.finished_wall_ns, m.rows_affected"
-        " FROM runs r CROSS JOIN model_execs m"
-        " ON m.run_id = r.run_id AND m.model_name = ?1"
-        " WHERE r.started_wall_ns >= ?2"
-        " ORDER BY r.started_wall_ns DESC, r.run_id DESC, m.seq DESC";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT r.run_id, r.status, m.status, m.started_wall_ns,"
+             " m.finished_wall_ns, m.rows_affected, r.%s"
+             " FROM runs r CROSS JOIN model_execs m"
+             " ON m.run_id = r.run_id AND m.model_name = ?1"
+             " WHERE r.started_wall_ns >= ?2"
+             " ORDER BY r.started_wall_ns DESC, r.run_id DESC, m.seq DESC",
+             s->version >= 2 ? "owner_pid, r.owner_start_ticks, r.owner_host"
+                             : "owner_pid, 0, r.owner_host");
     sqlite3_stmt *st = NULL;
     struct neighbours nb = {0};
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -278,7 +287,21 @@ int rocky_store_model_history(struct rocky_store *s, const char *name,
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, f.since_wall_ns);
     while (n < f.limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Statuses as rocky_store_run_load reads them: a run whose owner
+         * is gone crashed, and a model it left running was interrupted by
+         * that; a model left running in a run that ended has no outcome
+         * on record (its end could not be written) and is no execution. */
+        uint32_t run_status = effective_status(
+            s, NULL, (uint32_t)sqlite3_column_int(st, 1),
+            sqlite3_column_int(st, 6), sqlite3_column_int64(st, 7),
+            (const char *)sqlite3_column_text(st, 8), NULL, 0);
         uint32_t status = (uint32_t)sqlite3_column_int(st, 2);
+        if (status == ROCKY_MODEL_RUNNING) {
+            if (run_status == ROCKY_RUN_CRASHED)
+                status = ROCKY_MODEL_INTERRUPTED;
+            else if (run_status != ROCKY_RUN_RUNNING)
+                continue;
+        }
         if (f.status >= 0 && status != (uint32_t)f.status)
             continue;
         if (n == cap) {
@@ -299,7 +322,7 @@ int rocky_store_model_history(struct rocky_store *s, const char *name,
             goto done;
         }
         e->short_len = short_len(s, nb.below, nb.above, e->run_id);
-        e->run_status = (uint32_t)sqlite3_column_int(st, 1);
+        e->run_status = run_status;
         e->status = status;
         e->started_wall_ns = sqlite3_column_int64(st, 3);
         e->finished_wall_ns = sqlite3_column_int64(st, 4);

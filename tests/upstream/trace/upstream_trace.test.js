@@ -185,7 +185,10 @@ async function pollPanel(dir, pred, timeoutMs, what) {
 }
 // The store records a model when it ends: `a` on record while the run is
 // still running means `slow` has started (it depends only on `a`).
-const slowRunning = (d) => d.status === 'running' && d.models.some((m) => m.model_name === 'a' && m.status === 'success');
+// `a` done and `slow` on record as running (the store records a model from
+// its start).
+const slowRunning = (d) => d.status === 'running' && d.models.some((m) => m.model_name === 'a' && m.status === 'success') &&
+  d.models.some((m) => m.model_name === 'slow' && m.status === 'running');
 
 const SKIP = ROCKY ? false : 'ROCKY_BIN is not set (this build has no runner)';
 
