@@ -68,7 +68,9 @@ char *rocky_human_duration(int64_t ns, char *buf, size_t size)
         snprintf(buf, size, "%.2fs", (double)ns / 1e9);
         return buf;
     }
-    int64_t s = (ns + 500000000) / 1000000000;
+    /* Rounded to the second without ns + 0.5 s, which overflows near
+     * INT64_MAX (a store's times can be anything: fuzz_trace_render). */
+    int64_t s = ns / 1000000000 + (ns % 1000000000 >= 500000000);
     if (s < 3600)
         snprintf(buf, size, "%lldm%02llds", (long long)(s / 60),
                  (long long)(s % 60));

@@ -2,6 +2,7 @@
  * `rocky runs --json` document (see runs.h). */
 #include "runs.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,10 @@ static const char *telemetry_word(int delivery_confirmed)
 /* The one duration format of every rocky text view (lib/human_units). */
 static void fmt_duration(int64_t ms, char *buf, size_t size)
 {
-    rocky_human_duration(ms < 0 ? 0 : ms * NS_PER_MS, buf, size);
+    int64_t ns = ms < 0                       ? 0
+                 : ms > INT64_MAX / NS_PER_MS ? INT64_MAX
+                                              : ms * NS_PER_MS;
+    rocky_human_duration(ns, buf, size);
 }
 
 /* "2025-11-25 06:00:00" in UTC, or "-" for 0. */
