@@ -426,6 +426,22 @@ static void test_sigkill_leaves_finished_models_on_record(void **state)
      * recorder thread after the commit: wait for that too (a slow sanitizer
      * build can get here first). */
     wait_event(f, "model_end", "a", pid);
+    /* And `slow`'s start is committed by the recorder after the event:
+     * wait until the store shows it (bounded), or the kill could beat it. */
+    int64_t deadline = host_test_now_ms() + 30000LL * host_test_scale();
+    for (;;) {
+        struct rocky_run_record *seen = load_latest(f);
+        int on_record = find(seen, "slow") != NULL;
+        rocky_run_record_free(seen);
+        if (on_record)
+            break;
+        if (host_test_now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            finish(pid, 10000);
+            fail_msg("slow's start never reached the store");
+        }
+        nap();
+    }
     assert_int_equal(kill(pid, SIGKILL), 0);
     int status = finish(pid, 10000);
     assert_true(WIFSIGNALED(status));
