@@ -155,7 +155,8 @@ int rocky_trace_follow(struct rocky_store *store,
                 rc = append_new_rows(out, &t, &printed, opts->width, !running);
             if (rc == 0 && !running) {
                 fputc('\n', out);
-                rc = rocky_trace_render_text_summary_width(out, &t, opts->width);
+                rc =
+                    rocky_trace_render_text_summary_width(out, &t, opts->width);
             }
         }
         if (fflush(out) != 0 && rc == 0)
