@@ -46,6 +46,10 @@ int rocky_store_need_writable(struct rocky_store *store, char *err,
 int rocky_store_fail(struct rocky_store *store, int sqlite_rc, const char *what,
                      char *err, size_t err_size);
 
+/* "; recent runs: a, b, c" (or "") into `out`, for a not-found message
+ * (store_read.c). */
+void rocky_store_recent_hint(struct rocky_store *store, char *out, size_t size);
+
 /* Read user_version and migrate forward (writable stores) or check it
  * (read-only). Sets store->version. */
 int rocky_store_schema_prepare(struct rocky_store *store, char *err,

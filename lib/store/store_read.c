@@ -184,8 +184,7 @@ static int load_models(struct rocky_store *s, struct rocky_run_record *rec,
     return code;
 }
 
-/* "; recent runs: a, b, c" for the not-found message. */
-static void recent_hint(struct rocky_store *s, char *out, size_t size)
+void rocky_store_recent_hint(struct rocky_store *s, char *out, size_t size)
 {
     char *ids[5];
     size_t n = 0;
@@ -233,7 +232,7 @@ int rocky_store_run_load(struct rocky_store *s, const char *run_id,
         sqlite3_finalize(st);
         if (code == ROCKY_ENOTFOUND) {
             char hint[512];
-            recent_hint(s, hint, sizeof hint);
+            rocky_store_recent_hint(s, hint, sizeof hint);
             if (hint[0] == '\0')
                 rocky_store_errf(err, err_size,
                                  "state store %s has no runs yet (run "

@@ -129,6 +129,18 @@ static const char *status_where(int want)
     }
 }
 
+/* The caller's filter, or the defaults (newest DEFAULT_LIMIT, any status). */
+static struct rocky_store_run_filter
+filter_or_default(const struct rocky_store_run_filter *filter)
+{
+    struct rocky_store_run_filter f = {.limit = DEFAULT_LIMIT, .status = -1};
+    if (filter != NULL)
+        f = *filter;
+    if (f.limit == 0)
+        f.limit = DEFAULT_LIMIT;
+    return f;
+}
+
 static const char *owner_columns(const struct rocky_store *s)
 {
     return s->version >= 2 ? "owner_pid, owner_start_ticks, owner_host, "
@@ -145,11 +157,7 @@ int rocky_store_runs_list(struct rocky_store *s,
     *count = 0;
     if (s == NULL)
         return ROCKY_EINVAL;
-    struct rocky_store_run_filter f = {.limit = DEFAULT_LIMIT, .status = -1};
-    if (filter != NULL)
-        f = *filter;
-    if (f.limit == 0)
-        f.limit = DEFAULT_LIMIT;
+    struct rocky_store_run_filter f = filter_or_default(filter);
     if (s->version == 0)
         return 0;
     char sql[1024];
@@ -252,11 +260,7 @@ int rocky_store_model_history(struct rocky_store *s, const char *name,
     *count = 0;
     if (s == NULL || name == NULL)
         return ROCKY_EINVAL;
-    struct rocky_store_run_filter f = {.limit = DEFAULT_LIMIT, .status = -1};
-    if (filter != NULL)
-        f = *filter;
-    if (f.limit == 0)
-        f.limit = DEFAULT_LIMIT;
+    struct rocky_store_run_filter f = filter_or_default(filter);
     if (s->version == 0)
         return 0;
     /* CROSS JOIN keeps runs the outer loop: newest first through
@@ -350,28 +354,11 @@ void rocky_store_model_history_free(struct rocky_store_model_history *h,
     free(h);
 }
 
-/* "; recent runs: a, b" (or nothing) for a not-found message. */
-static void recent_hint(struct rocky_store *s, char *out, size_t size)
-{
-    char *ids[5];
-    size_t n = 0;
-    out[0] = '\0';
-    if (rocky_store_recent_run_ids(s, ids, 5, &n) != 0 || n == 0)
-        return;
-    size_t used = (size_t)snprintf(out, size, "; recent runs:");
-    for (size_t i = 0; i < n; i++) {
-        if (used < size)
-            used += (size_t)snprintf(out + used, size - used, "%s %s",
-                                     i ? "," : "", ids[i]);
-        free(ids[i]);
-    }
-}
-
 static int not_found(struct rocky_store *s, const char *ref, char *err,
                      size_t err_size)
 {
     char hint[512];
-    recent_hint(s, hint, sizeof hint);
+    rocky_store_recent_hint(s, hint, sizeof hint);
     if (hint[0] == '\0')
         rocky_store_errf(err, err_size,
                          "state store %s has no runs yet (run `rocky run` "
