@@ -454,29 +454,42 @@ static int read_config(struct rocky_project *p, char **config,
     return code;
 }
 
+/* rocky.json of `dir` alone (no models read), for the readers below: a
+ * project to free with rocky_project_free, or NULL and a code. */
+static struct rocky_project *config_only(const char *dir, int *code, char *err,
+                                         size_t err_size)
+{
+    struct rocky_project *p = calloc(1, sizeof *p);
+    *code = ROCKY_ENOMEM;
+    if (p == NULL || (p->dir = strdup(dir)) == NULL) {
+        rocky_project_free(p);
+        return NULL;
+    }
+    char *config = NULL;
+    size_t config_len = 0;
+    *code = read_config(p, &config, &config_len, err, err_size);
+    free(config);
+    if (*code != 0) {
+        rocky_project_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 int rocky_project_config_state(const char *dir, char **state_path, char *err,
                                size_t err_size)
 {
     *state_path = NULL;
-    struct rocky_project *p = calloc(1, sizeof *p);
+    int code;
+    struct rocky_project *p = config_only(dir, &code, err, err_size);
     if (p == NULL)
-        return ROCKY_ENOMEM;
-    p->dir = strdup(dir);
-    char *config = NULL;
-    size_t config_len = 0;
-    int code = p->dir ? read_config(p, &config, &config_len, err, err_size)
-                      : ROCKY_ENOMEM;
-    free(config);
-    if (code == 0) {
-        *state_path = p->state_path != NULL
-                          ? p->state_path
-                          : rocky_path_join(dir, ROCKY_STORE_DEFAULT_FILE);
-        p->state_path = NULL;
-        if (*state_path == NULL)
-            code = ROCKY_ENOMEM;
-    }
+        return code;
+    *state_path = p->state_path != NULL
+                      ? p->state_path
+                      : rocky_path_join(dir, ROCKY_STORE_DEFAULT_FILE);
+    p->state_path = NULL;
     rocky_project_free(p);
-    return code;
+    return *state_path == NULL ? ROCKY_ENOMEM : 0;
 }
 
 int rocky_project_config_retention(const char *dir,
@@ -484,19 +497,13 @@ int rocky_project_config_retention(const char *dir,
                                    size_t err_size)
 {
     memset(retention, 0, sizeof *retention);
-    struct rocky_project *p = calloc(1, sizeof *p);
+    int code;
+    struct rocky_project *p = config_only(dir, &code, err, err_size);
     if (p == NULL)
-        return ROCKY_ENOMEM;
-    p->dir = strdup(dir);
-    char *config = NULL;
-    size_t config_len = 0;
-    int code = p->dir ? read_config(p, &config, &config_len, err, err_size)
-                      : ROCKY_ENOMEM;
-    free(config);
-    if (code == 0)
-        *retention = p->retention;
+        return code;
+    *retention = p->retention;
     rocky_project_free(p);
-    return code;
+    return 0;
 }
 
 int rocky_project_load(const char *dir, struct rocky_project **out, char *err,
