@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_proc.h"
 #include "clock.h"
 #include "store.h"
 
@@ -124,64 +125,6 @@ static int fill(const char *path, size_t n, double *seconds)
 
 /* Wall ms of one run with stdout to /dev/null (or to `out`), or -1;
  * *cpu_ms its user+system CPU time. */
-static double time_run(char *const argv[], double *cpu_ms, const char *out)
-{
-    int64_t t0 = rocky_clock_mono_ns();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd =
-            open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
-        return -1;
-    *cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-    return (double)(rocky_clock_mono_ns() - t0) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void measure(const char *label, char *const argv[], int runs)
-{
-    double t[64], cpu[64];
-    int ok = 1;
-    for (int i = 0; i < runs; i++)
-        if ((t[i] = time_run(argv, &cpu[i], NULL)) < 0)
-            ok = 0;
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
-    printf("\"%s\":{\"ok\":%s,\"best_ms\":%.1f,\"median_ms\":%.1f,"
-           "\"cpu_median_ms\":%.1f,\"under_1s\":%s},",
-           label, ok ? "true" : "false", t[0], t[runs / 2], cpu[runs / 2],
-           ok && t[runs / 2] < 1000.0 ? "true" : "false");
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4096];
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(dir);
-}
-
 static long long size_of(const char *path)
 {
     struct stat sb;
@@ -217,7 +160,7 @@ int main(int argc, char **argv)
     snprintf(out, sizeof out, "%s/out", dir);
     double fill_s = 0;
     if (fill(store, n, &fill_s) != 0) {
-        remove_dir(dir);
+        bench_remove_dir(dir);
         return 1;
     }
     char back[32], prefix[32], id[64];
@@ -240,14 +183,14 @@ int main(int argc, char **argv)
            "\"model_rows\":%zu,\"repeats\":%d,\"store_fill_s\":%.2f,"
            "\"store_bytes\":%lld,",
            n, 3 * n, runs, fill_s, size_of(store));
-    measure("list_text_20", list, runs);
-    measure("list_json_100", json, runs);
-    measure("list_status_partial_failure_20", status, runs);
-    measure("model_history_common_20", orders, runs);
-    measure("model_history_rare_20", rare, runs);
-    measure("resolve_latest_n", latest_n, runs);
-    measure("resolve_prefix", by_prefix, runs);
-    measure("prune_dry_run", dry, runs);
+    bench_measure("list_text_20", list, runs, 0);
+    bench_measure("list_json_100", json, runs, 0);
+    bench_measure("list_status_partial_failure_20", status, runs, 0);
+    bench_measure("model_history_common_20", orders, runs, 0);
+    bench_measure("model_history_rare_20", rare, runs, 0);
+    bench_measure("resolve_latest_n", latest_n, runs, 0);
+    bench_measure("resolve_prefix", by_prefix, runs, 0);
+    bench_measure("prune_dry_run", dry, runs, 0);
     /* One real prune: half the runs (those awaiting delivery kept). */
     char half[32];
     snprintf(half, sizeof half, "%zu", n / 2);
@@ -255,11 +198,11 @@ int main(int argc, char **argv)
                      half, "--state", S,         NULL};
     double cpu = 0;
     long long before = size_of(store);
-    double ms = time_run(prune, &cpu, out);
+    double ms = bench_time_run(prune, &cpu, out);
     long long after = size_of(store);
     printf("\"prune_half\":{\"ok\":%s,\"ms\":%.1f,\"cpu_ms\":%.1f,"
            "\"bytes_before\":%lld,\"bytes_after\":%lld}}\n",
            ms >= 0 ? "true" : "false", ms, cpu, before, after);
-    remove_dir(dir);
+    bench_remove_dir(dir);
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_proc.h"
 #include "clock.h"
 #include "store.h"
 
@@ -115,64 +116,6 @@ static int write_store(const char *path, size_t n, const char *run_id,
 /* Run the binary once with stdout to /dev/null; wall time in ms, or -1.
  * *cpu_ms gets the child's user+system CPU time: on a shared machine the
  * wall time includes waiting for a core, the CPU time does not. */
-static double time_run(char *const argv[], double *cpu_ms)
-{
-    int64_t t0 = rocky_clock_mono_ns();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
-        return -1;
-    *cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-    return (double)(rocky_clock_mono_ns() - t0) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void measure(const char *label, char *const argv[], int runs, int last)
-{
-    double t[64], cpu[64];
-    int ok = 1;
-    for (int i = 0; i < runs; i++)
-        if ((t[i] = time_run(argv, &cpu[i])) < 0)
-            ok = 0;
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
-    printf("\"%s\":{\"ok\":%s,\"best_ms\":%.1f,\"median_ms\":%.1f,"
-           "\"worst_ms\":%.1f,\"cpu_median_ms\":%.1f,\"under_1s\":%s}%s",
-           label, ok ? "true" : "false", t[0], t[runs / 2], t[runs - 1],
-           cpu[runs / 2], ok && t[runs / 2] < 1000.0 ? "true" : "false",
-           last ? "" : ",");
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4096];
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(dir);
-}
-
 int main(int argc, char **argv)
 {
     size_t n = 100000;
@@ -209,7 +152,7 @@ int main(int argc, char **argv)
         (write_store(store, n, BASELINE_RUN, 0, &write_s) != 0 ||
          write_store(store, n, "20251125T070000.000Z-be9d", 3600, &write_s) !=
              0)) {
-        remove_dir(dir);
+        bench_remove_dir(dir);
         return 1;
     }
     char *json_argv[] = {(char *)bin, "latest", "--json",
@@ -230,14 +173,14 @@ int main(int argc, char **argv)
     printf("{\"benchmark\":\"trace\",\"models\":%zu,\"runs\":%d,"
            "\"store_write_s\":%.2f,",
            n, runs, write_s);
-    measure("json", json_argv, runs, 0);
-    measure("text", text_argv, runs, 0);
-    measure("chrome", chrome_argv, runs, 0);
+    bench_measure("json", json_argv, runs, 0);
+    bench_measure("text", text_argv, runs, 0);
+    bench_measure("chrome", chrome_argv, runs, 0);
     /* --compare: load both runs, build both timelines, compare, render. */
-    measure("compare_json", compare_json_argv, runs, 0);
-    measure("compare_text", compare_text_argv, runs, 0);
-    measure("compare_html", compare_html_argv, runs, 1);
+    bench_measure("compare_json", compare_json_argv, runs, 0);
+    bench_measure("compare_text", compare_text_argv, runs, 0);
+    bench_measure("compare_html", compare_html_argv, runs, 1);
     printf("}\n");
-    remove_dir(dir);
+    bench_remove_dir(dir);
     return 0;
 }
