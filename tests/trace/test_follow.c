@@ -62,27 +62,39 @@ static void record_model(struct rocky_store *store, const char *name,
     assert_true(rocky_clock_mono_ns() - t0 < 1000000000LL * proc_time_scale());
 }
 
-static void test_follow_prints_models_as_they_finish_and_exits(void **state)
+/* A writable store at `path` with one run RUN_ID, running, begun `age_ns`
+ * ago and planning `models` models (*run: the record to finish it with). */
+static struct rocky_store *begin_running_run(const char *path, int64_t age_ns,
+                                             uint32_t models,
+                                             struct rocky_run *run)
 {
-    char *dir = fx_tempdir();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/state.db", dir);
     struct rocky_store *store = NULL;
     char err[512] = "";
     assert_int_equal(
         rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err),
         0);
-    struct rocky_run run = {0};
-    run.struct_size = sizeof run;
-    run.status = ROCKY_RUN_RUNNING;
-    run.run_id = RUN_ID;
-    run.project = "follow";
-    run.trigger = "manual";
-    run.started_wall_ns = rocky_clock_wall_ns();
-    run.started_mono_ns = rocky_clock_mono_ns();
-    run.models_total = 3;
-    run.trace_id[0] = 1;
-    assert_int_equal(rocky_store_run_begin(store, &run, err, sizeof err), 0);
+    memset(run, 0, sizeof *run);
+    run->struct_size = sizeof *run;
+    run->status = ROCKY_RUN_RUNNING;
+    run->run_id = RUN_ID;
+    run->project = "follow";
+    run->trigger = "manual";
+    run->started_wall_ns = rocky_clock_wall_ns() - age_ns;
+    run->started_mono_ns = rocky_clock_mono_ns();
+    run->models_total = models;
+    run->trace_id[0] = 1;
+    assert_int_equal(rocky_store_run_begin(store, run, err, sizeof err), 0);
+    return store;
+}
+
+static void test_follow_prints_models_as_they_finish_and_exits(void **state)
+{
+    char *dir = fx_tempdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    char err[512] = "";
+    struct rocky_run run;
+    struct rocky_store *store = begin_running_run(path, 0, 3, &run);
     record_model(store, "first_model", ROCKY_MODEL_SUCCESS);
 
     char *argv[] = {ROCKY_TRACE_BIN, "latest", "--follow", "--state", path,
@@ -179,20 +191,9 @@ static void test_follow_on_a_terminal_redraws_until_the_run_ends(void **st)
     char *dir = fx_tempdir();
     char path[4096];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    struct rocky_store *store = NULL;
     char err[512] = "";
-    assert_int_equal(
-        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err),
-        0);
-    struct rocky_run run = {0};
-    run.struct_size = sizeof run;
-    run.status = ROCKY_RUN_RUNNING;
-    run.run_id = RUN_ID;
-    run.project = "follow";
-    run.trigger = "manual";
-    run.started_wall_ns = rocky_clock_wall_ns();
-    run.started_mono_ns = rocky_clock_mono_ns();
-    assert_int_equal(rocky_store_run_begin(store, &run, err, sizeof err), 0);
+    struct rocky_run run;
+    struct rocky_store *store = begin_running_run(path, 0, 0, &run);
     record_model(store, "first_model", ROCKY_MODEL_SUCCESS);
 
     struct pty_out *p = calloc(1, sizeof *p);
@@ -249,21 +250,9 @@ static void test_follow_on_a_terminal_shows_a_model_while_it_runs(void **st)
     char *dir = fx_tempdir();
     char path[4096];
     snprintf(path, sizeof path, "%s/state.db", dir);
-    struct rocky_store *store = NULL;
     char err[512] = "";
-    assert_int_equal(
-        rocky_store_open(path, ROCKY_STORE_READWRITE, &store, err, sizeof err),
-        0);
-    struct rocky_run run = {0};
-    run.struct_size = sizeof run;
-    run.status = ROCKY_RUN_RUNNING;
-    run.run_id = RUN_ID;
-    run.project = "follow";
-    run.trigger = "manual";
-    run.started_wall_ns = rocky_clock_wall_ns() - 2000000000LL;
-    run.started_mono_ns = rocky_clock_mono_ns();
-    run.models_total = 1;
-    assert_int_equal(rocky_store_run_begin(store, &run, err, sizeof err), 0);
+    struct rocky_run run;
+    struct rocky_store *store = begin_running_run(path, 2000000000LL, 1, &run);
     struct rocky_model_exec m = {0};
     m.struct_size = sizeof m;
     m.status = ROCKY_MODEL_RUNNING;
