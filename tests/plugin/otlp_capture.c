@@ -42,7 +42,7 @@ struct otlp_capture {
 };
 
 struct call {
-    int stage; /* 0: waiting for a call, 1: answering */
+    int stage; /* 0: waiting for a call, 1: reading it, 2: answering */
     grpc_call *call;
     grpc_call_details details;
     grpc_metadata_array md;
@@ -115,6 +115,9 @@ static void *serve(void *arg)
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
         struct call *k = ev.tag;
+        /* A body is kept BEFORE the call is answered: a client that saw
+         * OK (an exporter's stop returning) must find it here, as with a
+         * real collector that acknowledges what it stored. */
         if (k->stage == 0) {
             if (!ev.success) {
                 free_call(k);
@@ -122,18 +125,27 @@ static void *serve(void *arg)
             }
             request(c);
             k->stage = 1;
-            grpc_op ops[4];
-            memset(ops, 0, sizeof ops);
-            ops[0].op = GRPC_OP_RECV_MESSAGE;
-            ops[0].data.recv_message.recv_message = &k->msg;
-            ops[1].op = GRPC_OP_SEND_INITIAL_METADATA;
-            ops[2].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-            ops[2].data.send_status_from_server.status = GRPC_STATUS_OK;
-            ops[3].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-            ops[3].data.recv_close_on_server.cancelled = &k->cancelled;
-            grpc_call_start_batch(k->call, ops, 4, k, NULL);
-        } else {
+            grpc_op op;
+            memset(&op, 0, sizeof op);
+            op.op = GRPC_OP_RECV_MESSAGE;
+            op.data.recv_message.recv_message = &k->msg;
+            grpc_call_start_batch(k->call, &op, 1, k, NULL);
+        } else if (k->stage == 1) {
+            if (!ev.success) {
+                free_call(k);
+                continue;
+            }
             keep(c, k);
+            k->stage = 2;
+            grpc_op ops[3];
+            memset(ops, 0, sizeof ops);
+            ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+            ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+            ops[1].data.send_status_from_server.status = GRPC_STATUS_OK;
+            ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+            ops[2].data.recv_close_on_server.cancelled = &k->cancelled;
+            grpc_call_start_batch(k->call, ops, 3, k, NULL);
+        } else {
             free_call(k);
         }
     }
