@@ -1,0 +1,66 @@
+/*
+ * span_view.h — what the trace encoder reads of one queued span: numbers,
+ * ids and (pointer, length) strings that point into the queued record
+ * itself, so a span is written into the request straight from the queue
+ * with no intermediate copy or message tree.
+ *
+ * The queue's record layout (span_build.h) is free to change (compact
+ * slots, strings spilled to a side arena, binary hashes): only
+ * rocky_otel_span_view_of() knows it. The encoder (encode_trace.h) knows
+ * only this struct.
+ *
+ * Strings are valid UTF-8 (sanitized when the span was queued), need not be
+ * NUL-terminated, and len 0 means absent. Which strings are meaningful
+ * follows `kind`:
+ *   RUN        run_id, adapter, project, trigger, version, trace_state
+ *   MODEL      run_id, adapter, name, sql_hash, error
+ *   STATEMENT  run_id, adapter, name (its model's), target, error
+ */
+#ifndef ROCKY_OTEL_SPAN_VIEW_H
+#define ROCKY_OTEL_SPAN_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span_build.h"
+
+struct rocky_otel_str {
+    const char *p;
+    uint32_t len;
+};
+
+struct rocky_otel_span_view {
+    uint32_t kind;         /* enum rocky_otel_span_kind                     */
+    uint32_t status;       /* rocky_run_status or rocky_model_status        */
+    uint32_t attempt;      /* model, statement                              */
+    uint32_t max_attempts; /* statement                                     */
+    uint32_t stmt_kind;    /* statement: enum rocky_statement_kind          */
+    uint32_t sequence;     /* statement                                     */
+    uint32_t models_total; /* run                                           */
+    uint32_t models_failed;
+    uint32_t models_succeeded;
+    uint32_t models_skipped;
+    int64_t start_wall_ns;
+    int64_t end_wall_ns;
+    int64_t rows_affected;   /* model, statement: -1 unknown                  */
+    int64_t bytes_written;   /* model: -1 unknown                             */
+    const uint8_t *trace_id; /* ROCKY_TRACE_ID_SIZE bytes             */
+    const uint8_t *span_id;  /* ROCKY_SPAN_ID_SIZE bytes              */
+    const uint8_t *parent_span_id; /* ROCKY_SPAN_ID_SIZE bytes, or NULL     */
+    struct rocky_otel_str run_id, adapter;
+    struct rocky_otel_str name, sql_hash, error, target;
+    struct rocky_otel_str project, trigger, version, trace_state;
+    /* Room the view may use when the record keeps a string in another form
+     * (a hash kept as binary is written back here as lowercase hex). */
+    char hex[64];
+};
+
+/*
+ * Fill `v` from the queued record `s`; `v` points into `s` (and into its own
+ * `hex`), so it is valid while `s` is and must not be copied by value if
+ * sql_hash points into `hex`. Exporter thread; no allocation.
+ */
+void rocky_otel_span_view_of(const struct rocky_otel_span *s,
+                             struct rocky_otel_span_view *v);
+
+#endif
