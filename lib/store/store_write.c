@@ -191,7 +191,12 @@ static int run_cached(struct rocky_store *s, sqlite3_stmt *st, char *err,
     return code;
 }
 
-/* A new row for this execution, with `status`. */
+/* A new row for this execution, with `status`, numbered after the run's
+ * last one in the same statement. The number is a scalar subquery of
+ * VALUES, not `INSERT ... SELECT ... FROM model_execs`: a SELECT that reads
+ * the table it inserts into is first copied into a temporary table, which
+ * cost the recorder more than the rest of the insert (this is its hot
+ * path, once or twice per model). */
 static int insert_model(struct rocky_store *s, const char *run_id,
                         const struct rocky_model_exec *m, uint32_t status,
                         const char *deps, char *err, size_t err_size)
@@ -200,8 +205,9 @@ static int insert_model(struct rocky_store *s, const char *run_id,
         "INSERT INTO model_execs(run_id, seq, model_name, status,"
         " sql_hash, error, started_wall_ns, finished_wall_ns,"
         " rows_affected, bytes_written, attempt, dependencies, span_id)"
-        " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
-        " ?8, ?9, ?10, ?11, ?12 FROM model_execs WHERE run_id = ?1";
+        " VALUES(?1, (SELECT coalesce(max(seq), 0) + 1 FROM model_execs"
+        " WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+        " ?12)";
     int code = prepare_cached(s, &s->ins_model, sql, err, err_size);
     if (code != 0)
         return code;
