@@ -161,8 +161,12 @@ int rocky_recorder_start(struct rocky_store *store, const char *run_id,
     return 0;
 }
 
+/* The signal comes after the unlock: signalled under the lock, the woken
+ * recorder would find the lock still held and sleep on it once more. The
+ * recorder re-checks `pushed` under the lock, so no wake-up is lost; and
+ * nobody pushes once stop has begun (recorder.h), so `r` is still there. */
 static void push(struct rocky_recorder *r, const struct rocky_model_exec *model,
-                 const struct rocky_run *run, int is_start)
+                 const struct rocky_run *run, int is_start, int wake)
 {
     pthread_mutex_lock(&r->mu);
     if (r->pushed < r->capacity) {
@@ -172,22 +176,36 @@ static void push(struct rocky_recorder *r, const struct rocky_model_exec *model,
             it->run = *run;
         it->is_start = is_start;
         r->pushed++;
-        pthread_cond_signal(&r->cv);
     }
     pthread_mutex_unlock(&r->mu);
+    if (wake)
+        pthread_cond_signal(&r->cv);
 }
 
 void rocky_recorder_push(struct rocky_recorder *r,
                          const struct rocky_model_exec *model,
                          const struct rocky_run *run)
 {
-    push(r, model, run, 0);
+    push(r, model, run, 0, 1);
+}
+
+void rocky_recorder_push_held(struct rocky_recorder *r,
+                              const struct rocky_model_exec *model,
+                              const struct rocky_run *run)
+{
+    push(r, model, run, 0, 0);
 }
 
 void rocky_recorder_push_start(struct rocky_recorder *r,
                                const struct rocky_model_exec *model)
 {
-    push(r, model, NULL, 1);
+    push(r, model, NULL, 1, 1);
+}
+
+void rocky_recorder_wake(struct rocky_recorder *r)
+{
+    if (r != NULL)
+        pthread_cond_signal(&r->cv);
 }
 
 int rocky_recorder_stop(struct rocky_recorder *r, size_t *lost, char *err,

@@ -60,6 +60,22 @@ void rocky_recorder_push(struct rocky_recorder *rec,
 void rocky_recorder_push_start(struct rocky_recorder *rec,
                                const struct rocky_model_exec *model);
 
+/* Like rocky_recorder_push, but the recorder thread is not woken for it:
+ * the item waits, queued in order, for the next push that wakes it
+ * (rocky_recorder_push, rocky_recorder_push_start), rocky_recorder_wake or
+ * rocky_recorder_stop. For a worker whose next step is pushing another
+ * model's start: one commit then takes both, instead of the recorder
+ * waking, committing and sleeping once for each. Nothing is delivered
+ * before it is committed, so holding an item only delays its delivery;
+ * the caller must wake the recorder before it waits for anything else. */
+void rocky_recorder_push_held(struct rocky_recorder *rec,
+                              const struct rocky_model_exec *model,
+                              const struct rocky_run *run);
+
+/* Wake the recorder thread for what is queued (rocky_recorder_push_held).
+ * Any thread; NULL is a no-op. */
+void rocky_recorder_wake(struct rocky_recorder *rec);
+
 /* Commit what is queued, deliver it, join the thread and free. Returns 0
  * when every pushed model is recorded; else the error of the first lost
  * one (logged when it happened), its message in `err`, and in *lost how

@@ -160,7 +160,7 @@ static size_t skip_downstream(struct runner *r, size_t idx, size_t *out,
 }
 
 static void hand_over(struct runner *r, const struct rocky_model_exec *e,
-                      const struct rocky_run *snap);
+                      const struct rocky_run *snap, int held);
 
 /* How much of the run a store problem leaves out: a gap in its history
  * (model records, its end) outranks its plugin bookkeeping. */
@@ -242,10 +242,12 @@ static void run_one(struct runner *r, size_t idx, sqlite3 *db, size_t *skipped)
         rocky_progress_finished(r->progress, skipped[i]);
     snap = r->run;
     /* Hand over inside the lock so the recorder sees models in the order
-     * they ended (a downstream model can only end after this push). */
-    hand_over(r, e, &snap);
+     * they ended (a downstream model can only end after this push). Held:
+     * worker_main wakes the recorder, usually with the next model's start,
+     * so that one commit records both. */
+    hand_over(r, e, &snap, 1);
     for (size_t i = 0; i < nskipped; i++)
-        hand_over(r, &r->execs[skipped[i]], &snap);
+        hand_over(r, &r->execs[skipped[i]], &snap, 1);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
 }
@@ -267,11 +269,14 @@ static void delivered(void *ctx, const struct rocky_model_exec *m,
 }
 
 /* Hand a finished or skipped model to the recorder; without one (it could
- * not start) it is only announced, and the run is recorded as failed. */
+ * not start) it is only announced, and the run is recorded as failed.
+ * `held`: the recorder is not woken for it (rocky_recorder_push_held). */
 static void hand_over(struct runner *r, const struct rocky_model_exec *e,
-                      const struct rocky_run *snap)
+                      const struct rocky_run *snap, int held)
 {
-    if (r->recorder != NULL)
+    if (r->recorder != NULL && held)
+        rocky_recorder_push_held(r->recorder, e, snap);
+    else if (r->recorder != NULL)
         rocky_recorder_push(r->recorder, e, snap);
     else
         delivered(r, e, snap);
@@ -288,10 +293,16 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct runner *r = w->r;
     size_t *skipped = malloc(r->p->nmodels * sizeof *skipped);
+    /* run_one holds back the end it hands over (hand_over): the next
+     * model's start wakes the recorder for both. Any other way on — a
+     * wait, the end of the run — wakes it first, so no end waits for its
+     * commit (and its line) longer than it takes to pick the next model. */
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (r->qlen == 0 && r->remaining > 0 && !atomic_load(&r->stop))
+        while (r->qlen == 0 && r->remaining > 0 && !atomic_load(&r->stop)) {
+            rocky_recorder_wake(r->recorder);
             pthread_cond_wait(&r->cv, &r->mu);
+        }
         if (r->qlen == 0 || atomic_load(&r->stop) || skipped == NULL)
             break;
         size_t idx = r->queue[r->qhead];
@@ -304,6 +315,7 @@ static void *worker_main(void *arg)
     }
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    rocky_recorder_wake(r->recorder);
     free(skipped);
     return NULL;
 }
@@ -483,7 +495,7 @@ static void record_unstarted(struct runner *r, const char *why)
         e->status = ROCKY_MODEL_SKIPPED;
         e->error = why;
         rocky_progress_finished(r->progress, i);
-        hand_over(r, e, &r->run);
+        hand_over(r, e, &r->run, 0);
     }
 }
 
