@@ -93,18 +93,24 @@ void rocky_sha256_update(struct rocky_sha256 *ctx, const void *data, size_t len)
     }
 }
 
+/* Padding (FIPS 180-4, 5.1.1): 0x80, zeros up to 56 bytes into a block —
+ * in the next block when fewer than 8 bytes are left in this one — then
+ * the bit length, big-endian. Written into the block directly: a byte at a
+ * time through update, it cost more than hashing a model's SQL. */
 void rocky_sha256_final(struct rocky_sha256 *ctx, uint8_t digest[32])
 {
     const uint64_t bit_length = ctx->length_bytes * 8;
-    const uint8_t pad_start = 0x80;
-    const uint8_t zero = 0;
-    rocky_sha256_update(ctx, &pad_start, 1);
-    while (ctx->block_used != 56)
-        rocky_sha256_update(ctx, &zero, 1);
-    uint8_t length_be[8];
+    ctx->block[ctx->block_used++] = 0x80; /* block_used < 64 here */
+    if (ctx->block_used > 56) {
+        memset(ctx->block + ctx->block_used, 0, 64 - ctx->block_used);
+        compress(ctx->state, ctx->block);
+        ctx->block_used = 0;
+    }
+    memset(ctx->block + ctx->block_used, 0, 56 - ctx->block_used);
     for (int i = 0; i < 8; i++)
-        length_be[i] = (uint8_t)(bit_length >> (56 - 8 * i));
-    rocky_sha256_update(ctx, length_be, 8);
+        ctx->block[56 + i] = (uint8_t)(bit_length >> (56 - 8 * i));
+    compress(ctx->state, ctx->block);
+    ctx->block_used = 0;
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (uint8_t)(ctx->state[i] >> 24);
         digest[4 * i + 1] = (uint8_t)(ctx->state[i] >> 16);

@@ -58,6 +58,26 @@ static void test_sha256_matches_fips_vectors(void **s)
     assert_string_equal(
         hex,
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* Where the padding's length field fits in the last block (55 bytes)
+     * and where it needs a block of its own (63, 64); digests from
+     * sha256sum. */
+    static const struct {
+        size_t n;
+        const char *hex;
+    } edges[] = {
+        {55,
+         "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+        {63,
+         "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+        {64,
+         "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+    };
+    char as[64];
+    memset(as, 'a', sizeof as);
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        rocky_sha256_hex(as, edges[i].n, hex);
+        assert_string_equal(hex, edges[i].hex);
+    }
     /* One million 'a', fed in uneven pieces through the streaming API. */
     struct rocky_sha256 ctx;
     rocky_sha256_init(&ctx);
