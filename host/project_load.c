@@ -324,11 +324,17 @@ static int scan_models(struct rocky_project *p, const char *models_dir,
             break;
         }
         size_t len = strlen(e->d_name);
-        struct stat sb;
-        char *full = rocky_path_join(models_dir, child);
-        int is_dir =
-            full != NULL && lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
-        free(full);
+        /* readdir's type is lstat's (a link is DT_LNK, never followed):
+         * one system call less per model. File systems that do not fill
+         * it in say DT_UNKNOWN, and get the lstat. */
+        int is_dir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN) {
+            struct stat sb;
+            char *full = rocky_path_join(models_dir, child);
+            is_dir =
+                full != NULL && lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+            free(full);
+        }
         if (is_dir) {
             if (depth >= MODELS_MAX_DEPTH) {
                 snprintf(err, err_size,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -174,6 +175,29 @@ static void test_models_in_subfolders_and_selectors(void **state)
     free(err);
 }
 
+/* A link under models/ to a folder is not followed (no loops, no models
+ * from outside the project); a link to a file is read. The loader tells
+ * them apart by readdir's type, which is lstat's: this would fail if it
+ * followed the link. */
+static void test_linked_folder_under_models_is_not_followed(void **state)
+{
+    struct fx *f = *state;
+    put(f, "models/a.sql", "SELECT 1 AS id");
+    put(f, "outside/b.sql", "SELECT 2 AS id");
+    char link[512];
+    snprintf(link, sizeof link, "%s/models/linked", f->root);
+    assert_int_equal(symlink("../outside", link), 0);
+    snprintf(link, sizeof link, "%s/models/c.sql", f->root);
+    assert_int_equal(symlink("../outside/b.sql", link), 0);
+    assert_int_equal(sh(f, "\"$ROCKY\" run --json"), 0);
+    char *out = slurp(f->out);
+    assert_non_null(strstr(out, "\"models_planned\":\t2"));
+    assert_non_null(strstr(out, "\"model_name\":\t\"a\""));
+    assert_non_null(strstr(out, "\"model_name\":\t\"c\""));
+    assert_null(strstr(out, "\"model_name\":\t\"b\""));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +207,8 @@ int main(void)
             test_unknown_config_key_warns_with_did_you_mean, setup, teardown),
         cmocka_unit_test_setup_teardown(test_models_in_subfolders_and_selectors,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_linked_folder_under_models_is_not_followed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
