@@ -20,11 +20,11 @@
  *    run gauges are not reset in the shards (other threads own them): a
  *    RUN_START records the cumulative totals they derive from as a base,
  *    and a snapshot reports totals minus base.
- *  - in_flight is derived too: starts - ends of started models. A
- *    MODEL_END publishes its end with a release store and the snapshot
- *    reads every end before any start (acquire), so a model whose START
- *    happened before its END (on any thread) is never seen ended but not
- *    started: in_flight never dips below what really is in flight.
+ *  - in_flight is one counter per shard (START +1, END of a started model
+ *    -1), not starts and ends apart: a snapshot reads each shard once, at
+ *    its own instant, so a thread running one model at a time always adds
+ *    0 or 1. (Separate counters read at two instants would let the models
+ *    started in between count as in flight.)
  */
 #include "metrics.h"
 
@@ -53,12 +53,10 @@ struct shard_hist {
  * read by anyone holding the object's mutex. Own cache lines: no false
  * sharing with another thread's shard. */
 struct shard {
-    ROCKY_OTEL_OWN_LINE _Atomic uint64_t starts; /* live MODEL_STARTs */
-    /* MODEL_ENDs by status; ends_odd: status out of range (not counted in
-     * executions, but it still ends a model in flight). */
+    /* Started minus ended here: negative when this thread ended models
+     * another one started. */
+    ROCKY_OTEL_OWN_LINE _Atomic int64_t in_flight;
     _Atomic uint64_t executions[ROCKY_OTEL_MODEL_STATUSES];
-    _Atomic uint64_t ends_odd;
-    _Atomic uint64_t ends_unstarted; /* MODEL_ENDs without start times */
     _Atomic uint64_t rows, bytes, runs;
     _Atomic uint64_t statements_untimed; /* not in query_duration */
     _Atomic uint64_t retries_attempted, retries_succeeded;
@@ -284,14 +282,11 @@ static inline void record_model_end(struct shard *s,
                                     const struct rocky_model_exec *x)
 {
     uint32_t status = x->status;
-    /* A skipped model never started, so it was never in flight. (Stored
-     * before the end below is published: see the protocol.) */
-    if (!(x->started_wall_ns | x->started_mono_ns))
-        ADD(s->ends_unstarted, 1);
-    _Atomic uint64_t *end = status < ROCKY_OTEL_MODEL_STATUSES
-                                ? &s->executions[status]
-                                : &s->ends_odd;
-    atomic_store_explicit(end, LOAD(*end) + 1, memory_order_release);
+    /* A skipped model never started, so it was never in flight. */
+    if (x->started_wall_ns | x->started_mono_ns)
+        ADD(s->in_flight, -1);
+    if (status < ROCKY_OTEL_MODEL_STATUSES)
+        ADD(s->executions[status], 1);
     if (x->attempt > 1) { /* the model itself was run again */
         ADD(s->retries_attempted, x->attempt - 1);
         if (status == ROCKY_MODEL_SUCCESS)
@@ -346,7 +341,7 @@ static void record_run_end(struct shard *s, const struct rocky_event *ev)
 static void record_into(struct shard *s, const struct rocky_event *ev)
 {
     switch (ev->type) {
-    case ROCKY_EVENT_MODEL_START: ADD(s->starts, 1); break;
+    case ROCKY_EVENT_MODEL_START: ADD(s->in_flight, 1); break;
     case ROCKY_EVENT_MODEL_END: record_model_end(s, ev, ev->model); break;
     case ROCKY_EVENT_STATEMENT_END:
         record_statement_end(s, ev->statement);
@@ -364,7 +359,7 @@ struct totals {
         int64_t min_ns, max_ns;
     } model_duration, run_duration, query_duration;
     uint64_t executions[ROCKY_OTEL_MODEL_STATUSES];
-    uint64_t ends_odd, ends_unstarted, starts;
+    int64_t in_flight;
     uint64_t rows, bytes, runs, statements_untimed;
     uint64_t retries_attempted, retries_succeeded;
 };
@@ -384,19 +379,11 @@ static void hist_sum(const struct shard_hist *h, struct shard_hist_sum *o)
         o->max_ns = mx;
 }
 
-static void shard_ends(const struct shard *s, struct totals *t)
+static void shard_sum(const struct shard *s, struct totals *t)
 {
-    /* Acquire: pairs with the MODEL_END's release store (see the top). */
     for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
-        t->executions[i] +=
-            atomic_load_explicit(&s->executions[i], memory_order_acquire);
-    t->ends_odd += atomic_load_explicit(&s->ends_odd, memory_order_acquire);
-}
-
-static void shard_rest(const struct shard *s, struct totals *t)
-{
-    t->ends_unstarted += LOAD(s->ends_unstarted);
-    t->starts += LOAD(s->starts);
+        t->executions[i] += LOAD(s->executions[i]);
+    t->in_flight += LOAD(s->in_flight);
     t->rows += LOAD(s->rows);
     t->bytes += LOAD(s->bytes);
     t->runs += LOAD(s->runs);
@@ -417,13 +404,9 @@ static void totals_take(const struct rocky_otel_metrics *m, struct totals *t)
         h[i]->min_ns = INT64_MAX;
         h[i]->max_ns = -1;
     }
-    /* Every end before any start: see the protocol. */
-    shard_ends(&m->spill, t);
+    shard_sum(&m->spill, t);
     for (const struct shard *s = m->shards; s; s = s->next)
-        shard_ends(s, t);
-    shard_rest(&m->spill, t);
-    for (const struct shard *s = m->shards; s; s = s->next)
-        shard_rest(s, t);
+        shard_sum(s, t);
 }
 
 /* The cumulative figures behind the run gauges. */
@@ -517,7 +500,7 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
     else if (type == ROCKY_EVENT_MODEL_END)
         hot_model_end(s, ev);
     else
-        ADD(s->starts, 1);
+        ADD(s->in_flight, 1);
 }
 
 static void hist_snap(const struct shard_hist_sum *h,
@@ -553,12 +536,9 @@ void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
     pthread_mutex_unlock(&mut->lock);
 
     memset(o, 0, sizeof *o);
-    uint64_t ended = t.ends_odd - t.ends_unstarted;
-    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++) {
+    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
         o->executions[i] = t.executions[i];
-        ended += t.executions[i];
-    }
-    o->in_flight = (int64_t)(t.starts - ended);
+    o->in_flight = t.in_flight;
     /* Totals were taken after the base under the same lock, so each is at
      * least its base; sub() only guards the arithmetic. */
     struct rocky_otel_run_gauges now = gauge_sources(&t);

@@ -121,11 +121,12 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
 
 /* Copy the cumulative totals (the sum of every thread's shard). Histogram
  * count equals the bucket sum even while other threads record; each
- * counter is never lower than in an earlier snapshot; a MODEL_END the
- * snapshot sees comes with its MODEL_START (when the START happened before
- * the END, whatever the threads), so in_flight never dips below zero for
- * models started and ended in order. Any thread; takes the object's
- * mutex. */
+ * counter is never lower than in an earlier snapshot. Each thread's part
+ * of in_flight is read at one instant: with every model started and ended
+ * on one thread, in_flight is between 0 and the number of threads running
+ * a model; a model started on one thread and ended on another can be seen
+ * ended but not started (or the reverse) while a snapshot reads. Any
+ * thread; takes the object's mutex. */
 void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
                                  struct rocky_otel_metrics_snap *out);
 
