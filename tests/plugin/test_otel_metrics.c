@@ -267,12 +267,15 @@ static void test_concurrent_recording_counts_every_event(void **state)
  * libc's for the whole test program (metrics.c allocates its objects and
  * shards with aligned_alloc), so the failure path can be tested. */
 static atomic_int fail_aligned_alloc;
+static atomic_int aligned_allocs_failed; /* how many it refused */
 
 void *aligned_alloc(size_t alignment, size_t size)
 {
     void *p = NULL;
-    if (atomic_load(&fail_aligned_alloc))
+    if (atomic_load(&fail_aligned_alloc)) {
+        atomic_fetch_add(&aligned_allocs_failed, 1);
         return NULL;
+    }
     return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
 
@@ -418,6 +421,9 @@ static void test_events_count_when_a_shard_cannot_be_allocated(void **state)
     rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_START));
     rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_END));
     atomic_store(&fail_aligned_alloc, 0);
+    /* the shard was asked for (and refused), so the counts below came
+     * through the spill path */
+    assert_true(atomic_load(&aligned_allocs_failed) > 0);
     struct rocky_otel_metrics_snap s;
     rocky_otel_metrics_snapshot(m, &s);
     assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 1);
