@@ -336,21 +336,6 @@ static void record_run_end(struct shard *s, const struct rocky_event *ev)
         hist_add(&s->run_duration, (uint64_t)d);
 }
 
-/* One event into shard s: the spill shard, under the lock (the hot path
- * dispatches itself, once). */
-static void record_into(struct shard *s, const struct rocky_event *ev)
-{
-    switch (ev->type) {
-    case ROCKY_EVENT_MODEL_START: ADD(s->in_flight, 1); break;
-    case ROCKY_EVENT_MODEL_END: record_model_end(s, ev, ev->model); break;
-    case ROCKY_EVENT_STATEMENT_END:
-        record_statement_end(s, ev->statement);
-        break;
-    case ROCKY_EVENT_RUN_END: record_run_end(s, ev); break;
-    default: break;
-    }
-}
-
 /* Sums of every shard (the caller holds m->lock). */
 struct totals {
     struct shard_hist_sum {
@@ -430,15 +415,6 @@ static void run_start(struct rocky_otel_metrics *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Events of the thread whose shard cannot be allocated. */
-static __attribute__((noinline)) void
-record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
-{
-    pthread_mutex_lock(&m->lock);
-    record_into(&m->spill, ev);
-    pthread_mutex_unlock(&m->lock);
-}
-
 /* The hot events, each its own function so that the dispatcher reaches
  * them by a tail call and saves no registers for them. */
 static __attribute__((noinline)) void
@@ -457,23 +433,42 @@ hot_model_end(struct shard *s, const struct rocky_event *ev)
 
 /* Events that are neither hot nor frequent: once per run, or ignored. */
 static __attribute__((noinline)) void record_cold(struct rocky_otel_metrics *m,
+                                                  struct shard *s,
                                                   const struct rocky_event *ev)
 {
-    struct shard *s;
-    switch (ev->type) {
-    case ROCKY_EVENT_RUN_START:
-        /* A new run: the gauges say what this one does. (Models of a run
-         * only come after its RUN_START.) */
+    if (ev->type == ROCKY_EVENT_RUN_START)
         run_start(m);
-        break;
-    case ROCKY_EVENT_RUN_END:
-        if ((s = my_shard(m)) != NULL)
-            record_run_end(s, ev);
-        else
-            record_spilled(m, ev);
-        break;
-    default: break;
+    else if (ev->type == ROCKY_EVENT_RUN_END)
+        record_run_end(s, ev);
+}
+
+/* By frequency: about nine statements a model. */
+static inline void dispatch(struct rocky_otel_metrics *m, struct shard *s,
+                            const struct rocky_event *ev)
+{
+    uint32_t type = ev->type;
+    if (type == ROCKY_EVENT_STATEMENT_END)
+        hot_statement_end(s, ev);
+    else if (type == ROCKY_EVENT_MODEL_END)
+        hot_model_end(s, ev);
+    else if (type == ROCKY_EVENT_MODEL_START)
+        ADD(s->in_flight, 1);
+    else
+        record_cold(m, s, ev);
+}
+
+/* Events of a thread whose shard cannot be allocated (out of memory): into
+ * the spill shard, under the lock (RUN_START takes it itself). */
+static __attribute__((noinline)) void
+record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
+{
+    if (ev->type == ROCKY_EVENT_RUN_START) {
+        run_start(m);
+        return;
     }
+    pthread_mutex_lock(&m->lock);
+    dispatch(m, &m->spill, ev);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
@@ -481,26 +476,15 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
 {
     if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
         return;
-    uint32_t type = ev->type;
-    if (type != ROCKY_EVENT_STATEMENT_END && type != ROCKY_EVENT_MODEL_END &&
-        type != ROCKY_EVENT_MODEL_START) {
-        record_cold(m, ev);
-        return;
-    }
-    /* The shard before the event's own checks: a malformed event at worst
-     * gives its thread a shard it would have had anyway. */
+    /* The shard before the event type: fewer tests and registers on the
+     * hot path. An event that does not count at worst gives its thread a
+     * shard it will have soon anyway. */
     struct shard *s = my_shard(m);
     if (__builtin_expect(s == NULL, 0)) {
         record_spilled(m, ev); /* no shard: out of memory */
         return;
     }
-    /* By frequency: about nine statements a model. */
-    if (type == ROCKY_EVENT_STATEMENT_END)
-        hot_statement_end(s, ev);
-    else if (type == ROCKY_EVENT_MODEL_END)
-        hot_model_end(s, ev);
-    else
-        ADD(s->in_flight, 1);
+    dispatch(m, s, ev);
 }
 
 static void hist_snap(const struct shard_hist_sum *h,
