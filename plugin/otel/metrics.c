@@ -1,40 +1,143 @@
 /*
- * metrics.c — lock-free aggregation of the run/model instruments.
+ * metrics.c — the run/model instruments, aggregated in per-thread shards.
+ *
+ * Protocol
+ *  - Every (thread, metrics object) pair that records gets its own shard: a
+ *    cache-line-aligned block of cumulative counters that only that thread
+ *    writes, each as a relaxed atomic load and store of its own value. No
+ *    read-modify-write, so no lock-prefixed instruction and no cache line
+ *    shared with another recorder on the hot path. (Atomics rather than
+ *    plain integers because the exporter thread reads them meanwhile.)
+ *  - A thread finds its shard through a small direct-mapped thread-local
+ *    cache keyed by the object's process-unique id (never by its address:
+ *    an object freed and another allocated at the same address gets a new
+ *    id, so a stale entry cannot match). A miss — the thread's first event
+ *    for the object, or an entry evicted by another object — takes the
+ *    object's mutex, finds the thread's shard in the object's list or
+ *    allocates and links one. Shards live until the object is freed: a
+ *    thread that ends leaves its counts behind.
+ *  - The snapshot and a live RUN_START sum every shard under the mutex. The
+ *    run gauges are not reset in the shards (other threads own them): a
+ *    RUN_START records the cumulative totals they derive from as a base,
+ *    and a snapshot reports totals minus base.
+ *  - in_flight is one counter per shard (START +1, END of a started model
+ *    -1), not starts and ends apart: a snapshot reads each shard once, at
+ *    its own instant, so a thread running one model at a time always adds
+ *    0 or 1. (Separate counters read at two instants would let the models
+ *    started in between count as in flight.)
  */
 #include "metrics.h"
 
-#include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cacheline.h"
 #include "rocky/error.h"
 
 const double rocky_otel_hist_bounds_ms[ROCKY_OTEL_HIST_BOUNDS] = {
     0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000};
 
-/* Durations are kept in integer nanoseconds: atomics on doubles would need
- * CAS loops on the hot path. */
-struct hist {
+/* One histogram in a shard. Durations are integer nanoseconds. */
+struct shard_hist {
     _Atomic uint64_t buckets[ROCKY_OTEL_HIST_BUCKETS];
     _Atomic uint64_t sum_ns;
     _Atomic int64_t min_ns; /* INT64_MAX until the first value */
     _Atomic int64_t max_ns; /* -1 until the first value */
 };
 
-struct rocky_otel_metrics {
+/* One thread's counters for one metrics object. Written only by the thread
+ * whose uid is `owner` (or, for the object's spill shard, under its mutex);
+ * read by anyone holding the object's mutex. Own cache lines: no false
+ * sharing with another thread's shard. */
+struct shard {
+    /* Started minus ended here: negative when this thread ended models
+     * another one started. */
+    ROCKY_OTEL_OWN_LINE _Atomic int64_t in_flight;
     _Atomic uint64_t executions[ROCKY_OTEL_MODEL_STATUSES];
-    _Atomic uint64_t rows;
-    _Atomic uint64_t bytes;
-    _Atomic uint64_t runs;
-    _Atomic int64_t in_flight;
-    /* The current run's gauges (struct rocky_otel_run_gauges). */
-    _Atomic uint64_t tables_processed, tables_failed, statements_executed;
+    _Atomic uint64_t rows, bytes, runs;
+    _Atomic uint64_t statements_untimed; /* not in query_duration */
     _Atomic uint64_t retries_attempted, retries_succeeded;
-    struct hist model_duration;
-    struct hist run_duration;
-    struct hist query_duration;
+    struct shard_hist model_duration, run_duration, query_duration;
+    /* Under the object's mutex. */
+    struct shard *next;
+    uint64_t owner; /* thread uid; 0 for the spill shard */
 };
+
+struct rocky_otel_metrics {
+    /* The spill shard takes events of a thread whose own shard could not be
+     * allocated (out of memory), written under `lock`. First, so that it
+     * starts the (cache-line-aligned) object. */
+    struct shard spill;
+    uint64_t id; /* process-unique, never 0; immutable */
+    /* Byte offset of its slot (id % TLS_SLOTS) in every thread's cache. */
+    size_t slot_offset;
+    pthread_mutex_t lock;
+    struct shard *shards; /* under lock; only ever grows */
+    /* The cumulative figures the run gauges derive from, as they were at
+     * the last live RUN_START (zero before). Under lock. */
+    struct rocky_otel_run_gauges base;
+};
+
+/* Ids of metrics objects and of recording threads; 0 means "none". */
+static _Atomic uint64_t next_metrics_id = 1;
+static _Atomic uint64_t next_thread_uid = 1;
+
+/* Direct-mapped by id: a thread feeding a few plugin instances (ids are
+ * handed out in sequence) keeps one slot each. */
+#define TLS_SLOTS 4
+struct tls_slot {
+    uint64_t id; /* the metrics object's id; 0 = empty */
+    struct shard *shard;
+};
+struct tls_cache {
+    struct tls_slot slot[TLS_SLOTS];
+    uint64_t thread_uid; /* 0 until this thread's first shard */
+};
+static _Thread_local struct tls_cache tls;
+
+/* Bucket lookup without a search: a duration's octave (floor(log2 ns))
+ * says which bounds it is surely above (`base`) and which at most two
+ * bounds fall in the octave and need a comparison. Built once from
+ * rocky_otel_hist_bounds_ms, read-only afterwards. */
+struct octave {
+    uint64_t above[2]; /* bounds in this octave, UINT64_MAX when fewer */
+    uint64_t base;     /* bounds below this octave */
+    uint64_t pad;      /* 32 bytes: the index is a shift */
+};
+static struct octave octaves[64];
+static pthread_once_t octaves_once = PTHREAD_ONCE_INIT;
+
+static void octaves_build(void)
+{
+    for (int k = 0; k < 64; k++) {
+        /* Octave k holds [2^k, 2^(k+1)); octave 0 also holds 0. */
+        uint64_t lo = k == 0 ? 0 : (uint64_t)1 << k;
+        uint64_t hi = k == 63 ? UINT64_MAX : ((uint64_t)1 << (k + 1)) - 1;
+        struct octave *o = &octaves[k];
+        o->above[0] = o->above[1] = UINT64_MAX;
+        o->base = 0;
+        int n = 0;
+        for (int b = 0; b < ROCKY_OTEL_HIST_BOUNDS; b++) {
+            uint64_t ns = (uint64_t)(rocky_otel_hist_bounds_ms[b] * 1e6);
+            if (ns < lo)
+                o->base++;
+            else if (ns <= hi && n < 2)
+                o->above[n++] = ns;
+            else if (ns <= hi)
+                abort(); /* the bounds changed: give octaves more slots */
+        }
+    }
+}
+
+/* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. */
+static inline unsigned bucket_of(uint64_t ns)
+{
+    unsigned k = 63u ^ (unsigned)__builtin_clzll(ns | 1); /* ns 0: octave 0 */
+    const struct octave *o = &octaves[k];
+    return (unsigned)(o->base + (ns > o->above[0]) + (ns > o->above[1]));
+}
 
 double rocky_otel_error_rate_pct(const struct rocky_otel_run_gauges *g)
 {
@@ -57,59 +160,102 @@ const char *rocky_otel_drop_reason_name(int reason)
     }
 }
 
-static void hist_init(struct hist *h)
+static void shard_init(struct shard *s)
 {
-    for (int i = 0; i < ROCKY_OTEL_HIST_BUCKETS; i++)
-        atomic_init(&h->buckets[i], 0);
-    atomic_init(&h->sum_ns, 0);
-    atomic_init(&h->min_ns, INT64_MAX);
-    atomic_init(&h->max_ns, -1);
+    memset(s, 0, sizeof *s);
+    atomic_init(&s->model_duration.min_ns, INT64_MAX);
+    atomic_init(&s->model_duration.max_ns, -1);
+    atomic_init(&s->run_duration.min_ns, INT64_MAX);
+    atomic_init(&s->run_duration.max_ns, -1);
+    atomic_init(&s->query_duration.min_ns, INT64_MAX);
+    atomic_init(&s->query_duration.max_ns, -1);
 }
 
 int rocky_otel_metrics_new(struct rocky_otel_metrics **out)
 {
-    struct rocky_otel_metrics *m = calloc(1, sizeof *m);
+    pthread_once(&octaves_once, octaves_build);
+    struct rocky_otel_metrics *m = rocky_otel_zalloc_lines(sizeof *m);
     if (!m)
         return ROCKY_ENOMEM;
-    hist_init(&m->model_duration);
-    hist_init(&m->run_duration);
-    hist_init(&m->query_duration);
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return ROCKY_ENOMEM;
+    }
+    shard_init(&m->spill);
+    m->id = atomic_fetch_add(&next_metrics_id, 1);
+    m->slot_offset = m->id % TLS_SLOTS * sizeof(struct tls_slot);
     *out = m;
     return 0;
 }
 
 void rocky_otel_metrics_free(struct rocky_otel_metrics *m)
 {
+    if (!m)
+        return;
+    for (struct shard *s = m->shards, *next; s; s = next) {
+        next = s->next;
+        free(s);
+    }
+    pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
-static void hist_record(struct hist *h, int64_t ns)
+/* The calling thread's shard of m, or NULL when it cannot be allocated.
+ * Cold: once per thread and object, and after an eviction. */
+static __attribute__((noinline)) struct shard *
+shard_lookup(struct rocky_otel_metrics *m)
 {
-    if (ns < 0)
-        ns = 0;
-    /* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. */
-    int b = 0;
-    while (b < ROCKY_OTEL_HIST_BOUNDS &&
-           (double)ns > rocky_otel_hist_bounds_ms[b] * 1e6)
-        b++;
-    atomic_fetch_add_explicit(&h->buckets[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)ns, memory_order_relaxed);
-    int64_t cur = atomic_load_explicit(&h->min_ns, memory_order_relaxed);
-    while (ns < cur && !atomic_compare_exchange_weak_explicit(
-                           &h->min_ns, &cur, ns, memory_order_relaxed,
-                           memory_order_relaxed)) {
+    struct tls_cache *c = &tls;
+    if (c->thread_uid == 0)
+        c->thread_uid = atomic_fetch_add(&next_thread_uid, 1);
+    pthread_mutex_lock(&m->lock);
+    struct shard *s = m->shards;
+    while (s && s->owner != c->thread_uid)
+        s = s->next;
+    if (!s && (s = rocky_otel_zalloc_lines(sizeof *s)) != NULL) {
+        shard_init(s);
+        s->owner = c->thread_uid;
+        s->next = m->shards;
+        m->shards = s;
     }
-    cur = atomic_load_explicit(&h->max_ns, memory_order_relaxed);
-    while (ns > cur && !atomic_compare_exchange_weak_explicit(
-                           &h->max_ns, &cur, ns, memory_order_relaxed,
-                           memory_order_relaxed)) {
+    pthread_mutex_unlock(&m->lock);
+    if (s) {
+        struct tls_slot *slot =
+            (struct tls_slot *)((char *)c->slot + m->slot_offset);
+        slot->id = m->id;
+        slot->shard = s;
     }
+    return s;
+}
+
+static inline struct shard *my_shard(struct rocky_otel_metrics *m)
+{
+    const struct tls_slot *slot =
+        (const struct tls_slot *)((const char *)tls.slot + m->slot_offset);
+    if (__builtin_expect(slot->id == m->id, 1))
+        return slot->shard;
+    return shard_lookup(m);
+}
+
+#define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+/* Only the shard's owner writes it: load + store, not a read-modify-write. */
+#define ADD(field, n)                                                          \
+    atomic_store_explicit(&(field), LOAD(field) + (n), memory_order_relaxed)
+
+static inline void hist_add(struct shard_hist *h, uint64_t ns)
+{
+    ADD(h->buckets[bucket_of(ns)], 1);
+    ADD(h->sum_ns, ns);
+    if ((int64_t)ns < LOAD(h->min_ns))
+        atomic_store_explicit(&h->min_ns, (int64_t)ns, memory_order_relaxed);
+    if ((int64_t)ns > LOAD(h->max_ns))
+        atomic_store_explicit(&h->max_ns, (int64_t)ns, memory_order_relaxed);
 }
 
 /* Duration from the monotonic clock when both ends have it (live runs),
  * else from the wall clock. */
-static int64_t duration_ns(int64_t s_mono, int64_t e_mono, int64_t s_wall,
-                           int64_t e_wall)
+static inline int64_t duration_ns(int64_t s_mono, int64_t e_mono,
+                                  int64_t s_wall, int64_t e_wall)
 {
     if (s_mono && e_mono)
         return e_mono - s_mono;
@@ -118,137 +264,281 @@ static int64_t duration_ns(int64_t s_mono, int64_t e_mono, int64_t s_wall,
     return -1;
 }
 
-#define ADD(field, n)                                                          \
-    atomic_fetch_add_explicit(&(field), (n), memory_order_relaxed)
+/* The model's duration the long way: the end falls back to the event's
+ * time, and to the wall clock when the monotonic one is missing. */
+static __attribute__((noinline)) int64_t
+model_duration_slow(const struct rocky_event *ev,
+                    const struct rocky_model_exec *x)
+{
+    int64_t end_mono = x->finished_mono_ns ? x->finished_mono_ns : ev->mono_ns;
+    int64_t end_wall = x->finished_wall_ns ? x->finished_wall_ns : ev->wall_ns;
+    return duration_ns(x->started_mono_ns, end_mono, x->started_wall_ns,
+                       end_wall);
+}
+
+static inline void record_model_end(struct shard *s,
+                                    const struct rocky_event *ev,
+                                    const struct rocky_model_exec *x)
+{
+    uint32_t status = x->status;
+    /* A skipped model never started, so it was never in flight. */
+    if (x->started_wall_ns | x->started_mono_ns)
+        ADD(s->in_flight, -1);
+    if (status < ROCKY_OTEL_MODEL_STATUSES)
+        ADD(s->executions[status], 1);
+    if (x->attempt > 1) { /* the model itself was run again */
+        ADD(s->retries_attempted, x->attempt - 1);
+        if (status == ROCKY_MODEL_SUCCESS)
+            ADD(s->retries_succeeded, 1);
+    }
+    if (status == ROCKY_MODEL_SKIPPED)
+        return;
+    if (x->rows_affected > 0)
+        ADD(s->rows, (uint64_t)x->rows_affected);
+    if (x->bytes_written > 0)
+        ADD(s->bytes, (uint64_t)x->bytes_written);
+    /* The live case first: both monotonic times, as duration_ns would. */
+    int64_t d = x->started_mono_ns && x->finished_mono_ns
+                    ? x->finished_mono_ns - x->started_mono_ns
+                    : model_duration_slow(ev, x);
+    if (d >= 0)
+        hist_add(&s->model_duration, (uint64_t)d);
+}
+
+static inline void record_statement_end(struct shard *s,
+                                        const struct rocky_statement *st)
+{
+    if (st->attempt > 1) {
+        ADD(s->retries_attempted, st->attempt - 1);
+        if (st->status == ROCKY_MODEL_SUCCESS)
+            ADD(s->retries_succeeded, 1);
+    }
+    /* statements_executed = query_duration's count + statements_untimed:
+     * one store for the usual statement, not two. */
+    int64_t d = duration_ns(st->started_mono_ns, st->finished_mono_ns,
+                            st->started_wall_ns, st->finished_wall_ns);
+    if (d >= 0)
+        hist_add(&s->query_duration, (uint64_t)d);
+    else
+        ADD(s->statements_untimed, 1);
+}
+
+static void record_run_end(struct shard *s, const struct rocky_event *ev)
+{
+    const struct rocky_run *r = ev->run;
+    ADD(s->runs, 1);
+    int64_t end_mono = r->finished_mono_ns ? r->finished_mono_ns : ev->mono_ns;
+    int64_t end_wall = r->finished_wall_ns ? r->finished_wall_ns : ev->wall_ns;
+    int64_t d =
+        duration_ns(r->started_mono_ns, end_mono, r->started_wall_ns, end_wall);
+    if (d >= 0)
+        hist_add(&s->run_duration, (uint64_t)d);
+}
+
+/* Sums of every shard (the caller holds m->lock). */
+struct totals {
+    struct shard_hist_sum {
+        uint64_t buckets[ROCKY_OTEL_HIST_BUCKETS];
+        uint64_t count, sum_ns;
+        int64_t min_ns, max_ns;
+    } model_duration, run_duration, query_duration;
+    uint64_t executions[ROCKY_OTEL_MODEL_STATUSES];
+    int64_t in_flight;
+    uint64_t rows, bytes, runs, statements_untimed;
+    uint64_t retries_attempted, retries_succeeded;
+};
+
+static void hist_sum(const struct shard_hist *h, struct shard_hist_sum *o)
+{
+    for (int i = 0; i < ROCKY_OTEL_HIST_BUCKETS; i++) {
+        uint64_t n = LOAD(h->buckets[i]);
+        o->buckets[i] += n;
+        o->count += n;
+    }
+    o->sum_ns += LOAD(h->sum_ns);
+    int64_t mn = LOAD(h->min_ns), mx = LOAD(h->max_ns);
+    if (mn < o->min_ns)
+        o->min_ns = mn;
+    if (mx > o->max_ns)
+        o->max_ns = mx;
+}
+
+static void shard_sum(const struct shard *s, struct totals *t)
+{
+    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
+        t->executions[i] += LOAD(s->executions[i]);
+    t->in_flight += LOAD(s->in_flight);
+    t->rows += LOAD(s->rows);
+    t->bytes += LOAD(s->bytes);
+    t->runs += LOAD(s->runs);
+    t->statements_untimed += LOAD(s->statements_untimed);
+    t->retries_attempted += LOAD(s->retries_attempted);
+    t->retries_succeeded += LOAD(s->retries_succeeded);
+    hist_sum(&s->model_duration, &t->model_duration);
+    hist_sum(&s->run_duration, &t->run_duration);
+    hist_sum(&s->query_duration, &t->query_duration);
+}
+
+static void totals_take(const struct rocky_otel_metrics *m, struct totals *t)
+{
+    memset(t, 0, sizeof *t);
+    struct shard_hist_sum *h[] = {&t->model_duration, &t->run_duration,
+                                  &t->query_duration};
+    for (int i = 0; i < 3; i++) {
+        h[i]->min_ns = INT64_MAX;
+        h[i]->max_ns = -1;
+    }
+    shard_sum(&m->spill, t);
+    for (const struct shard *s = m->shards; s; s = s->next)
+        shard_sum(s, t);
+}
+
+/* The cumulative figures behind the run gauges. */
+static struct rocky_otel_run_gauges gauge_sources(const struct totals *t)
+{
+    return (struct rocky_otel_run_gauges){
+        .tables_processed = t->executions[ROCKY_MODEL_SUCCESS],
+        .tables_failed = t->executions[ROCKY_MODEL_FAILED],
+        .statements_executed = t->query_duration.count + t->statements_untimed,
+        .retries_attempted = t->retries_attempted,
+        .retries_succeeded = t->retries_succeeded,
+    };
+}
+
+static void run_start(struct rocky_otel_metrics *m)
+{
+    struct totals t;
+    pthread_mutex_lock(&m->lock);
+    totals_take(m, &t);
+    m->base = gauge_sources(&t);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The hot events, each its own function so that the dispatcher reaches
+ * them by a tail call and saves no registers for them. */
+static __attribute__((noinline)) void
+hot_statement_end(struct shard *s, const struct rocky_event *ev)
+{
+    if (ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) && ev->statement)
+        record_statement_end(s, ev->statement);
+}
+
+static __attribute__((noinline)) void
+hot_model_end(struct shard *s, const struct rocky_event *ev)
+{
+    if (ev->model)
+        record_model_end(s, ev, ev->model);
+}
+
+/* Events that are neither hot nor frequent: once per run, or ignored. */
+static __attribute__((noinline)) void record_cold(struct rocky_otel_metrics *m,
+                                                  struct shard *s,
+                                                  const struct rocky_event *ev)
+{
+    if (ev->type == ROCKY_EVENT_RUN_START)
+        run_start(m);
+    else if (ev->type == ROCKY_EVENT_RUN_END)
+        record_run_end(s, ev);
+}
+
+/* By frequency: about nine statements a model. */
+static inline void dispatch(struct rocky_otel_metrics *m, struct shard *s,
+                            const struct rocky_event *ev)
+{
+    uint32_t type = ev->type;
+    if (type == ROCKY_EVENT_STATEMENT_END)
+        hot_statement_end(s, ev);
+    else if (type == ROCKY_EVENT_MODEL_END)
+        hot_model_end(s, ev);
+    else if (type == ROCKY_EVENT_MODEL_START)
+        ADD(s->in_flight, 1);
+    else
+        record_cold(m, s, ev);
+}
+
+/* Events of a thread whose shard cannot be allocated (out of memory): into
+ * the spill shard, under the lock (RUN_START takes it itself). */
+static __attribute__((noinline)) void
+record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
+{
+    if (ev->type == ROCKY_EVENT_RUN_START) {
+        run_start(m);
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    dispatch(m, &m->spill, ev);
+    pthread_mutex_unlock(&m->lock);
+}
 
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev)
 {
     if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
         return;
-    const struct rocky_model_exec *x = ev->model;
-    switch (ev->type) {
-    case ROCKY_EVENT_RUN_START:
-        /* A new run: the gauges say what this one does. (Models of a run
-         * only come after its RUN_START.) */
-        atomic_store_explicit(&m->tables_processed, 0, memory_order_relaxed);
-        atomic_store_explicit(&m->tables_failed, 0, memory_order_relaxed);
-        atomic_store_explicit(&m->statements_executed, 0, memory_order_relaxed);
-        atomic_store_explicit(&m->retries_attempted, 0, memory_order_relaxed);
-        atomic_store_explicit(&m->retries_succeeded, 0, memory_order_relaxed);
-        break;
-    case ROCKY_EVENT_MODEL_START: ADD(m->in_flight, 1); break;
-    case ROCKY_EVENT_STATEMENT_END: {
-        const struct rocky_statement *st =
-            ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ? ev->statement
-                                                                : NULL;
-        if (!st)
-            return;
-        ADD(m->statements_executed, 1);
-        if (st->attempt > 1) {
-            ADD(m->retries_attempted, st->attempt - 1);
-            if (st->status == ROCKY_MODEL_SUCCESS)
-                ADD(m->retries_succeeded, 1);
-        }
-        int64_t d = duration_ns(st->started_mono_ns, st->finished_mono_ns,
-                                st->started_wall_ns, st->finished_wall_ns);
-        if (d >= 0)
-            hist_record(&m->query_duration, d);
-        break;
+    /* The shard before the event type: fewer tests and registers on the
+     * hot path. An event that does not count at worst gives its thread a
+     * shard it will have soon anyway. */
+    struct shard *s = my_shard(m);
+    if (__builtin_expect(s == NULL, 0)) {
+        record_spilled(m, ev); /* no shard: out of memory */
+        return;
     }
-    case ROCKY_EVENT_MODEL_END: {
-        if (!x)
-            return;
-        /* A skipped model never started, so it was never in flight. */
-        if (x->started_wall_ns || x->started_mono_ns)
-            ADD(m->in_flight, -1);
-        if (x->status < ROCKY_OTEL_MODEL_STATUSES)
-            ADD(m->executions[x->status], 1);
-        if (x->status == ROCKY_MODEL_SUCCESS)
-            ADD(m->tables_processed, 1);
-        if (x->status == ROCKY_MODEL_FAILED)
-            ADD(m->tables_failed, 1);
-        if (x->attempt > 1) { /* the model itself was run again */
-            ADD(m->retries_attempted, x->attempt - 1);
-            if (x->status == ROCKY_MODEL_SUCCESS)
-                ADD(m->retries_succeeded, 1);
-        }
-        if (x->status == ROCKY_MODEL_SKIPPED)
-            break;
-        if (x->rows_affected > 0)
-            ADD(m->rows, (uint64_t)x->rows_affected);
-        if (x->bytes_written > 0)
-            ADD(m->bytes, (uint64_t)x->bytes_written);
-        int64_t end_mono =
-            x->finished_mono_ns ? x->finished_mono_ns : ev->mono_ns;
-        int64_t end_wall =
-            x->finished_wall_ns ? x->finished_wall_ns : ev->wall_ns;
-        int64_t d = duration_ns(x->started_mono_ns, end_mono,
-                                x->started_wall_ns, end_wall);
-        if (d >= 0)
-            hist_record(&m->model_duration, d);
-        break;
-    }
-    case ROCKY_EVENT_RUN_END: {
-        const struct rocky_run *r = ev->run;
-        ADD(m->runs, 1);
-        int64_t end_mono =
-            r->finished_mono_ns ? r->finished_mono_ns : ev->mono_ns;
-        int64_t end_wall =
-            r->finished_wall_ns ? r->finished_wall_ns : ev->wall_ns;
-        int64_t d = duration_ns(r->started_mono_ns, end_mono,
-                                r->started_wall_ns, end_wall);
-        if (d >= 0)
-            hist_record(&m->run_duration, d);
-        break;
-    }
-    default: break;
-    }
+    dispatch(m, s, ev);
 }
 
-#define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
-
-static void hist_snap(const struct hist *h, struct rocky_otel_hist_snap *o)
+static void hist_snap(const struct shard_hist_sum *h,
+                      struct rocky_otel_hist_snap *o)
 {
-    o->count = 0;
-    for (int i = 0; i < ROCKY_OTEL_HIST_BUCKETS; i++) {
-        o->buckets[i] = LOAD(h->buckets[i]);
-        o->count += o->buckets[i];
-    }
-    o->sum_ms = (double)LOAD(h->sum_ns) / 1e6;
-    int64_t mn = LOAD(h->min_ns), mx = LOAD(h->max_ns);
-    o->has_min_max = o->count > 0 && mn != INT64_MAX && mx >= 0;
-    o->min_ms = o->has_min_max ? (double)mn / 1e6 : 0;
-    o->max_ms = o->has_min_max ? (double)mx / 1e6 : 0;
+    memcpy(o->buckets, h->buckets, sizeof o->buckets);
+    o->count = h->count;
+    o->sum_ms = (double)h->sum_ns / 1e6;
+    o->has_min_max = o->count > 0 && h->min_ns != INT64_MAX && h->max_ns >= 0;
+    o->min_ms = o->has_min_max ? (double)h->min_ns / 1e6 : 0;
+    o->max_ms = o->has_min_max ? (double)h->max_ns / 1e6 : 0;
     /* A recorder may have bumped a bucket but not yet the sum/min/max:
      * keep the point self-consistent (min <= max, sum >= 0). */
     if (o->has_min_max && o->min_ms > o->max_ms)
         o->has_min_max = 0;
 }
 
-void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
-                                 struct rocky_otel_metrics_snap *o)
-{
-    memset(o, 0, sizeof *o);
-    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
-        o->executions[i] = LOAD(m->executions[i]);
-    o->run.tables_processed = LOAD(m->tables_processed);
-    o->run.tables_failed = LOAD(m->tables_failed);
-    o->run.statements_executed = LOAD(m->statements_executed);
-    o->run.retries_attempted = LOAD(m->retries_attempted);
-    o->run.retries_succeeded = LOAD(m->retries_succeeded);
-    o->rows = LOAD(m->rows);
-    o->bytes = LOAD(m->bytes);
-    o->runs = LOAD(m->runs);
-    o->in_flight = LOAD(m->in_flight);
-    hist_snap(&m->model_duration, &o->model_duration);
-    hist_snap(&m->run_duration, &o->run_duration);
-    hist_snap(&m->query_duration, &o->query_duration);
-}
-
 static uint64_t sub(uint64_t a, uint64_t b)
 {
     return a > b ? a - b : 0;
+}
+
+void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
+                                 struct rocky_otel_metrics_snap *o)
+{
+    /* The lock is the object's, not part of its value: locking it does not
+     * change what the caller sees through its const pointer. */
+    struct rocky_otel_metrics *mut = (struct rocky_otel_metrics *)m;
+    struct totals t;
+    pthread_mutex_lock(&mut->lock);
+    totals_take(m, &t);
+    struct rocky_otel_run_gauges base = m->base;
+    pthread_mutex_unlock(&mut->lock);
+
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
+        o->executions[i] = t.executions[i];
+    o->in_flight = t.in_flight;
+    /* Totals were taken after the base under the same lock, so each is at
+     * least its base; sub() only guards the arithmetic. */
+    struct rocky_otel_run_gauges now = gauge_sources(&t);
+    o->run.tables_processed = sub(now.tables_processed, base.tables_processed);
+    o->run.tables_failed = sub(now.tables_failed, base.tables_failed);
+    o->run.statements_executed =
+        sub(now.statements_executed, base.statements_executed);
+    o->run.retries_attempted =
+        sub(now.retries_attempted, base.retries_attempted);
+    o->run.retries_succeeded =
+        sub(now.retries_succeeded, base.retries_succeeded);
+    o->rows = t.rows;
+    o->bytes = t.bytes;
+    o->runs = t.runs;
+    hist_snap(&t.model_duration, &o->model_duration);
+    hist_snap(&t.run_duration, &o->run_duration);
+    hist_snap(&t.query_duration, &o->query_duration);
 }
 
 static void hist_delta(const struct rocky_otel_hist_snap *c,

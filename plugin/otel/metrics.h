@@ -1,12 +1,26 @@
 /*
  * metrics.h — the run and model instruments, aggregated in place.
  *
- * Every instrument is a set of cumulative atomic counters that the hot
- * path only ever adds to (relaxed atomics, no lock, no allocation). The
- * exporter thread takes snapshots; delta temporality is the difference of
- * two snapshots, so recording never races with a reset.
+ * Every instrument is a set of cumulative counters kept per recording
+ * thread: each thread that records into an object gets its own shard,
+ * which only it writes (an atomic load and store: no read-modify-write, no
+ * lock-prefixed instruction, no cache line shared with another recorder).
+ * A snapshot sums the shards; delta temporality is the difference of two
+ * snapshots, so recording never races with a reset. The per-run gauges
+ * are totals minus a base taken at the last live RUN_START.
  *
- * Threads: record_* from any thread; snapshot from the exporter thread.
+ * Threads: record from any thread; snapshot from any thread (the exporter
+ * thread in the plugin). new/free from one thread while no other uses the
+ * object.
+ *
+ * Costs: a thread's first event for an object (and its first after its
+ * cache entry was taken by another object: a thread caches four) takes the
+ * object's mutex and, the first time, allocates the thread's shard (under
+ * 1 KiB). After that MODEL_START, MODEL_END and STATEMENT_END take no lock
+ * and allocate nothing. A live RUN_START and a snapshot take the mutex and
+ * read every shard. Shards stay until the object is freed, so a thread that
+ * ends loses none of its counts; an object holds one shard per thread that
+ * ever recorded into it.
  */
 #ifndef ROCKY_OTEL_METRICS_H
 #define ROCKY_OTEL_METRICS_H
@@ -81,7 +95,12 @@ struct rocky_otel_metrics_snap {
 
 struct rocky_otel_metrics; /* opaque */
 
+/* A new, empty set of instruments in *out: 0, or ROCKY_ENOMEM. Each object
+ * gets a process-unique id, so threads' cached shards of a freed object are
+ * never used for one allocated later at the same address. */
 int rocky_otel_metrics_new(struct rocky_otel_metrics **out);
+/* Frees m and every thread's shard of it. No thread may record into or
+ * snapshot m meanwhile or afterwards. NULL is a no-op. */
 void rocky_otel_metrics_free(struct rocky_otel_metrics *m);
 
 /* Record one event (RUN_START, MODEL_START/END, STATEMENT_END, RUN_END;
@@ -89,12 +108,25 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m);
  * they happened). A MODEL_END of a model that never started (SKIPPED,
  * started_*_ns 0, no MODEL_START before it) counts in executions{skipped}
  * only: no duration sample, no in-flight change. A live RUN_START resets
- * the run gauges. Lock-free, thread-safe. */
+ * the run gauges: what happened before it (in the happens-before sense:
+ * e.g. models of the previous run, on any thread) no longer counts in
+ * them, what happens after it does.
+ *
+ * Any thread, concurrently. MODEL_START/END and STATEMENT_END take no lock
+ * once the calling thread has its shard (see Costs above); RUN_START takes
+ * the object's mutex. If a thread's shard cannot be allocated (out of
+ * memory) its events are still counted, under the mutex. */
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev);
 
-/* Copy the cumulative totals. Histogram count equals the bucket sum even
- * while other threads record. Any thread. */
+/* Copy the cumulative totals (the sum of every thread's shard). Histogram
+ * count equals the bucket sum even while other threads record; each
+ * counter is never lower than in an earlier snapshot. Each thread's part
+ * of in_flight is read at one instant: with every model started and ended
+ * on one thread, in_flight is between 0 and the number of threads running
+ * a model; a model started on one thread and ended on another can be seen
+ * ended but not started (or the reverse) while a snapshot reads. Any
+ * thread; takes the object's mutex. */
 void rocky_otel_metrics_snapshot(const struct rocky_otel_metrics *m,
                                  struct rocky_otel_metrics_snap *out);
 

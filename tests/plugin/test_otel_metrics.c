@@ -1,8 +1,11 @@
-/* Unit tests: lock-free metric aggregation, snapshots and deltas. */
+/* Unit tests: metric aggregation in per-thread shards, snapshots and
+ * deltas, from one thread and from several. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include <pthread.h>
 
@@ -260,6 +263,457 @@ static void test_concurrent_recording_counts_every_event(void **state)
     rocky_otel_metrics_free(shared);
 }
 
+/* Out of memory for a shard, on demand: this definition takes the place of
+ * libc's for the whole test program (metrics.c allocates its objects and
+ * shards with aligned_alloc), so the failure path can be tested. */
+static atomic_int fail_aligned_alloc;
+static atomic_int aligned_allocs_failed; /* how many it refused */
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    void *p = NULL;
+    if (atomic_load(&fail_aligned_alloc)) {
+        atomic_fetch_add(&aligned_allocs_failed, 1);
+        return NULL;
+    }
+    return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+
+/* The bucket one duration lands in, in a fresh object. */
+static int bucket_of_duration(int64_t ns)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    end_model(m, &t, ROCKY_MODEL_SUCCESS, ns);
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    rocky_otel_metrics_free(m);
+    assert_int_equal(s.model_duration.count, 1);
+    for (int b = 0; b < ROCKY_OTEL_HIST_BUCKETS; b++)
+        if (s.model_duration.buckets[b])
+            return b;
+    fail_msg("no bucket for %lld ns", (long long)ns);
+    return -1;
+}
+
+/* Bucket i holds (bound[i-1], bound[i]]: checked on both sides of every
+ * bound, and at the far ends. */
+static void test_histogram_bucket_on_each_side_of_every_bound(void **state)
+{
+    for (int i = 0; i < ROCKY_OTEL_HIST_BOUNDS; i++) {
+        int64_t ns = (int64_t)(rocky_otel_hist_bounds_ms[i] * 1e6);
+        if (ns > 0)
+            assert_int_equal(bucket_of_duration(ns - 1), i);
+        assert_int_equal(bucket_of_duration(ns), i);
+        assert_int_equal(bucket_of_duration(ns + 1), i + 1);
+    }
+    assert_int_equal(bucket_of_duration(1), 1);
+    assert_int_equal(bucket_of_duration(INT64_MAX - 1000),
+                     ROCKY_OTEL_HIST_BUCKETS - 1);
+}
+
+/* A thread's shard of a freed object must never serve the next object,
+ * even at the same address: counts start from zero each time (and ASan
+ * would see a write into the freed shard). */
+static void test_new_object_never_uses_a_freed_objects_shard(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    for (int round = 0; round < 12; round++) {
+        struct rocky_otel_metrics *m;
+        assert_int_equal(rocky_otel_metrics_new(&m), 0);
+        struct rocky_otel_metrics_snap s;
+        rocky_otel_metrics_snapshot(m, &s);
+        assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 0);
+        for (int i = 0; i <= round; i++)
+            end_model(m, &t, ROCKY_MODEL_SUCCESS, 1000);
+        rocky_otel_metrics_snapshot(m, &s);
+        assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], round + 1);
+        assert_int_equal(s.model_duration.count, round + 1);
+        rocky_otel_metrics_free(m);
+    }
+}
+
+/* One thread feeding more objects than its cache has slots (several plugin
+ * instances): each keeps exactly its own counts, through evictions. */
+#define OBJECTS 6
+static void test_one_thread_feeds_several_objects(void **state)
+{
+    struct rocky_otel_metrics *m[OBJECTS];
+    for (int i = 0; i < OBJECTS; i++)
+        assert_int_equal(rocky_otel_metrics_new(&m[i]), 0);
+    struct test_run t;
+    test_run_init(&t);
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < OBJECTS; i++)
+            for (int k = 0; k <= i; k++) /* object i: i + 1 per round */
+                end_model(m[i], &t, ROCKY_MODEL_SUCCESS, 1000);
+    /* the last one alone, then the first again: hits and a re-lookup */
+    end_model(m[OBJECTS - 1], &t, ROCKY_MODEL_FAILED, 1000);
+    end_model(m[0], &t, ROCKY_MODEL_FAILED, 1000);
+    for (int i = 0; i < OBJECTS; i++) {
+        struct rocky_otel_metrics_snap s;
+        rocky_otel_metrics_snapshot(m[i], &s);
+        assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 50 * (i + 1));
+        assert_int_equal(s.executions[ROCKY_MODEL_FAILED],
+                         i == 0 || i == OBJECTS - 1);
+        assert_int_equal(s.rows, 42 * s.model_duration.count);
+        assert_int_equal(s.in_flight, 0);
+        rocky_otel_metrics_free(m[i]);
+    }
+}
+
+struct starter {
+    struct rocky_otel_metrics *m;
+    uint32_t type;
+    int n;
+};
+
+static void *record_n(void *arg)
+{
+    struct starter *a = arg;
+    struct test_run t;
+    test_run_init(&t);
+    for (int i = 0; i < a->n; i++)
+        rocky_otel_metrics_record(a->m, test_event(&t, a->type));
+    return NULL;
+}
+
+/* Models started on one thread and ended on another (which began after the
+ * first ended) leave nothing in flight; a thread that ended keeps its
+ * counts. */
+static void test_in_flight_across_threads(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct starter a = {m, ROCKY_EVENT_MODEL_START, 7};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, record_n, &a), 0);
+    pthread_join(th, NULL);
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.in_flight, 7);
+    a.type = ROCKY_EVENT_MODEL_END;
+    a.n = 5;
+    assert_int_equal(pthread_create(&th, NULL, record_n, &a), 0);
+    pthread_join(th, NULL);
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.in_flight, 2);
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 5);
+    rocky_otel_metrics_free(m);
+}
+
+/* A thread whose shard cannot be allocated still has every event counted
+ * (under the object's mutex), and gets its shard once memory is back. */
+static void test_events_count_when_a_shard_cannot_be_allocated(void **state)
+{
+    struct rocky_otel_metrics *m;
+    assert_int_equal(rocky_otel_metrics_new(&m), 0);
+    struct test_run t;
+    test_run_init(&t);
+    atomic_store(&fail_aligned_alloc, 1);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_START));
+    end_model(m, &t, ROCKY_MODEL_SUCCESS, 1000);
+    end_model(m, &t, ROCKY_MODEL_FAILED, 1000);
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_STATEMENT_END));
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_MODEL_START));
+    rocky_otel_metrics_record(m, test_event(&t, ROCKY_EVENT_RUN_END));
+    atomic_store(&fail_aligned_alloc, 0);
+    /* the shard was asked for (and refused), so the counts below came
+     * through the spill path */
+    assert_true(atomic_load(&aligned_allocs_failed) > 0);
+    struct rocky_otel_metrics_snap s;
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 1);
+    assert_int_equal(s.executions[ROCKY_MODEL_FAILED], 1);
+    assert_int_equal(s.run.tables_processed, 1);
+    assert_int_equal(s.run.statements_executed, 1);
+    assert_int_equal(s.in_flight, 1);
+    assert_int_equal(s.runs, 1);
+    assert_int_equal(s.model_duration.count, 2);
+    end_model(m, &t, ROCKY_MODEL_SUCCESS, 1000); /* now in its own shard */
+    rocky_otel_metrics_snapshot(m, &s);
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS], 2);
+    assert_int_equal(s.in_flight, 1);
+    rocky_otel_metrics_free(m);
+}
+
+/* Several threads record a known mix while the main thread snapshots:
+ * every snapshot is consistent and no counter ever goes back; the last
+ * one (after every thread ended) is exact. */
+#define MIX_THREADS 4
+#define MIX_MODELS  5000
+
+struct mix_expect {
+    uint64_t success, failed, rows, bytes, statements, retries;
+    uint64_t retries_succeeded;
+    uint64_t model_sum_ns, query_sum_ns;
+    int64_t model_max_ns;
+};
+
+/* Model i of thread w: what it records. */
+static void mix_model(struct test_run *t, int w, int i)
+{
+    t->model.status = i % 10 == 3 ? ROCKY_MODEL_FAILED : ROCKY_MODEL_SUCCESS;
+    t->model.attempt = i % 7 == 0 ? 2 : 1;
+    t->model.rows_affected = i % 5;
+    t->model.bytes_written = 100 + w;
+    t->model.started_mono_ns = 1000;
+    t->model.finished_mono_ns = 1000 + (int64_t)(i % 300) * 1000000 + w;
+}
+
+static void mix_expected(struct mix_expect *e)
+{
+    memset(e, 0, sizeof *e);
+    struct test_run t;
+    test_run_init(&t);
+    for (int w = 0; w < MIX_THREADS; w++)
+        for (int i = 0; i < MIX_MODELS; i++) {
+            mix_model(&t, w, i);
+            if (t.model.status == ROCKY_MODEL_SUCCESS)
+                e->success++;
+            else
+                e->failed++;
+            e->rows += (uint64_t)t.model.rows_affected;
+            e->bytes += (uint64_t)t.model.bytes_written;
+            e->retries += t.model.attempt - 1;
+            e->retries_succeeded +=
+                t.model.attempt > 1 && t.model.status == ROCKY_MODEL_SUCCESS;
+            int64_t d = t.model.finished_mono_ns - t.model.started_mono_ns;
+            e->model_sum_ns += (uint64_t)d;
+            if (d > e->model_max_ns)
+                e->model_max_ns = d;
+            e->statements++;
+            e->query_sum_ns +=
+                (uint64_t)(t.stmt.finished_mono_ns - t.stmt.started_mono_ns);
+        }
+}
+
+static struct rocky_otel_metrics *mix;
+static atomic_int mix_done;
+
+static void *mix_recorder(void *arg)
+{
+    int w = (int)(intptr_t)arg;
+    struct test_run t;
+    test_run_init(&t);
+    for (int i = 0; i < MIX_MODELS; i++) {
+        mix_model(&t, w, i);
+        rocky_otel_metrics_record(mix, test_event(&t, ROCKY_EVENT_MODEL_START));
+        rocky_otel_metrics_record(mix,
+                                  test_event(&t, ROCKY_EVENT_STATEMENT_END));
+        rocky_otel_metrics_record(mix, test_event(&t, ROCKY_EVENT_MODEL_END));
+    }
+    atomic_fetch_add(&mix_done, 1);
+    return NULL;
+}
+
+static void assert_hist_consistent(const struct rocky_otel_hist_snap *h)
+{
+    uint64_t sum = 0;
+    for (int b = 0; b < ROCKY_OTEL_HIST_BUCKETS; b++)
+        sum += h->buckets[b];
+    assert_int_equal(sum, h->count);
+    if (h->has_min_max)
+        assert_true(h->min_ms <= h->max_ms);
+}
+
+/* b never below a, counter by counter. */
+static void assert_not_back(const struct rocky_otel_metrics_snap *a,
+                            const struct rocky_otel_metrics_snap *b)
+{
+    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
+        assert_true(b->executions[i] >= a->executions[i]);
+    assert_true(b->rows >= a->rows);
+    assert_true(b->bytes >= a->bytes);
+    assert_true(b->run.tables_processed >= a->run.tables_processed);
+    assert_true(b->run.statements_executed >= a->run.statements_executed);
+    assert_true(b->run.retries_attempted >= a->run.retries_attempted);
+    assert_true(b->model_duration.sum_ms >= a->model_duration.sum_ms);
+    assert_true(b->query_duration.sum_ms >= a->query_duration.sum_ms);
+    for (int i = 0; i < ROCKY_OTEL_HIST_BUCKETS; i++) {
+        assert_true(b->model_duration.buckets[i] >=
+                    a->model_duration.buckets[i]);
+        assert_true(b->query_duration.buckets[i] >=
+                    a->query_duration.buckets[i]);
+    }
+}
+
+static void
+test_snapshots_while_threads_record_are_monotone_and_exact(void **state)
+{
+    struct mix_expect e;
+    mix_expected(&e);
+    assert_int_equal(rocky_otel_metrics_new(&mix), 0);
+    atomic_store(&mix_done, 0);
+    pthread_t th[MIX_THREADS];
+    for (int w = 0; w < MIX_THREADS; w++)
+        assert_int_equal(
+            pthread_create(&th[w], NULL, mix_recorder, (void *)(intptr_t)w), 0);
+    struct rocky_otel_metrics_snap prev, cur;
+    rocky_otel_metrics_snapshot(mix, &prev);
+    long snapshots = 0;
+    int done;
+    do { /* until every recorder has finished: no sleeping on a guess */
+        done = atomic_load(&mix_done);
+        rocky_otel_metrics_snapshot(mix, &cur);
+        assert_not_back(&prev, &cur);
+        assert_hist_consistent(&cur.model_duration);
+        assert_hist_consistent(&cur.query_duration);
+        /* each recorder has at most one model between START and END */
+        assert_true(cur.in_flight >= 0 && cur.in_flight <= MIX_THREADS);
+        prev = cur;
+        snapshots++;
+    } while (done < MIX_THREADS);
+    for (int w = 0; w < MIX_THREADS; w++)
+        pthread_join(th[w], NULL);
+    rocky_otel_metrics_snapshot(mix, &cur);
+    assert_not_back(&prev, &cur);
+    assert_int_equal(cur.executions[ROCKY_MODEL_SUCCESS], e.success);
+    assert_int_equal(cur.executions[ROCKY_MODEL_FAILED], e.failed);
+    assert_int_equal(cur.run.tables_processed, e.success);
+    assert_int_equal(cur.run.tables_failed, e.failed);
+    assert_int_equal(cur.run.statements_executed, e.statements);
+    assert_int_equal(cur.run.retries_attempted, e.retries);
+    assert_int_equal(cur.run.retries_succeeded, e.retries_succeeded);
+    assert_int_equal(cur.rows, e.rows);
+    assert_int_equal(cur.bytes, e.bytes);
+    assert_int_equal(cur.in_flight, 0);
+    assert_int_equal(cur.model_duration.count, MIX_THREADS * MIX_MODELS);
+    assert_true(cur.model_duration.sum_ms == (double)e.model_sum_ns / 1e6);
+    assert_true(cur.model_duration.has_min_max);
+    assert_true(cur.model_duration.min_ms == 0.0);
+    assert_true(cur.model_duration.max_ms == (double)e.model_max_ns / 1e6);
+    assert_int_equal(cur.query_duration.count, e.statements);
+    assert_true(cur.query_duration.sum_ms == (double)e.query_sum_ns / 1e6);
+    assert_true(snapshots >= 1);
+    rocky_otel_metrics_free(mix);
+}
+
+/* A live RUN_START on one thread resets the run gauges that other threads
+ * feed: what they recorded before it (ordered by a barrier) no longer
+ * counts, what they record after it does; cumulative counters go on. Then
+ * RUN_STARTs racing the recorders: the gauges never exceed the totals. */
+#define RUN_THREADS 3
+#define RUN_BEFORE  700
+#define RUN_AFTER   900
+
+static struct rocky_otel_metrics *runm;
+static pthread_barrier_t run_barrier;
+
+static void run_models(struct test_run *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        t->model.attempt = i % 3 == 0 ? 3 : 1;
+        t->stmt.attempt = i % 4 == 0 ? 2 : 1;
+        rocky_otel_metrics_record(runm, test_event(t, ROCKY_EVENT_MODEL_START));
+        rocky_otel_metrics_record(runm,
+                                  test_event(t, ROCKY_EVENT_STATEMENT_END));
+        t->model.status = i % 9 == 0 ? ROCKY_MODEL_FAILED : ROCKY_MODEL_SUCCESS;
+        rocky_otel_metrics_record(runm, test_event(t, ROCKY_EVENT_MODEL_END));
+    }
+}
+
+/* What run_models(n) adds to each gauge. */
+static struct rocky_otel_run_gauges run_gauges_of(int n)
+{
+    struct rocky_otel_run_gauges g = {0};
+    for (int i = 0; i < n; i++) {
+        int failed = i % 9 == 0;
+        g.tables_processed += !failed;
+        g.tables_failed += failed;
+        g.statements_executed++;
+        g.retries_attempted += (i % 3 == 0 ? 2 : 0) + (i % 4 == 0 ? 1 : 0);
+        /* a retried model or statement that then succeeded */
+        g.retries_succeeded += (i % 3 == 0 && !failed) + (i % 4 == 0);
+    }
+    return g;
+}
+
+static void *run_recorder(void *arg)
+{
+    (void)arg;
+    struct test_run t;
+    test_run_init(&t);
+    run_models(&t, RUN_BEFORE);
+    pthread_barrier_wait(&run_barrier); /* main: RUN_START */
+    pthread_barrier_wait(&run_barrier);
+    run_models(&t, RUN_AFTER);
+    pthread_barrier_wait(&run_barrier); /* main: checks */
+    pthread_barrier_wait(&run_barrier);
+    run_models(&t, RUN_AFTER); /* while main fires RUN_STARTs */
+    atomic_fetch_add(&mix_done, 1);
+    return NULL;
+}
+
+static void assert_gauges(const struct rocky_otel_run_gauges *got,
+                          struct rocky_otel_run_gauges want, int times)
+{
+    assert_int_equal(got->tables_processed, want.tables_processed * times);
+    assert_int_equal(got->tables_failed, want.tables_failed * times);
+    assert_int_equal(got->statements_executed,
+                     want.statements_executed * times);
+    assert_int_equal(got->retries_attempted, want.retries_attempted * times);
+    assert_int_equal(got->retries_succeeded, want.retries_succeeded * times);
+}
+
+static void test_run_start_resets_gauges_fed_by_other_threads(void **state)
+{
+    assert_int_equal(rocky_otel_metrics_new(&runm), 0);
+    assert_int_equal(pthread_barrier_init(&run_barrier, NULL, RUN_THREADS + 1),
+                     0);
+    atomic_store(&mix_done, 0);
+    pthread_t th[RUN_THREADS];
+    for (int i = 0; i < RUN_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, run_recorder, NULL), 0);
+    struct test_run t;
+    test_run_init(&t);
+    struct rocky_otel_metrics_snap s;
+
+    pthread_barrier_wait(&run_barrier); /* the first run is recorded */
+    rocky_otel_metrics_snapshot(runm, &s);
+    assert_gauges(&s.run, run_gauges_of(RUN_BEFORE), RUN_THREADS);
+    /* this thread never recorded a model: the reset is of the others' */
+    rocky_otel_metrics_record(runm, test_event(&t, ROCKY_EVENT_RUN_START));
+    rocky_otel_metrics_snapshot(runm, &s);
+    assert_gauges(&s.run, run_gauges_of(0), RUN_THREADS);
+    pthread_barrier_wait(&run_barrier);
+
+    pthread_barrier_wait(&run_barrier); /* the second run is recorded */
+    rocky_otel_metrics_snapshot(runm, &s);
+    assert_gauges(&s.run, run_gauges_of(RUN_AFTER), RUN_THREADS);
+    uint64_t all = (uint64_t)RUN_THREADS * (RUN_BEFORE + RUN_AFTER);
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS] +
+                         s.executions[ROCKY_MODEL_FAILED],
+                     all);
+    assert_int_equal(s.query_duration.count, all);
+    pthread_barrier_wait(&run_barrier);
+
+    /* RUN_STARTs racing the recorders: each snapshot's gauges are what
+     * happened since some RUN_START, never more than everything. */
+    uint64_t success_before = s.executions[ROCKY_MODEL_SUCCESS];
+    int done;
+    do {
+        done = atomic_load(&mix_done);
+        rocky_otel_metrics_record(runm, test_event(&t, ROCKY_EVENT_RUN_START));
+        rocky_otel_metrics_snapshot(runm, &s);
+        assert_true(s.run.tables_processed <=
+                    s.executions[ROCKY_MODEL_SUCCESS] - success_before);
+        assert_true(s.run.statements_executed <= s.query_duration.count);
+    } while (done < RUN_THREADS);
+    for (int i = 0; i < RUN_THREADS; i++)
+        pthread_join(th[i], NULL);
+    rocky_otel_metrics_snapshot(runm, &s);
+    assert_int_equal(s.executions[ROCKY_MODEL_SUCCESS] +
+                         s.executions[ROCKY_MODEL_FAILED],
+                     all + (uint64_t)RUN_THREADS * RUN_AFTER);
+    assert_int_equal(s.in_flight, 0);
+    pthread_barrier_destroy(&run_barrier);
+    rocky_otel_metrics_free(runm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +725,14 @@ int main(void)
         cmocka_unit_test(test_statements_feed_query_duration_and_retries),
         cmocka_unit_test(test_delta_is_the_difference_and_counts_match_buckets),
         cmocka_unit_test(test_concurrent_recording_counts_every_event),
+        cmocka_unit_test(test_histogram_bucket_on_each_side_of_every_bound),
+        cmocka_unit_test(test_new_object_never_uses_a_freed_objects_shard),
+        cmocka_unit_test(test_one_thread_feeds_several_objects),
+        cmocka_unit_test(test_in_flight_across_threads),
+        cmocka_unit_test(test_events_count_when_a_shard_cannot_be_allocated),
+        cmocka_unit_test(
+            test_snapshots_while_threads_record_are_monotone_and_exact),
+        cmocka_unit_test(test_run_start_resets_gauges_fed_by_other_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
