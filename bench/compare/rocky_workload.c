@@ -8,6 +8,10 @@
  *   rocky_workload process N     init + N spans + stop: CPU, peak RSS
  *   rocky_workload exit_flush N  N spans produced at full speed, then the
  *                                stop that must deliver them, timed
+ *   rocky_workload exit_flush_queued N
+ *                                the same with nothing sent before the stop
+ *                                (queue and batch 2N+32, a 600 s schedule
+ *                                delay): all N+1 spans leave in the stop
  *
  * The exporter goes to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (bench/
  * compare/run starts one otel_sink for both sides), else to an otel_sink
@@ -41,16 +45,19 @@ __attribute__((noinline)) void workload_one_span(uint64_t i)
     refused += plugin->on_event(instance, &ev.end) == ROCKY_EAGAIN;
 }
 
-static void start(struct bench_sink *sink, uint64_t n)
+/* queued: keep every span in the queue until the stop (see usage). */
+static void start(struct bench_sink *sink, uint64_t n, int queued)
 {
     sink->pid = 0;
     if (!getenv("OTEL_EXPORTER_OTLP_ENDPOINT") &&
         bench_sink_export_to(sink) != 0)
         exit(1);
     char v[32];
-    snprintf(v, sizeof v, "%llu", (unsigned long long)n + 16);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(n + 16) * (queued + 1));
     setenv("OTEL_BSP_MAX_QUEUE_SIZE", v, 1);
-    setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512", 1);
+    setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", queued ? v : "512", 1);
+    if (queued)
+        setenv("OTEL_BSP_SCHEDULE_DELAY", "600000", 1);
     bench_events_init(&ev);
     ev.run.started_wall_ns = 1700000000000000000LL;
     plugin = bench_plugin_load(&instance);
@@ -81,7 +88,8 @@ static double timeval_ns(struct timeval tv)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: rocky_workload hot|process|exit_flush N\n");
+        fprintf(stderr, "usage: rocky_workload "
+                        "hot|process|exit_flush|exit_flush_queued N\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -95,7 +103,7 @@ int main(int argc, char **argv)
     const int64_t deadline_ns = 30000000000LL;
 
     if (strcmp(mode, "hot") == 0) {
-        start(&sink, n);
+        start(&sink, n, 0);
         int64_t t0 = bench_now_ns();
         produce(n);
         int64_t t1 = bench_now_ns();
@@ -106,7 +114,7 @@ int main(int argc, char **argv)
                (unsigned long long)n, (double)(t1 - t0) / (double)n,
                (unsigned long long)rep.delivered, (unsigned long long)refused);
     } else if (strcmp(mode, "process") == 0) {
-        start(&sink, n);
+        start(&sink, n, 0);
         produce(n);
         end_run(n);
         bench_plugin_stop(plugin, instance, bench_now_ns() + deadline_ns, &rep);
@@ -121,17 +129,18 @@ int main(int argc, char **argv)
                (unsigned long long)n, cpu_ns / 1e6, cpu_ns / (double)n,
                ru.ru_maxrss, bench_rss_kb("VmHWM"),
                (unsigned long long)rep.delivered, (unsigned long long)refused);
-    } else if (strcmp(mode, "exit_flush") == 0) {
-        start(&sink, n);
+    } else if (strcmp(mode, "exit_flush") == 0 ||
+               strcmp(mode, "exit_flush_queued") == 0) {
+        start(&sink, n, strcmp(mode, "exit_flush_queued") == 0);
         produce(n);
         end_run(n);
         int64_t t0 = bench_now_ns();
         int rc = bench_plugin_stop(plugin, instance, t0 + deadline_ns, &rep);
         double ms = (double)(bench_now_ns() - t0) / 1e6;
-        printf("{\"side\":\"ours\",\"mode\":\"exit_flush\",\"n\":%llu,"
+        printf("{\"side\":\"ours\",\"mode\":\"%s\",\"n\":%llu,"
                "\"spans\":%llu,\"stop_ms\":%.2f,\"stop_rc\":%d,"
                "\"delivered\":%llu,\"dropped\":%llu,\"refused\":%llu}\n",
-               (unsigned long long)n, (unsigned long long)n + 1, ms, rc,
+               mode, (unsigned long long)n, (unsigned long long)n + 1, ms, rc,
                (unsigned long long)rep.delivered,
                (unsigned long long)rep.dropped, (unsigned long long)refused);
     } else {
