@@ -23,6 +23,7 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "opentelemetry/exporters/otlp/otlp_grpc_exporter_factory.h"
 #include "opentelemetry/exporters/otlp/otlp_grpc_exporter_options.h"
@@ -114,7 +115,9 @@ long rss_kb(const char *field)
 
 /* queued: keep every span in the queue until Shutdown. The processor wakes
  * its worker when the queue holds a batch or is half full, so both are
- * made larger than N+1, and the schedule delay longer than the run. */
+ * made larger than N+1, and the schedule delay longer than the run. Its
+ * worker also exports at once if it finds the queue non-empty when it
+ * first goes to wait, hence a pause before the first span. */
 void start(uint64_t n, bool queued)
 {
     if (!getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) {
@@ -145,6 +148,8 @@ void start(uint64_t n, bool queued)
         common::SteadyTimestamp(std::chrono::nanoseconds(1));
     run_span = tracer->StartSpan("run", {{"rocky.run.id", "bench-run"}}, opts);
     run_ctx = run_span->GetContext();
+    if (queued)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
 void end_run(uint64_t n)

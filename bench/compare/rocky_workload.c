@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "bench_common.h"
 
@@ -45,7 +46,9 @@ __attribute__((noinline)) void workload_one_span(uint64_t i)
     refused += plugin->on_event(instance, &ev.end) == ROCKY_EAGAIN;
 }
 
-/* queued: keep every span in the queue until the stop (see usage). */
+/* queued: keep every span in the queue until the stop (see usage), and
+ * pause before the first span as the otel-cpp side must (its worker
+ * exports whatever it finds when it first goes to wait). */
 static void start(struct bench_sink *sink, uint64_t n, int queued)
 {
     sink->pid = 0;
@@ -65,6 +68,8 @@ static void start(struct bench_sink *sink, uint64_t n, int queued)
     run_start.type = ROCKY_EVENT_RUN_START;
     run_start.wall_ns = ev.run.started_wall_ns;
     plugin->on_event(instance, &run_start);
+    if (queued)
+        nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
 }
 
 static void end_run(uint64_t n)
