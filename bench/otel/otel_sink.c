@@ -1,8 +1,10 @@
 /*
  * otel_sink.c — the benchmark's OTLP "collector": a gRPC C core server on
- * 127.0.0.1 that answers every unary call OK with an empty response,
- * without decoding the request. Prints "listening <port>" once bound;
- * ends on SIGTERM/SIGINT.
+ * 127.0.0.1 that answers every unary call OK with an empty response
+ * message, without decoding the request. The message must be sent, even
+ * empty: a gRPC C++ client (opentelemetry-cpp's exporter) fails a unary
+ * call answered by status alone ("No message returned for unary request").
+ * Prints "listening <port>" once bound; ends on SIGTERM/SIGINT.
  *
  *   otel_sink [--never-answer] [PORT]      (0 or none: an ephemeral port)
  *
@@ -23,6 +25,7 @@ struct call {
     grpc_call_details details;
     grpc_metadata_array md;
     grpc_byte_buffer *msg;
+    grpc_byte_buffer *reply; /* owned until the answering batch completes */
     int cancelled;
 };
 
@@ -86,26 +89,31 @@ int main(int argc, char **argv)
             }
             request(server, cq);
             c->stage = 1;
-            grpc_op ops[4];
+            grpc_op ops[5];
             memset(ops, 0, sizeof ops);
             ops[0].op = GRPC_OP_RECV_MESSAGE;
             ops[0].data.recv_message.recv_message = &c->msg;
-            ops[1].op = GRPC_OP_SEND_INITIAL_METADATA;
-            ops[2].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-            ops[2].data.send_status_from_server.status = GRPC_STATUS_OK;
-            ops[3].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-            ops[3].data.recv_close_on_server.cancelled = &c->cancelled;
+            ops[1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+            ops[1].data.recv_close_on_server.cancelled = &c->cancelled;
             if (never_answer) {
                 /* Read the request, wait for the client to give up. */
-                ops[1] = ops[3];
                 grpc_call_start_batch(c->call, ops, 2, c, NULL);
             } else {
-                /* An empty message is a valid Export*ServiceResponse. */
-                grpc_call_start_batch(c->call, ops, 4, c, NULL);
+                /* Zero bytes decode as an Export*ServiceResponse with no
+                 * partial_success: "all accepted". */
+                c->reply = grpc_raw_byte_buffer_create(NULL, 0);
+                ops[2].op = GRPC_OP_SEND_INITIAL_METADATA;
+                ops[3].op = GRPC_OP_SEND_MESSAGE;
+                ops[3].data.send_message.send_message = c->reply;
+                ops[4].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+                ops[4].data.send_status_from_server.status = GRPC_STATUS_OK;
+                grpc_call_start_batch(c->call, ops, 5, c, NULL);
             }
         } else {
             if (c->msg)
                 grpc_byte_buffer_destroy(c->msg);
+            if (c->reply)
+                grpc_byte_buffer_destroy(c->reply);
             grpc_call_details_destroy(&c->details);
             grpc_metadata_array_destroy(&c->md);
             grpc_call_unref(c->call);
@@ -123,6 +131,8 @@ int main(int argc, char **argv)
             struct call *c = ev.tag;
             if (c->stage == 1 && c->msg)
                 grpc_byte_buffer_destroy(c->msg);
+            if (c->reply)
+                grpc_byte_buffer_destroy(c->reply);
             if (c->call)
                 grpc_call_unref(c->call);
             grpc_call_details_destroy(&c->details);

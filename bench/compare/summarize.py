@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Turn the scratch files bench/compare/run wrote into its one JSON object.
+
+argv: SCRATCH GIT_REV QUICK N_CALLGRIND N_HOT N_PROCESS N_EXIT_FLUSH RUNS
+
+Every figure is "lower is better". ratio = theirs / ours (of the medians
+when there are samples): above 1 means ours costs less.
+"""
+import json
+import os
+import statistics
+import sys
+
+scratch, rev, quick, n_cg, n_hot, n_proc, n_flush, runs = sys.argv[1:9]
+n_cg, n_hot, n_proc, n_flush = int(n_cg), int(n_hot), int(n_proc), int(n_flush)
+
+
+def path(name):
+    return os.path.join(scratch, name)
+
+
+def lines(name):
+    if not os.path.exists(path(name)):
+        return None
+    with open(path(name)) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def number(name):
+    if not os.path.exists(path(name)):
+        return None
+    with open(path(name)) as f:
+        text = f.read().strip()
+    return int(text) if text else None
+
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def side(s):
+    hot, proc, flush = lines(s + ".hot"), lines(s + ".process"), lines(s + ".exit_flush")
+    queued = lines(s + ".exit_flush_queued")
+    if hot is None:
+        return None
+    runner_ir, process_ir = number(s + ".runner_ir"), number(s + ".process_ir")
+    return {
+        "runner_instr_per_span": round(runner_ir / n_cg, 1) if runner_ir else None,
+        "hot_ns_per_span": spread([r["ns_per_span"] for r in hot]),
+        "process_instr_per_span": round(process_ir / n_cg, 1) if process_ir else None,
+        "process_cpu_ns_per_span": spread([r["cpu_ns_per_span"] for r in proc]),
+        "peak_rss_kb": spread([r["vmhwm_kb"] for r in proc]),
+        "exit_flush_ms": spread([r["stop_ms"] for r in flush]),
+        "exit_flush_all_queued_ms": spread([r["stop_ms"] for r in queued]),
+        # Every run, so a short delivery (a dropped span) is visible.
+        "runs": {"hot": hot, "process": proc, "exit_flush": flush,
+                 "exit_flush_queued": queued},
+    }
+
+
+ours, theirs = side("ours"), side("theirs")
+
+units = {
+    "runner_instr_per_span": f"instructions on the runner thread per span (callgrind, N={n_cg})",
+    "hot_ns_per_span": f"ns per span in workload_one_span (N={n_hot})",
+    "process_instr_per_span": f"instructions of the whole process per span, init to exit, all threads (callgrind, N={n_cg})",
+    "process_cpu_ns_per_span": f"CPU user+sys ns per span of the whole process, init included (N={n_proc})",
+    "peak_rss_kb": f"peak RSS, VmHWM, kB (N={n_proc})",
+    "exit_flush_ms": f"ms of the stop/Shutdown that delivers all {n_flush + 1} spans, "
+                     "batches of 512 having left while they were produced",
+    "exit_flush_all_queued_ms": f"ms of the stop/Shutdown that delivers all {n_flush + 1} spans, "
+                                "none sent before it (one batch)",
+}
+
+
+def central(v):
+    return v["median"] if isinstance(v, dict) else v
+
+
+figures = {}
+for key, unit in units.items():
+    o = ours[key] if ours else None
+    t = theirs[key] if theirs else None
+    fig = {"unit": unit, "ours": o, "theirs": t}
+    co, ct = central(o), central(t)
+    if co and ct:
+        fig["ratio"] = round(ct / co, 3)
+        fig["better"] = "ours" if co < ct else "theirs" if ct < co else "same"
+    else:
+        fig["ratio"] = None
+        fig["better"] = None
+    figures[key] = fig
+
+benches = {}
+for name in ("bench_runner_overhead", "bench_trace", "guard_exit_delay",
+             "bench_otel_hot_path", "bench_otel_exit_flush"):
+    try:
+        with open(path("bench." + name)) as f:
+            benches[name] = json.loads(f.read())
+    except (OSError, ValueError) as e:
+        benches[name] = {"error": str(e)}
+
+print(json.dumps({
+    "bench": "compare",
+    "git": rev,
+    "quick": quick == "1",
+    "samples_per_figure": int(runs),
+    "n": {"callgrind": n_cg, "hot": n_hot, "process": n_proc, "exit_flush": n_flush},
+    "ratio_is": "theirs / ours, of the medians; every figure is lower-is-better, "
+                "so ratio > 1 means ours costs less",
+    "figures": figures,
+    "runs": {"ours": ours and ours.pop("runs"), "theirs": theirs and theirs.pop("runs")},
+    "existing_benches": benches,
+}, indent=1))
