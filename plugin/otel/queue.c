@@ -1,11 +1,31 @@
 /*
- * queue.c — bounded lock-free MPSC ring of span slots (after Dmitry
- * Vyukov's bounded MPMC queue) plus a mutex-guarded list of run spans.
+ * queue.c — a bounded lock-free MPSC byte ring of packed span records
+ * (span_build.h) plus a mutex-guarded list of run spans.
  *
- * Slot protocol: slot i % cap is free for the producer holding ticket
- * `pos` when its seq == pos; the producer fills it and publishes seq =
- * pos + 1 (release). The consumer reads it when seq == head + 1 (acquire)
- * and frees it with seq = head + cap.
+ * Reserve protocol. `tail` and `head` each hold two counters modulo 2^32 in
+ * one word: spans (high half) and bytes (low half). A producer packs its
+ * span first (so it knows the exact size), then with one CAS on `tail`
+ * takes one span and `need` bytes, refusing when the ring already holds
+ * `cap` spans or lacks the bytes. A record never wraps: when it does not
+ * fit before the end of the ring, the same CAS also takes the rest of the
+ * ring as padding.
+ *
+ * Record protocol. A record is a 4-byte header then its packed bytes; the
+ * next one starts at the next multiple of 4. The header is 0 until the
+ * producer has written the record, then the record's exact length (or PAD
+ * and the padding's length), stored with release.
+ * The consumer reads records in order from `head`, stops at the first
+ * header still 0 (not yet written: the spans behind it wait, even if
+ * ready), and zeroes the bytes of the records it releases before moving
+ * `head` on with release. So every byte a producer reserves is zero
+ * (fresh pages are, released ones were zeroed), which is what makes "0 =
+ * not yet written" true at whatever offset the next lap's records start.
+ *
+ * Memory. The ring is mapped, not written, at creation: a page costs
+ * nothing until a record lands on it, so a large OTEL_BSP_MAX_QUEUE_SIZE
+ * that is never filled stays virtual. The consumer unpacks the records it
+ * peeks into full `struct rocky_otel_span`s for the encoder: as many as a
+ * batch, not as the queue.
  */
 #include "queue.h"
 
@@ -15,13 +35,23 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rocky/error.h"
 
-struct slot {
-    _Atomic uint64_t seq;
-    struct rocky_otel_span span;
-};
+#define PAD        0x80000000u
+#define HEADER     4
+#define BYTES_EACH 160  /* ring bytes per span of capacity (before pow2) */
+#define MIN_BYTES  8192 /* >= 2 * the largest record, so one always fits */
+#define VIEW_BLOCK 64   /* unpacked spans per allocation */
+/* A header holds the record's exact length; records start 4-aligned. */
+#define STRIDE(len)  (((len) + 3) & ~3u)
+#define SPANS(w)     ((uint32_t)((w) >> 32))
+#define BYTES(w)     ((uint32_t)(w))
+#define WORD(sp, by) (((uint64_t)(sp) << 32) | (uint32_t)(by))
+
+_Static_assert(2 * (HEADER + ROCKY_OTEL_PACK_MAX + 3) <= MIN_BYTES,
+               "the ring must always have room for a largest record");
 
 struct run_node {
     struct run_node *next;
@@ -31,32 +61,51 @@ struct run_node {
 struct rocky_otel_queue {
     /* Producers and the consumer touch different lines. */
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t tail;
-    ROCKY_OTEL_OWN_LINE _Atomic uint64_t
-        head; /* written by the consumer only */
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t head; /* written by the consumer */
+    _Atomic uint64_t released; /* model spans released since creation */
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t refused;
     _Atomic size_t run_count;
     _Atomic uint64_t runs_pushed;
-    uint32_t cap;
+    uint32_t cap, bytes, mask;
+    uint8_t *ring;
     pthread_mutex_t run_lock;
     struct run_node *runs, **runs_tail;
-    struct slot *slots;
+
+    /* Consumer only: records 0..peeked-1 from head are unpacked in views,
+     * and the next record starts at byte `peek_pos`. */
+    size_t peeked;
+    uint32_t peek_pos;
+    struct rocky_otel_span **views; /* blocks of VIEW_BLOCK */
+    size_t view_blocks;
 };
+
+static _Atomic uint32_t *header_at(const struct rocky_otel_queue *q,
+                                   uint32_t pos)
+{
+    return (_Atomic uint32_t *)(void *)(q->ring + (pos & q->mask));
+}
 
 int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out)
 {
-    if (capacity == 0 || !out)
+    if (capacity == 0 || capacity > (1u << 22) || !out)
         return ROCKY_EINVAL;
     struct rocky_otel_queue *q = rocky_otel_zalloc_lines(sizeof *q);
     if (!q)
         return ROCKY_ENOMEM;
-    /* calloc: slots are touched lazily, so an idle queue costs little RSS. */
-    q->slots = calloc(capacity, sizeof *q->slots);
-    if (!q->slots) {
+    uint64_t want = (uint64_t)capacity * BYTES_EACH;
+    uint32_t bytes = MIN_BYTES;
+    while (bytes < want)
+        bytes <<= 1; /* <= 2^30 for capacity <= 2^22 */
+    /* Anonymous pages read as zero and cost no memory until written. */
+    void *ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ring == MAP_FAILED) {
         free(q);
         return ROCKY_ENOMEM;
     }
-    for (uint32_t i = 0; i < capacity; i++)
-        atomic_init(&q->slots[i].seq, i);
+    q->ring = ring;
+    q->bytes = bytes;
+    q->mask = bytes - 1;
     q->cap = capacity;
     pthread_mutex_init(&q->run_lock, NULL);
     q->runs_tail = &q->runs;
@@ -75,7 +124,10 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q)
         n = next;
     }
     pthread_mutex_destroy(&q->run_lock);
-    free(q->slots);
+    munmap(q->ring, q->bytes);
+    for (size_t i = 0; i < q->view_blocks; i++)
+        free(q->views[i]);
+    free(q->views);
     free(q);
 }
 
@@ -103,35 +155,39 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
 {
     if (ev->type == ROCKY_EVENT_RUN_END && ev->run)
         return push_run(q, ev);
-    if ((ev->type != ROCKY_EVENT_MODEL_END &&
-         ev->type != ROCKY_EVENT_STATEMENT_END) ||
-        !ev->model || !ev->run)
+    /* prepare refuses what from_event refuses: other types, no model, a
+     * statement end without its statement. */
+    struct rocky_otel_span_pack pk;
+    if (rocky_otel_span_pack_prepare(ev, &pk) != 0)
         return ROCKY_EINVAL;
-    if (ev->type == ROCKY_EVENT_STATEMENT_END &&
-        (!ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ||
-         !ev->statement))
-        return ROCKY_EINVAL;
+    uint32_t need = STRIDE(HEADER + pk.size);
 
-    uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    struct slot *s;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint32_t off, pad;
     for (;;) {
-        s = &q->slots[pos % q->cap];
-        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-        int64_t dif = (int64_t)(seq - pos);
-        if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed))
-                break;
-        } else if (dif < 0) {
+        /* Acquire: the consumer zeroed what it released before moving
+         * head, and we are about to write there. */
+        uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+        off = BYTES(t) & q->mask;
+        pad = off + need > q->bytes ? q->bytes - off : 0;
+        if (SPANS(t) - SPANS(h) >= q->cap ||
+            BYTES(t) - BYTES(h) + pad + need > q->bytes) {
             atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
             return ROCKY_EAGAIN;
-        } else {
-            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
         }
+        uint64_t next = WORD(SPANS(t) + 1, BYTES(t) + pad + need);
+        if (atomic_compare_exchange_weak_explicit(
+                &q->tail, &t, next, memory_order_relaxed, memory_order_relaxed))
+            break;
     }
-    rocky_otel_span_from_event(ev, &s->span);
-    atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+    if (pad) {
+        atomic_store_explicit(header_at(q, off), PAD | pad,
+                              memory_order_release);
+        off = 0;
+    }
+    rocky_otel_span_pack_write(&pk, q->ring + off + HEADER);
+    atomic_store_explicit(header_at(q, off), HEADER + pk.size,
+                          memory_order_release);
     return 0;
 }
 
@@ -155,44 +211,102 @@ size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
     return n;
 }
 
+/* Room for the i-th unpacked span, NULL when out of memory. */
+static struct rocky_otel_span *view_slot(struct rocky_otel_queue *q, size_t i)
+{
+    size_t b = i / VIEW_BLOCK;
+    if (b >= q->view_blocks) {
+        struct rocky_otel_span **v =
+            realloc(q->views, (b + 1) * sizeof *q->views);
+        if (!v)
+            return NULL;
+        q->views = v;
+        while (q->view_blocks <= b) {
+            v[q->view_blocks] = malloc(VIEW_BLOCK * sizeof **v);
+            if (!v[q->view_blocks])
+                return NULL;
+            q->view_blocks++;
+        }
+    }
+    return &q->views[b][i % VIEW_BLOCK];
+}
+
 const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
                                                     size_t i)
 {
-    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
     if (i >= q->cap)
         return NULL;
-    uint64_t pos = head + i;
-    struct slot *s = &q->slots[pos % q->cap];
-    if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos + 1)
-        return NULL;
-    return &s->span;
+    while (q->peeked <= i) {
+        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
+                                            memory_order_acquire);
+        if (len == 0)
+            return NULL; /* not yet written */
+        if (len & PAD) {
+            q->peek_pos += len & ~PAD;
+            continue;
+        }
+        struct rocky_otel_span *s = view_slot(q, q->peeked);
+        if (!s)
+            return NULL;
+        const uint8_t *rec = q->ring + (q->peek_pos & q->mask) + HEADER;
+        if (rocky_otel_span_unpack(rec, len - HEADER, s) != 0) {
+            /* Cannot happen for what pack_write wrote; never hand the
+             * encoder half a span. An empty model span goes out instead. */
+            memset(s, 0, sizeof *s);
+            s->kind = ROCKY_OTEL_SPAN_MODEL;
+        }
+        q->peek_pos += STRIDE(len);
+        q->peeked++;
+    }
+    size_t b = i / VIEW_BLOCK;
+    return &q->views[b][i % VIEW_BLOCK];
 }
 
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
 {
-    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t pos = head + i;
-        atomic_store_explicit(&q->slots[pos % q->cap].seq, pos + q->cap,
-                              memory_order_release);
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t pos = BYTES(h);
+    size_t done = 0;
+    while (done < n) {
+        uint32_t len =
+            atomic_load_explicit(header_at(q, pos), memory_order_acquire);
+        if (len == 0)
+            break; /* a caller error: never more than were peeked */
+        uint32_t bytes = STRIDE(len & ~PAD);
+        /* Zero for the next lap: 0 must mean "not written" at any offset. */
+        memset(q->ring + (pos & q->mask), 0, bytes);
+        pos += bytes;
+        if (!(len & PAD))
+            done++;
     }
-    atomic_store_explicit(&q->head, head + n, memory_order_relaxed);
+    uint64_t released =
+        atomic_load_explicit(&q->released, memory_order_relaxed) + done;
+    atomic_store_explicit(&q->head, WORD(SPANS(h) + (uint32_t)done, pos),
+                          memory_order_release);
+    atomic_store_explicit(&q->released, released, memory_order_release);
+    /* The unpacked views now belong to spans that moved: walk again. */
+    q->peeked = 0;
+    q->peek_pos = pos;
 }
 
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q)
 {
-    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    return (size_t)(t > h ? t - h : 0) +
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    /* Head first: the tail read after it is never behind it. */
+    return (uint32_t)(SPANS(t) - SPANS(h)) +
            atomic_load_explicit(&q->run_count, memory_order_relaxed);
 }
 
 uint64_t rocky_otel_queue_pushed(const struct rocky_otel_queue *q)
 {
-    /* `tail` counts every model ticket ever taken, and a ticket is only
-     * taken for a slot that is then filled: it is the number of model
-     * spans pushed. */
-    return atomic_load_explicit(&q->tail, memory_order_acquire) +
+    /* Spans released, plus the difference (mod 2^32) between the tail and
+     * that count: the tail read after `released` is never behind it, so
+     * this is every model span ever taken. */
+    uint64_t released =
+        atomic_load_explicit(&q->released, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    return released + (uint32_t)(SPANS(t) - (uint32_t)released) +
            atomic_load_explicit(&q->runs_pushed, memory_order_acquire);
 }
 

@@ -97,3 +97,320 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
     COPY(s->error, m->error);
     return 0;
 }
+
+/* ---- packed form ----------------------------------------------------- */
+
+enum { PACK_HASH_BINARY = 1 };
+
+/* Bytes of v as LEB128. */
+static inline uint32_t varint_size(uint64_t v)
+{
+    return 1 + (uint32_t)(63 - __builtin_clzll(v | 1)) / 7;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Reads one varint from [*p, end); 0 on success. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* String k of the pack: the first bytes of `src` that COPY into an array of
+ * `cap` bytes would read (up to `cap`, before any NUL), as they are. They
+ * are sanitized when unpacked, by the same call COPY makes on the same
+ * bytes, so the result is the same and the runner's thread does not pay
+ * for it. */
+static inline void take(struct rocky_otel_span_pack *p, int k, const char *src,
+                        size_t cap)
+{
+    p->str[k] = src ? src : "";
+    p->len[k] = src ? (uint32_t)strnlen(src, cap) : 0;
+}
+
+static inline uint32_t str_size(uint32_t len) /* len < 2^14 */
+{
+    return len + (len < 0x80 ? 1 : 2);
+}
+
+static inline uint8_t *put_str(uint8_t *d, const char *s, uint32_t len)
+{
+    d = put_varint(d, len);
+    memcpy(d, s, len);
+    return d + len;
+}
+
+/* A 64-char string (64 readable bytes) that is lowercase hex, as 32 bytes;
+ * 0 when it is one. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static int hex_to_binary(const char *s, uint8_t *out)
+{
+    /* Signed compares: a byte >= 0x80 is negative, so neither a digit nor
+     * a letter. */
+    const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
+    const __m128i ca = _mm_set1_epi8('a' - 1), cf = _mm_set1_epi8('f' + 1);
+    const __m128i low = _mm_set1_epi8(0x0F), nine = _mm_set1_epi8(9);
+    const __m128i byte0 = _mm_set1_epi16(0x00FF);
+    for (int i = 0; i < 4; i++) {
+        __m128i x =
+            _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+        __m128i digit =
+            _mm_and_si128(_mm_cmpgt_epi8(x, c0), _mm_cmplt_epi8(x, c9));
+        __m128i alpha =
+            _mm_and_si128(_mm_cmpgt_epi8(x, ca), _mm_cmplt_epi8(x, cf));
+        if (_mm_movemask_epi8(_mm_or_si128(digit, alpha)) != 0xFFFF)
+            return -1;
+        /* A nibble per byte (a letter's low bits + 9), then per 16-bit lane
+         * (first char in the low byte) first << 4 | second, then the lanes'
+         * low bytes side by side. */
+        __m128i nib =
+            _mm_add_epi8(_mm_and_si128(x, low), _mm_and_si128(alpha, nine));
+        __m128i pair =
+            _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, byte0), 4),
+                         _mm_srli_epi16(nib, 8));
+        _mm_storel_epi64((__m128i *)(void *)(out + 8 * i),
+                         _mm_packus_epi16(pair, pair));
+    }
+    return 0;
+}
+#else
+static int hex_to_binary(const char *s, uint8_t *out)
+{
+    for (int i = 0; i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                       : -1;
+        if (v < 0)
+            return -1;
+        if (i % 2)
+            out[i / 2] = (uint8_t)(out[i / 2] | v);
+        else
+            out[i / 2] = (uint8_t)(v << 4);
+    }
+    return 0;
+}
+#endif
+
+int rocky_otel_span_pack_prepare(const struct rocky_event *ev,
+                                 struct rocky_otel_span_pack *p)
+{
+    const struct rocky_run *run = ev->run;
+    const struct rocky_model_exec *m = ev->model;
+    if (!run || !m)
+        return ROCKY_EINVAL;
+    int64_t end;
+    uint32_t size;
+    if (ev->type == ROCKY_EVENT_MODEL_END) {
+        p->kind = ROCKY_OTEL_SPAN_MODEL;
+        end = pick(m->finished_wall_ns, ev->wall_ns);
+        p->start = m->started_wall_ns ? m->started_wall_ns : end;
+        p->status = m->status;
+        p->attempt = m->attempt;
+        p->rows = zigzag(m->rows_affected);
+        p->bytes = zigzag(m->bytes_written);
+        p->span_id = m->span_id;
+        p->parent = run->span_id;
+        take(p, 2, m->model_name, 128);
+        /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
+         * its 32 bytes (half the room), and written back as hex when
+         * unpacked. Anything else is kept as text. */
+        p->flags = 0;
+        size = varint_size(p->bytes);
+        if (m->sql_hash && strnlen(m->sql_hash, 65) == 64 &&
+            hex_to_binary(m->sql_hash, p->hash) == 0) {
+            p->flags = PACK_HASH_BINARY;
+            p->str[3] = "";
+            p->len[3] = 0;
+            size += 32;
+        } else {
+            take(p, 3, m->sql_hash, 72);
+        }
+        take(p, 4, m->error, 512);
+    } else if (ev->type == ROCKY_EVENT_STATEMENT_END) {
+        const struct rocky_statement *st =
+            ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ? ev->statement
+                                                                : NULL;
+        if (!st)
+            return ROCKY_EINVAL;
+        p->kind = ROCKY_OTEL_SPAN_STATEMENT;
+        end = pick(st->finished_wall_ns, ev->wall_ns);
+        p->start = st->started_wall_ns ? st->started_wall_ns : end;
+        p->status = st->status;
+        p->attempt = st->attempt;
+        p->rows = zigzag(st->rows);
+        p->max_attempts = st->max_attempts;
+        p->stmt_kind = st->kind;
+        p->sequence = st->sequence;
+        p->span_id = st->span_id;
+        p->parent = m->span_id;
+        p->flags = 0;
+        take(p, 2, m->model_name, 128);
+        take(p, 3, st->target, 136);
+        take(p, 4, st->error, 512);
+        size = varint_size(p->max_attempts) + varint_size(p->stmt_kind) +
+               varint_size(p->sequence);
+    } else {
+        return ROCKY_EINVAL;
+    }
+    take(p, 0, run->run_id, 80);
+    take(p, 1, run->adapter, 16);
+    p->trace_id = run->trace_id;
+    /* The duration is small; modular, so any pair of times round-trips. */
+    p->duration = (uint64_t)end - (uint64_t)p->start;
+    p->size = size + 2 + varint_size(p->status) + varint_size(p->attempt) +
+              varint_size(p->rows) + 8 + varint_size(p->duration) +
+              ROCKY_TRACE_ID_SIZE + 2 * ROCKY_SPAN_ID_SIZE +
+              str_size(p->len[0]) + str_size(p->len[1]) + str_size(p->len[2]) +
+              str_size(p->len[3]) + str_size(p->len[4]);
+    return 0;
+}
+
+void rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p,
+                                uint8_t *d)
+{
+    *d++ = (uint8_t)p->kind;
+    *d++ = (uint8_t)p->flags;
+    d = put_varint(d, p->status);
+    d = put_varint(d, p->attempt);
+    d = put_varint(d, p->rows);
+    if (p->kind == ROCKY_OTEL_SPAN_MODEL) {
+        d = put_varint(d, p->bytes);
+    } else {
+        d = put_varint(d, p->max_attempts);
+        d = put_varint(d, p->stmt_kind);
+        d = put_varint(d, p->sequence);
+    }
+    memcpy(d, &p->start, 8);
+    d = put_varint(d + 8, p->duration);
+    memcpy(d, p->trace_id, ROCKY_TRACE_ID_SIZE);
+    d += ROCKY_TRACE_ID_SIZE;
+    memcpy(d, p->span_id, ROCKY_SPAN_ID_SIZE);
+    d += ROCKY_SPAN_ID_SIZE;
+    memcpy(d, p->parent, ROCKY_SPAN_ID_SIZE);
+    d += ROCKY_SPAN_ID_SIZE;
+    d = put_str(d, p->str[0], p->len[0]);
+    d = put_str(d, p->str[1], p->len[1]);
+    d = put_str(d, p->str[2], p->len[2]);
+    if (p->flags & PACK_HASH_BINARY) {
+        memcpy(d, p->hash, 32);
+        d += 32;
+    }
+    d = put_str(d, p->str[3], p->len[3]);
+    put_str(d, p->str[4], p->len[4]);
+}
+
+/* A packed string into an array of `cap` bytes: sanitized exactly as
+ * COPY would have (the same call on the same bytes). */
+static int get_str(const uint8_t **p, const uint8_t *end, char *dst, size_t cap)
+{
+    uint64_t len;
+    if (get_varint(p, end, &len) || len > cap || len > (size_t)(end - *p))
+        return -1;
+    rocky_otel_utf8_sanitize((const char *)*p, len, dst, cap);
+    *p += len;
+    return 0;
+}
+
+int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
+                           struct rocky_otel_span *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const uint8_t *p = rec, *end = rec + size;
+    uint64_t v[6] = {0};
+    if (size < 2)
+        return ROCKY_EINVAL;
+    uint32_t kind = *p++;
+    int flags = *p++;
+    int nums = kind == ROCKY_OTEL_SPAN_STATEMENT ? 6 : 4;
+    if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
+        return ROCKY_EINVAL;
+    for (int i = 0; i < nums; i++)
+        if (get_varint(&p, end, &v[i]))
+            return ROCKY_EINVAL;
+    uint64_t dur;
+    if (end - p < 8)
+        return ROCKY_EINVAL;
+    memcpy(&s->start_wall_ns, p, 8);
+    p += 8;
+    if (get_varint(&p, end, &dur) ||
+        end - p < ROCKY_TRACE_ID_SIZE + 2 * ROCKY_SPAN_ID_SIZE)
+        return ROCKY_EINVAL;
+    s->end_wall_ns = (int64_t)((uint64_t)s->start_wall_ns + dur);
+    memcpy(s->trace_id, p, ROCKY_TRACE_ID_SIZE);
+    p += ROCKY_TRACE_ID_SIZE;
+    memcpy(s->span_id, p, ROCKY_SPAN_ID_SIZE);
+    p += ROCKY_SPAN_ID_SIZE;
+    memcpy(s->parent_span_id, p, ROCKY_SPAN_ID_SIZE);
+    p += ROCKY_SPAN_ID_SIZE;
+    s->kind = kind;
+    s->status = (uint32_t)v[0];
+    s->attempt = (uint32_t)v[1];
+    s->rows_affected = unzigzag(v[2]);
+    s->models_total = s->models_failed = 0;
+    s->models_succeeded = s->models_skipped = 0;
+    if (get_str(&p, end, s->run_id, sizeof s->run_id) ||
+        get_str(&p, end, s->adapter, sizeof s->adapter))
+        return ROCKY_EINVAL;
+    if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
+        s->bytes_written = -1;
+        s->max_attempts = (uint32_t)v[3];
+        s->stmt_kind = (uint32_t)v[4];
+        s->sequence = (uint32_t)v[5];
+        if (get_str(&p, end, s->stmt_model, sizeof s->stmt_model) ||
+            get_str(&p, end, s->target, sizeof s->target) ||
+            get_str(&p, end, s->stmt_error, sizeof s->stmt_error))
+            return ROCKY_EINVAL;
+        return p == end ? 0 : ROCKY_EINVAL;
+    }
+    s->bytes_written = unzigzag(v[3]);
+    s->max_attempts = s->stmt_kind = s->sequence = 0;
+    if (get_str(&p, end, s->name, sizeof s->name))
+        return ROCKY_EINVAL;
+    if (flags & PACK_HASH_BINARY) {
+        if (end - p < 32)
+            return ROCKY_EINVAL;
+        for (int i = 0; i < 32; i++) {
+            s->sql_hash[2 * i] = hexd[p[i] >> 4];
+            s->sql_hash[2 * i + 1] = hexd[p[i] & 15];
+        }
+        s->sql_hash[64] = '\0';
+        p += 32;
+        uint64_t none; /* the (empty) text form follows the binary one */
+        if (get_varint(&p, end, &none) || none != 0)
+            return ROCKY_EINVAL;
+    } else if (get_str(&p, end, s->sql_hash, sizeof s->sql_hash)) {
+        return ROCKY_EINVAL;
+    }
+    if (get_str(&p, end, s->error, sizeof s->error))
+        return ROCKY_EINVAL;
+    return p == end ? 0 : ROCKY_EINVAL;
+}

@@ -71,4 +71,66 @@ struct rocky_otel_span {
 int rocky_otel_span_from_event(const struct rocky_event *ev,
                                struct rocky_otel_span *span);
 
+/*
+ * The packed form of a model or statement span, as the queue keeps it: only
+ * as long as what it carries (a typical model span is ~120 bytes where the
+ * struct above is ~900). Unpacking gives exactly the struct that
+ * rocky_otel_span_from_event would have filled from the same event.
+ *
+ * Layout (private to span_build.c): kind, flags, LEB128 numbers (status,
+ * attempt, statement fields, zigzag rows and bytes), the start time, the
+ * duration, the three ids, then five strings each as a length and its
+ * bytes (the event's bytes as COPY would read them, sanitized when
+ * unpacked: the runner's thread only measures and copies), a 64-char
+ * lowercase hex sql_hash as its 32 binary bytes.
+ *
+ * A pack is made in two steps so that the queue can reserve exactly the
+ * room: prepare measures, write copies. Both on the calling
+ * thread; the event's strings must stay valid from prepare to write (they
+ * do during on_event).
+ */
+#define ROCKY_OTEL_PACK_STRINGS 5
+
+struct rocky_otel_span_pack {
+    uint32_t size; /* bytes pack_write writes */
+    uint32_t kind, flags, status, attempt;
+    uint32_t max_attempts, stmt_kind, sequence; /* statement */
+    uint64_t rows, bytes;                       /* zigzag */
+    int64_t start;
+    uint64_t duration;
+    const uint8_t *trace_id, *span_id, *parent;
+    /* run_id, adapter, name, sql_hash or target, error: the event's bytes,
+     * not yet sanitized (see span_build.c) */
+    const char *str[ROCKY_OTEL_PACK_STRINGS];
+    uint32_t len[ROCKY_OTEL_PACK_STRINGS];
+    uint8_t hash[32]; /* sql_hash in binary, when flagged */
+};
+
+/* The most bytes pack_write can ever write: 2 + 6 varints of at most 10,
+ * the start, the ids, the binary hash and five strings with their
+ * lengths. */
+#define ROCKY_OTEL_PACK_MAX                                                    \
+    (2 + 7 * 10 + 8 + 32 + 32 + 2 * ROCKY_OTEL_PACK_STRINGS + 79 + 15 + 127 +  \
+     135 + 511)
+
+/*
+ * Measure `ev` (MODEL_END or STATEMENT_END) into `p`. Returns 0, or
+ * ROCKY_EINVAL for what rocky_otel_span_from_event refuses or a RUN_END
+ * (run spans are not packed). No allocation; thread-safe.
+ */
+int rocky_otel_span_pack_prepare(const struct rocky_event *ev,
+                                 struct rocky_otel_span_pack *p);
+
+/* Write the prepared pack: exactly p->size bytes at `dst`. */
+void rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p,
+                                uint8_t *dst);
+
+/*
+ * Fill `span` from a packed record of `size` bytes (what pack_write wrote).
+ * Returns 0, or ROCKY_EINVAL when the bytes do not parse (never for bytes
+ * pack_write made). Any thread; no allocation.
+ */
+int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
+                           struct rocky_otel_span *span);
+
 #endif
