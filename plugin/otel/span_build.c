@@ -100,7 +100,13 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
 
 /* ---- packed form ----------------------------------------------------- */
 
-enum { PACK_HASH_BINARY = 1 };
+/* The first byte: the kind in the low two bits, then these. */
+enum {
+    PACK_KIND = 0x03,
+    PACK_HASH_BINARY = 0x04, /* sql_hash as 32 bytes, no text form */
+    PACK_RUN_DEFINE = 0x08,
+    PACK_RUN_REF = 0x10
+};
 
 /* Bytes of v as LEB128. */
 static inline uint32_t varint_size(uint64_t v)
@@ -147,17 +153,13 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
  * `cap` bytes would read (up to `cap`, before any NUL), as they are. They
  * are sanitized when unpacked, by the same call COPY makes on the same
  * bytes, so the result is the same and the runner's thread does not pay
- * for it. */
-static inline void take(struct rocky_otel_span_pack *p, int k, const char *src,
-                        size_t cap)
+ * for it. Returns the bytes it takes packed (its length first). */
+static inline uint32_t take(struct rocky_otel_span_pack *p, int k,
+                            const char *src, size_t cap)
 {
     p->str[k] = src ? src : "";
     p->len[k] = src ? (uint32_t)strnlen(src, cap) : 0;
-}
-
-static inline uint32_t str_size(uint32_t len) /* len < 2^14 */
-{
-    return len + (len < 0x80 ? 1 : 2);
+    return p->len[k] + (p->len[k] < 0x80 ? 1 : 2); /* len <= 512 */
 }
 
 static inline uint8_t *put_str(uint8_t *d, const char *s, uint32_t len)
@@ -239,22 +241,19 @@ int rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         p->bytes = zigzag(m->bytes_written);
         p->span_id = m->span_id;
         p->parent = run->span_id;
-        take(p, 2, m->model_name, 128);
+        size = varint_size(p->bytes) + take(p, 2, m->model_name, 128) +
+               take(p, 4, m->error, 512);
         /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
          * its 32 bytes (half the room), and written back as hex when
          * unpacked. Anything else is kept as text. */
         p->flags = 0;
-        size = varint_size(p->bytes);
         if (m->sql_hash && strnlen(m->sql_hash, 65) == 64 &&
             hex_to_binary(m->sql_hash, p->hash) == 0) {
             p->flags = PACK_HASH_BINARY;
-            p->str[3] = "";
-            p->len[3] = 0;
             size += 32;
         } else {
-            take(p, 3, m->sql_hash, 72);
+            size += take(p, 3, m->sql_hash, 72);
         }
-        take(p, 4, m->error, 512);
     } else if (ev->type == ROCKY_EVENT_STATEMENT_END) {
         const struct rocky_statement *st =
             ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ? ev->statement
@@ -273,32 +272,64 @@ int rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         p->span_id = st->span_id;
         p->parent = m->span_id;
         p->flags = 0;
-        take(p, 2, m->model_name, 128);
-        take(p, 3, st->target, 136);
-        take(p, 4, st->error, 512);
         size = varint_size(p->max_attempts) + varint_size(p->stmt_kind) +
-               varint_size(p->sequence);
+               varint_size(p->sequence) + take(p, 2, m->model_name, 128) +
+               take(p, 3, st->target, 136) + take(p, 4, st->error, 512);
     } else {
         return ROCKY_EINVAL;
     }
-    take(p, 0, run->run_id, 80);
-    take(p, 1, run->adapter, 16);
-    p->trace_id = run->trace_id;
+    p->run = run;
+    p->run_size = 0;
     /* The duration is small; modular, so any pair of times round-trips. */
     p->duration = (uint64_t)end - (uint64_t)p->start;
-    p->size = size + 2 + varint_size(p->status) + varint_size(p->attempt) +
-              varint_size(p->rows) + 8 + varint_size(p->duration) +
-              ROCKY_TRACE_ID_SIZE + 2 * ROCKY_SPAN_ID_SIZE +
-              str_size(p->len[0]) + str_size(p->len[1]) + str_size(p->len[2]) +
-              str_size(p->len[3]) + str_size(p->len[4]);
+    p->span_size = size + 1 + varint_size(p->status) + varint_size(p->attempt) +
+                   varint_size(p->rows) + varint_size(p->duration) +
+                   ROCKY_SPAN_ID_SIZE;
     return 0;
 }
 
-void rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p,
-                                uint8_t *d)
+/* Whether the parent is left out: a model span's parent is its run's span,
+ * which a REF record's current run carries. */
+static int parent_implied(const struct rocky_otel_span_pack *p, int mode)
 {
-    *d++ = (uint8_t)p->kind;
-    *d++ = (uint8_t)p->flags;
+    return mode == ROCKY_OTEL_PACK_RUN_REF && p->kind == ROCKY_OTEL_SPAN_MODEL;
+}
+
+uint32_t rocky_otel_span_pack_size(struct rocky_otel_span_pack *p, int mode,
+                                   int64_t base)
+{
+    uint32_t size = p->span_size;
+    if (mode == ROCKY_OTEL_PACK_RUN_REF) {
+        size +=
+            varint_size(zigzag((int64_t)((uint64_t)p->start - (uint64_t)base)));
+    } else {
+        if (!p->run_size)
+            p->run_size = ROCKY_TRACE_ID_SIZE + take(p, 0, p->run->run_id, 80) +
+                          take(p, 1, p->run->adapter, 16);
+        size += p->run_size + 8;
+        if (mode == ROCKY_OTEL_PACK_RUN_DEFINE)
+            size += ROCKY_SPAN_ID_SIZE;
+    }
+    if (!parent_implied(p, mode))
+        size += ROCKY_SPAN_ID_SIZE;
+    return size;
+}
+
+void rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
+                                int64_t base, uint8_t *d)
+{
+    static const uint8_t run_flag[] = {0, PACK_RUN_DEFINE, PACK_RUN_REF};
+    *d++ = (uint8_t)(p->kind | p->flags | run_flag[mode]);
+    if (mode != ROCKY_OTEL_PACK_RUN_REF) {
+        memcpy(d, p->run->trace_id, ROCKY_TRACE_ID_SIZE);
+        d += ROCKY_TRACE_ID_SIZE;
+        if (mode == ROCKY_OTEL_PACK_RUN_DEFINE) {
+            memcpy(d, p->run->span_id, ROCKY_SPAN_ID_SIZE);
+            d += ROCKY_SPAN_ID_SIZE;
+        }
+        d = put_str(d, p->str[0], p->len[0]);
+        d = put_str(d, p->str[1], p->len[1]);
+    }
     d = put_varint(d, p->status);
     d = put_varint(d, p->attempt);
     d = put_varint(d, p->rows);
@@ -309,22 +340,27 @@ void rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p,
         d = put_varint(d, p->stmt_kind);
         d = put_varint(d, p->sequence);
     }
-    memcpy(d, &p->start, 8);
-    d = put_varint(d + 8, p->duration);
-    memcpy(d, p->trace_id, ROCKY_TRACE_ID_SIZE);
-    d += ROCKY_TRACE_ID_SIZE;
+    if (mode == ROCKY_OTEL_PACK_RUN_REF) {
+        d = put_varint(d,
+                       zigzag((int64_t)((uint64_t)p->start - (uint64_t)base)));
+    } else {
+        memcpy(d, &p->start, 8);
+        d += 8;
+    }
+    d = put_varint(d, p->duration);
     memcpy(d, p->span_id, ROCKY_SPAN_ID_SIZE);
     d += ROCKY_SPAN_ID_SIZE;
-    memcpy(d, p->parent, ROCKY_SPAN_ID_SIZE);
-    d += ROCKY_SPAN_ID_SIZE;
-    d = put_str(d, p->str[0], p->len[0]);
-    d = put_str(d, p->str[1], p->len[1]);
+    if (!parent_implied(p, mode)) {
+        memcpy(d, p->parent, ROCKY_SPAN_ID_SIZE);
+        d += ROCKY_SPAN_ID_SIZE;
+    }
     d = put_str(d, p->str[2], p->len[2]);
     if (p->flags & PACK_HASH_BINARY) {
         memcpy(d, p->hash, 32);
         d += 32;
+    } else {
+        d = put_str(d, p->str[3], p->len[3]);
     }
-    d = put_str(d, p->str[3], p->len[3]);
     put_str(d, p->str[4], p->len[4]);
 }
 
@@ -340,46 +376,113 @@ static int get_str(const uint8_t **p, const uint8_t *end, char *dst, size_t cap)
     return 0;
 }
 
+/* The run part of a record at *p (flags already read) into `run` when it
+ * defines one, else into a scratch copy; `own` says where the record's run
+ * part went. */
+static int get_run(const uint8_t **p, const uint8_t *end, int flags,
+                   struct rocky_otel_span_run *run,
+                   struct rocky_otel_span_run *own)
+{
+    if (flags & PACK_RUN_REF)
+        return run && run->valid ? 0 : -1;
+    struct rocky_otel_span_run *r = flags & PACK_RUN_DEFINE ? run : own;
+    if (!r || end - *p < ROCKY_TRACE_ID_SIZE)
+        return -1;
+    memcpy(r->trace_id, *p, ROCKY_TRACE_ID_SIZE);
+    *p += ROCKY_TRACE_ID_SIZE;
+    if (flags & PACK_RUN_DEFINE) {
+        if (end - *p < ROCKY_SPAN_ID_SIZE)
+            return -1;
+        memcpy(r->span_id, *p, ROCKY_SPAN_ID_SIZE);
+        *p += ROCKY_SPAN_ID_SIZE;
+    }
+    if (get_str(p, end, r->run_id, sizeof r->run_id) ||
+        get_str(p, end, r->adapter, sizeof r->adapter))
+        return -1;
+    r->valid = 1;
+    return 0;
+}
+
+void rocky_otel_span_unpack_run(const uint8_t *rec, uint32_t size,
+                                struct rocky_otel_span_run *run)
+{
+    /* Rare (a DEFINE record released without being peeked): the full
+     * unpack, which updates `run` only when the record parses whole. */
+    if (size >= 1 && (rec[0] & PACK_RUN_DEFINE)) {
+        struct rocky_otel_span span;
+        (void)rocky_otel_span_unpack(rec, size, run, &span);
+    }
+}
+
 int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
+                           struct rocky_otel_span_run *run,
                            struct rocky_otel_span *s)
 {
     static const char hexd[] = "0123456789abcdef";
     const uint8_t *p = rec, *end = rec + size;
     uint64_t v[6] = {0};
-    if (size < 2)
+    struct rocky_otel_span_run own;
+    if (size < 1)
         return ROCKY_EINVAL;
-    uint32_t kind = *p++;
     int flags = *p++;
+    uint32_t kind = (uint32_t)(flags & PACK_KIND);
     int nums = kind == ROCKY_OTEL_SPAN_STATEMENT ? 6 : 4;
     if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
         return ROCKY_EINVAL;
+    if ((flags & PACK_RUN_DEFINE) && (flags & PACK_RUN_REF))
+        return ROCKY_EINVAL;
+    /* A DEFINE record's run becomes current only once it parsed whole. */
+    struct rocky_otel_span_run next;
+    if (flags & PACK_RUN_DEFINE) {
+        if (!run)
+            return ROCKY_EINVAL;
+        next = *run;
+    }
+    struct rocky_otel_span_run *use = flags & PACK_RUN_DEFINE ? &next : run;
+    if (get_run(&p, end, flags, use, &own) != 0)
+        return ROCKY_EINVAL;
+    const struct rocky_otel_span_run *r =
+        flags & (PACK_RUN_DEFINE | PACK_RUN_REF) ? use : &own;
     for (int i = 0; i < nums; i++)
         if (get_varint(&p, end, &v[i]))
             return ROCKY_EINVAL;
     uint64_t dur;
-    if (end - p < 8)
-        return ROCKY_EINVAL;
-    memcpy(&s->start_wall_ns, p, 8);
-    p += 8;
+    if (flags & PACK_RUN_REF) {
+        uint64_t delta;
+        if (get_varint(&p, end, &delta))
+            return ROCKY_EINVAL;
+        s->start_wall_ns =
+            (int64_t)((uint64_t)r->base + (uint64_t)unzigzag(delta));
+    } else {
+        if (end - p < 8)
+            return ROCKY_EINVAL;
+        memcpy(&s->start_wall_ns, p, 8);
+        p += 8;
+        if (flags & PACK_RUN_DEFINE)
+            next.base = s->start_wall_ns;
+    }
+    int implied = (flags & PACK_RUN_REF) && kind == ROCKY_OTEL_SPAN_MODEL;
     if (get_varint(&p, end, &dur) ||
-        end - p < ROCKY_TRACE_ID_SIZE + 2 * ROCKY_SPAN_ID_SIZE)
+        end - p < ROCKY_SPAN_ID_SIZE * (implied ? 1 : 2))
         return ROCKY_EINVAL;
     s->end_wall_ns = (int64_t)((uint64_t)s->start_wall_ns + dur);
-    memcpy(s->trace_id, p, ROCKY_TRACE_ID_SIZE);
-    p += ROCKY_TRACE_ID_SIZE;
     memcpy(s->span_id, p, ROCKY_SPAN_ID_SIZE);
     p += ROCKY_SPAN_ID_SIZE;
-    memcpy(s->parent_span_id, p, ROCKY_SPAN_ID_SIZE);
-    p += ROCKY_SPAN_ID_SIZE;
+    if (implied) {
+        memcpy(s->parent_span_id, r->span_id, ROCKY_SPAN_ID_SIZE);
+    } else {
+        memcpy(s->parent_span_id, p, ROCKY_SPAN_ID_SIZE);
+        p += ROCKY_SPAN_ID_SIZE;
+    }
+    memcpy(s->trace_id, r->trace_id, ROCKY_TRACE_ID_SIZE);
+    memcpy(s->run_id, r->run_id, sizeof s->run_id);
+    memcpy(s->adapter, r->adapter, sizeof s->adapter);
     s->kind = kind;
     s->status = (uint32_t)v[0];
     s->attempt = (uint32_t)v[1];
     s->rows_affected = unzigzag(v[2]);
     s->models_total = s->models_failed = 0;
     s->models_succeeded = s->models_skipped = 0;
-    if (get_str(&p, end, s->run_id, sizeof s->run_id) ||
-        get_str(&p, end, s->adapter, sizeof s->adapter))
-        return ROCKY_EINVAL;
     if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
         s->bytes_written = -1;
         s->max_attempts = (uint32_t)v[3];
@@ -389,28 +492,29 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
             get_str(&p, end, s->target, sizeof s->target) ||
             get_str(&p, end, s->stmt_error, sizeof s->stmt_error))
             return ROCKY_EINVAL;
-        return p == end ? 0 : ROCKY_EINVAL;
-    }
-    s->bytes_written = unzigzag(v[3]);
-    s->max_attempts = s->stmt_kind = s->sequence = 0;
-    if (get_str(&p, end, s->name, sizeof s->name))
-        return ROCKY_EINVAL;
-    if (flags & PACK_HASH_BINARY) {
-        if (end - p < 32)
+    } else {
+        s->bytes_written = unzigzag(v[3]);
+        s->max_attempts = s->stmt_kind = s->sequence = 0;
+        if (get_str(&p, end, s->name, sizeof s->name))
             return ROCKY_EINVAL;
-        for (int i = 0; i < 32; i++) {
-            s->sql_hash[2 * i] = hexd[p[i] >> 4];
-            s->sql_hash[2 * i + 1] = hexd[p[i] & 15];
+        if (flags & PACK_HASH_BINARY) {
+            if (end - p < 32)
+                return ROCKY_EINVAL;
+            for (int i = 0; i < 32; i++) {
+                s->sql_hash[2 * i] = hexd[p[i] >> 4];
+                s->sql_hash[2 * i + 1] = hexd[p[i] & 15];
+            }
+            s->sql_hash[64] = '\0';
+            p += 32;
+        } else if (get_str(&p, end, s->sql_hash, sizeof s->sql_hash)) {
+            return ROCKY_EINVAL;
         }
-        s->sql_hash[64] = '\0';
-        p += 32;
-        uint64_t none; /* the (empty) text form follows the binary one */
-        if (get_varint(&p, end, &none) || none != 0)
+        if (get_str(&p, end, s->error, sizeof s->error))
             return ROCKY_EINVAL;
-    } else if (get_str(&p, end, s->sql_hash, sizeof s->sql_hash)) {
-        return ROCKY_EINVAL;
     }
-    if (get_str(&p, end, s->error, sizeof s->error))
+    if (p != end)
         return ROCKY_EINVAL;
-    return p == end ? 0 : ROCKY_EINVAL;
+    if (flags & PACK_RUN_DEFINE)
+        *run = next;
+    return 0;
 }

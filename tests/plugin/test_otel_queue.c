@@ -109,21 +109,43 @@ static const char *error_of(char *buf, size_t n)
     return n ? buf : NULL;
 }
 
+#define RUN_LENGTH 1000 /* spans of each producer's runs */
+
 struct prod {
     struct rocky_otel_queue *q;
     int id;
-    _Atomic int ok, refused;
+    _Atomic int ok, refused, runs;
     unsigned char accepted[PER_PRODUCER]; /* written by the producer only */
 };
+
+/* Producer `who`'s run number `k`: ids and run_id say whose it is. */
+static void set_run(struct test_run *t, char *run_id, int who, int k)
+{
+    sprintf(run_id, "run-%d-%d", who, k);
+    t->run.run_id = run_id;
+    t->run.trace_id[0] = (uint8_t)who;
+    t->run.trace_id[1] = (uint8_t)k;
+    t->run.span_id[0] = (uint8_t)who;
+    t->run.span_id[1] = (uint8_t)k;
+}
 
 static void *producer(void *arg)
 {
     struct prod *p = arg;
     struct test_run t;
     test_run_init(&t);
-    char err[600];
+    char err[600], run_id[32];
     unsigned seed = (unsigned)p->id + 1;
     for (int i = 0; i < PER_PRODUCER; i++) {
+        /* Each producer runs its own runs, one after another, overlapping
+         * the others': the current run changes hands all the time, and
+         * spans of the other runs carry theirs inline. */
+        if (i % RUN_LENGTH == 0) {
+            if (i > 0 && rocky_otel_queue_push_event(
+                             p->q, test_event(&t, ROCKY_EVENT_RUN_END)) == 0)
+                p->runs++;
+            set_run(&t, run_id, p->id, i / RUN_LENGTH);
+        }
         snprintf(t.name, sizeof t.name, "%d:%d", p->id, i);
         /* Sizes from ~70 bytes to ~600: records of every length, padding
          * at the ring's end, and refusals for bytes as well as count. */
@@ -142,8 +164,8 @@ static void *producer(void *arg)
     return NULL;
 }
 
-/* Takes one span: checks it is whole, in order for its producer, and
- * never seen before. */
+/* Takes one span: checks it is whole, of its own run, in order for its
+ * producer, and never seen before. */
 static void consume(const struct rocky_otel_span *s, int last[PRODUCERS],
                     unsigned char seen[PRODUCERS][PER_PRODUCER])
 {
@@ -157,7 +179,13 @@ static void consume(const struct rocky_otel_span *s, int last[PRODUCERS],
     size_t n = strlen(s->error);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(s->error[i], 'e');
-    assert_string_equal(s->run_id, "run-1");
+    char want[32];
+    sprintf(want, "run-%d-%d", who, seq / RUN_LENGTH);
+    assert_string_equal(s->run_id, want);
+    assert_int_equal(s->trace_id[0], who);
+    assert_int_equal(s->trace_id[1], seq / RUN_LENGTH);
+    assert_int_equal(s->parent_span_id[0], who);
+    assert_int_equal(s->parent_span_id[1], seq / RUN_LENGTH);
     assert_int_equal(s->rows_affected, 42);
 }
 
@@ -174,6 +202,7 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
         p[i].id = i;
         atomic_init(&p[i].ok, 0);
         atomic_init(&p[i].refused, 0);
+        atomic_init(&p[i].runs, 0);
         memset(p[i].accepted, 0, sizeof p[i].accepted);
         pthread_create(&th[i], NULL, producer, &p[i]);
     }
@@ -202,11 +231,12 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
         rocky_otel_queue_release(q, n);
         consumed += (long)n;
     }
-    long ok = 0, refused = 0;
+    long ok = 0, refused = 0, runs = 0;
     for (int i = 0; i < PRODUCERS; i++) {
         pthread_join(th[i], NULL);
         ok += p[i].ok;
         refused += p[i].refused;
+        runs += p[i].runs;
     }
     const struct rocky_otel_span *s;
     while ((s = rocky_otel_queue_peek(q, 0))) {
@@ -221,7 +251,12 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
     for (int i = 0; i < PRODUCERS; i++)
         assert_memory_equal(seen[i], p[i].accepted, PER_PRODUCER);
     assert_int_equal((long)rocky_otel_queue_refused(q), refused);
-    assert_int_equal((long)rocky_otel_queue_pushed(q), ok);
+    assert_int_equal((long)rocky_otel_queue_pushed(q), ok + runs);
+    static struct rocky_otel_span
+        run_spans[PRODUCERS * PER_PRODUCER / RUN_LENGTH];
+    assert_int_equal((long)rocky_otel_queue_take_runs(
+                         q, run_spans, sizeof run_spans / sizeof *run_spans),
+                     runs);
     assert_int_equal(rocky_otel_queue_size(q), 0);
     rocky_otel_queue_free(q);
 }

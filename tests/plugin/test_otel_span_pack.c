@@ -54,23 +54,38 @@ static void assert_same_span(const struct rocky_otel_span *a,
     assert_str_same(va.target, vb.target);
 }
 
-/* Pack, unpack and compare with from_event; returns the packed size. */
-static uint32_t round_trip(const struct rocky_event *ev)
+/* The consumer's current run, as the queue's consumer keeps it. */
+static struct rocky_otel_span_run current;
+
+/* Pack as `mode`, unpack and compare with from_event; returns the packed
+ * size. */
+static uint32_t pack_as(const struct rocky_event *ev, int mode)
 {
     struct rocky_otel_span want, got;
     struct rocky_otel_span_pack pk;
     assert_int_equal(rocky_otel_span_from_event(ev, &want), 0);
     assert_int_equal(rocky_otel_span_pack_prepare(ev, &pk), 0);
-    assert_true(pk.size <= ROCKY_OTEL_PACK_MAX);
-    /* Exactly pk.size bytes: ASan sees a write or read past them. */
-    uint8_t *rec = malloc(pk.size);
+    int64_t base = current.base;
+    uint32_t size = rocky_otel_span_pack_size(&pk, mode, base);
+    assert_true(size <= ROCKY_OTEL_PACK_MAX);
+    /* Exactly `size` bytes: ASan sees a write or read past them. */
+    uint8_t *rec = malloc(size);
     assert_non_null(rec);
-    rocky_otel_span_pack_write(&pk, rec);
+    rocky_otel_span_pack_write(&pk, mode, base, rec);
     memset(&got, 0x5c, sizeof got);
-    assert_int_equal(rocky_otel_span_unpack(rec, pk.size, &got), 0);
+    assert_int_equal(rocky_otel_span_unpack(rec, size, &current, &got), 0);
     free(rec);
     assert_same_span(&want, &got);
-    return pk.size;
+    return size;
+}
+
+/* Inline, then defining the current run, then referring to it. Returns
+ * the size as a REF record. */
+static uint32_t round_trip(const struct rocky_event *ev)
+{
+    pack_as(ev, ROCKY_OTEL_PACK_RUN_INLINE);
+    pack_as(ev, ROCKY_OTEL_PACK_RUN_DEFINE);
+    return pack_as(ev, ROCKY_OTEL_PACK_RUN_REF);
 }
 
 static const char hex64[] =
@@ -84,10 +99,19 @@ static void test_typical_model_span_round_trips_small(void **state)
     t.model.sql_hash = hex64;
     t.run.run_id = "bench-run";
     t.run.adapter = "sqlite";
-    uint32_t size = round_trip(test_event(&t, ROCKY_EVENT_MODEL_END));
-    /* ids 32, start 8, hash 32 in binary, strings 22 + 9 + 6 and their
-     * lengths: 125 here (the hash as text alone would add 33). */
-    assert_true(size <= 128);
+    const struct rocky_event *ev = test_event(&t, ROCKY_EVENT_MODEL_END);
+    uint32_t inline_size = pack_as(ev, ROCKY_OTEL_PACK_RUN_INLINE);
+    pack_as(ev, ROCKY_OTEL_PACK_RUN_DEFINE);
+    t.model.started_wall_ns += 123456789; /* the next model, 0.12 s on */
+    t.model.finished_wall_ns += 123456789;
+    t.model.span_id[0] ^= 1;
+    uint32_t size = pack_as(ev, ROCKY_OTEL_PACK_RUN_REF);
+    /* Span id 8, hash 32 in binary, name 22: ~80 bytes with the rest; the
+     * run's part (trace id, parent, run_id, adapter) is not repeated, and
+     * the start is a difference from the run's first span. */
+    assert_true(size <= 80);
+    assert_true(inline_size - size >= 16 + 8 + 10 + 7);
+    round_trip(ev);
     t.model.error = "no such table: main.src";
     t.model.status = ROCKY_MODEL_FAILED;
     t.model.rows_affected = -1;
@@ -158,14 +182,21 @@ static void test_random_strings_and_numbers_round_trip(void **state)
     static char run_id[200], adapter[40], hash[100], err[700], target[300];
     unsigned seed = 7;
     for (int i = 0; i < 4000; i++) {
-        fill(&seed, run_id, sizeof run_id);
-        fill(&seed, adapter, sizeof adapter);
+        /* A new run now and then: its first span defines it, the rest
+         * refer to it (and are packed inline too). */
+        int new_run = i % 10 == 0;
+        if (new_run) {
+            fill(&seed, run_id, sizeof run_id);
+            fill(&seed, adapter, sizeof adapter);
+            t.run.run_id = i % 5 ? run_id : NULL;
+            t.run.adapter = i % 3 ? adapter : NULL;
+            t.run.trace_id[i % 16] ^= (uint8_t)i;
+            t.run.span_id[i % 8] ^= (uint8_t)(i >> 3);
+        }
         fill(&seed, t.name, sizeof t.name);
         fill(&seed, hash, sizeof hash);
         fill(&seed, err, sizeof err);
         fill(&seed, target, sizeof target);
-        t.run.run_id = i % 5 ? run_id : NULL;
-        t.run.adapter = i % 3 ? adapter : NULL;
         t.model.sql_hash = i % 11 ? hash : NULL;
         t.model.error = i % 2 ? err : NULL;
         t.stmt.error = i % 3 ? err : NULL;
@@ -185,8 +216,15 @@ static void test_random_strings_and_numbers_round_trip(void **state)
         t.stmt.sequence = (uint32_t)rand_r(&seed);
         t.stmt.kind = (uint32_t)i % 4;
         t.model.span_id[i % 8] = (uint8_t)i;
-        round_trip(test_event(&t, ROCKY_EVENT_MODEL_END));
-        round_trip(test_event(&t, ROCKY_EVENT_STATEMENT_END));
+        const struct rocky_event *m = test_event(&t, ROCKY_EVENT_MODEL_END);
+        if (new_run)
+            pack_as(m, ROCKY_OTEL_PACK_RUN_DEFINE);
+        pack_as(m, ROCKY_OTEL_PACK_RUN_REF);
+        pack_as(m, ROCKY_OTEL_PACK_RUN_INLINE);
+        const struct rocky_event *st =
+            test_event(&t, ROCKY_EVENT_STATEMENT_END);
+        pack_as(st, ROCKY_OTEL_PACK_RUN_REF);
+        pack_as(st, ROCKY_OTEL_PACK_RUN_INLINE);
     }
 }
 
@@ -212,15 +250,26 @@ static void test_unpack_refuses_bytes_that_do_not_parse(void **state)
     test_run_init(&t);
     struct rocky_otel_span_pack pk;
     struct rocky_otel_span s;
+    struct rocky_otel_span_run run = {0};
     uint8_t rec[ROCKY_OTEL_PACK_MAX];
     assert_int_equal(rocky_otel_span_pack_prepare(
                          test_event(&t, ROCKY_EVENT_MODEL_END), &pk),
                      0);
-    rocky_otel_span_pack_write(&pk, rec);
-    for (uint32_t n = 0; n < pk.size; n++) /* every truncation */
-        assert_int_equal(rocky_otel_span_unpack(rec, n, &s), ROCKY_EINVAL);
+    uint32_t size = rocky_otel_span_pack_size(&pk, ROCKY_OTEL_PACK_RUN_REF, 0);
+    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_REF, 0, rec);
+    /* A REF record with no current run. */
+    assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), ROCKY_EINVAL);
+    size = rocky_otel_span_pack_size(&pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0);
+    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0, rec);
+    for (uint32_t n = 0; n < size; n++) { /* every truncation */
+        assert_int_equal(rocky_otel_span_unpack(rec, n, &run, &s),
+                         ROCKY_EINVAL);
+        assert_false(run.valid); /* a broken DEFINE defines nothing */
+    }
+    assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), 0);
+    assert_true(run.valid);
     rec[0] = 9; /* no such kind */
-    assert_int_equal(rocky_otel_span_unpack(rec, pk.size, &s), ROCKY_EINVAL);
+    assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), ROCKY_EINVAL);
 }
 
 int main(void)
