@@ -1,6 +1,6 @@
 /*
  * queue.c — a bounded lock-free MPSC byte ring of packed span records
- * (span_build.h) plus a mutex-guarded list of run spans.
+ * (span_pack.h) plus a mutex-guarded list of run spans.
  *
  * Reserve protocol. `tail` and `head` each hold, in one word, a count of
  * spans (33 bits) and of bytes (30 bits), both modular; `tail` also holds
@@ -23,7 +23,7 @@
  *
  * The current run. Spans of one run share ~40 bytes (trace id, run_id,
  * adapter, the run span as a model's parent), so records may leave them to
- * the current run (span_build.h: DEFINE and REF records). `ident` says
+ * the current run (span_pack.h: DEFINE and REF records). `ident` says
  * which run is current; it is written only under `install_lock` while
  * ACTIVE is clear, and ACTIVE is set by the CAS that places that run's
  * DEFINE record. A producer loads `tail` (acquire: it then sees the ident
@@ -54,6 +54,7 @@
 #include <sys/mman.h>
 
 #include "rocky/error.h"
+#include "span_pack.h"
 
 #define PAD        0x80000000u
 #define HEADER     4
@@ -164,7 +165,8 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q)
 
 /* Whether `run` is the current run. Callers loaded `tail` with acquire
  * just before (see the top). */
-static int is_current(struct rocky_otel_queue *q, const struct rocky_run *run)
+static inline int is_current(struct rocky_otel_queue *q,
+                             const struct rocky_run *run)
 {
     uint64_t ids[3];
     memcpy(ids, run->trace_id, 16);
@@ -216,8 +218,8 @@ static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
 /* Room for a record of `need` bytes after tail word `t`: sets *pad (the
  * rest of the ring, when the record does not fit before its end) and
  * returns 0, or returns -1 when the queue is full. */
-static int room_for(struct rocky_otel_queue *q, uint64_t t, uint32_t need,
-                    uint32_t *pad)
+static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
+                           uint32_t need, uint32_t *pad)
 {
     /* Acquire: the consumer zeroed what it released before moving head,
      * and we are about to write there. */
@@ -231,9 +233,10 @@ static int room_for(struct rocky_otel_queue *q, uint64_t t, uint32_t need,
 }
 
 /* Write the record placed at tail word `t` (the word before the CAS). */
-static void place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
-                  const struct rocky_otel_span_pack *pk, int mode, int64_t base,
-                  uint32_t size)
+static inline __attribute__((always_inline)) void
+place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
+      const struct rocky_otel_span_pack *pk, int mode, int64_t base,
+      uint32_t size)
 {
     uint32_t off = BYTES(t) & q->mask;
     if (pad) {

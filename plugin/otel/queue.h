@@ -3,7 +3,7 @@
  * exporter thread.
  *
  * Model and statement spans go into a ring of bytes as packed records
- * (span_build.h: each only as long as what it carries; one CAS per push,
+ * (span_pack.h: each only as long as what it carries; one CAS per push,
  * no lock, no allocation). The ring is bounded twice: by `capacity` spans
  * (OTEL_BSP_MAX_QUEUE_SIZE) and by its bytes (160 per span of capacity,
  * rounded up to a power of two: typical spans take ~125, so the span count

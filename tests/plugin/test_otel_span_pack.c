@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "otel_test_events.h"
-#include "span_build.h"
+#include "span_pack.h"
 #include "span_view.h"
 
 static void assert_str_same(struct rocky_otel_str a, struct rocky_otel_str b)
