@@ -10,8 +10,8 @@
  * lacks the bytes. A record never wraps: when it does not fit before the
  * end of the ring, the same CAS also takes the rest of the ring as padding.
  *
- * Record protocol. A record is a 4-byte header then its packed bytes; the
- * next one starts at the next multiple of 4. The header is 0 until the
+ * Record protocol. A record is a 2-byte header then its packed bytes; the
+ * next one starts at the next even offset. The header is 0 until the
  * producer has written the record, then the record's exact length (or PAD
  * and the padding's length), stored with release. The consumer reads
  * records in order from `head`, stops at the first header still 0 (not yet
@@ -56,13 +56,14 @@
 #include "rocky/error.h"
 #include "span_pack.h"
 
-#define PAD        0x80000000u
-#define HEADER     4
+#define PAD        0x8000u
+#define HEADER     2
 #define BYTES_EACH 160  /* ring bytes per span of capacity (before pow2) */
 #define MIN_BYTES  8192 /* >= 2 * the largest record, so one always fits */
 #define VIEW_BLOCK 64   /* unpacked spans per allocation */
-/* A header holds the record's exact length; records start 4-aligned. */
-#define STRIDE(len) (((len) + 3) & ~3u)
+/* A header holds the record's exact length; records start 2-aligned (the
+ * header's own alignment: every byte of alignment is ~100 KB at 100k). */
+#define STRIDE(len) (((len) + 1) & ~1u)
 /* The words: bytes in bits 0..29, spans in 30..62, ACTIVE in 63. */
 #define BYTE_MASK       ((1u << 30) - 1)
 #define SPAN_MASK       ((1ull << 33) - 1)
@@ -72,7 +73,9 @@
 #define WORD(sp, by)    ((((uint64_t)(sp)&SPAN_MASK) << 30) | ((by)&BYTE_MASK))
 #define SPAN_DIFF(a, b) (((a) - (b)) & SPAN_MASK)
 
-_Static_assert(2 * (HEADER + ROCKY_OTEL_PACK_MAX + 3) <= MIN_BYTES,
+_Static_assert(HEADER + ROCKY_OTEL_PACK_MAX + 1 < PAD,
+               "a record's length, or a padding's, must fit beside PAD");
+_Static_assert(2 * (HEADER + ROCKY_OTEL_PACK_MAX + 1) <= MIN_BYTES,
                "the ring must always have room for a largest record");
 
 struct run_node {
@@ -109,10 +112,10 @@ struct rocky_otel_queue {
     size_t view_blocks;
 };
 
-static _Atomic uint32_t *header_at(const struct rocky_otel_queue *q,
+static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
                                    uint32_t pos)
 {
-    return (_Atomic uint32_t *)(void *)(q->ring + (pos & q->mask));
+    return (_Atomic uint16_t *)(void *)(q->ring + (pos & q->mask));
 }
 
 int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out)
@@ -225,6 +228,7 @@ static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
      * and we are about to write there. */
     uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
     uint32_t off = BYTES(t) & q->mask;
+    /* pad < need, so it fits in a header beside PAD */
     *pad = off + need > q->bytes ? q->bytes - off : 0;
     if (SPAN_DIFF(SPANS(t), SPANS(h)) >= q->cap ||
         ((BYTES(t) - BYTES(h)) & BYTE_MASK) + *pad + need > q->bytes)
@@ -240,12 +244,12 @@ place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
 {
     uint32_t off = BYTES(t) & q->mask;
     if (pad) {
-        atomic_store_explicit(header_at(q, off), PAD | pad,
+        atomic_store_explicit(header_at(q, off), (uint16_t)(PAD | pad),
                               memory_order_release);
         off = 0;
     }
-    rocky_otel_span_pack_write(pk, mode, base, q->ring + off + HEADER);
-    atomic_store_explicit(header_at(q, off), HEADER + size,
+    rocky_otel_span_pack_write(pk, mode, base, size, q->ring + off + HEADER);
+    atomic_store_explicit(header_at(q, off), (uint16_t)(HEADER + size),
                           memory_order_release);
 }
 

@@ -133,6 +133,17 @@ static int get_str(const uint8_t **p, const uint8_t *end, char *dst, size_t cap)
     return 0;
 }
 
+/* The error text: absent (and empty) when the record says so. */
+static int get_error(const uint8_t **p, const uint8_t *end, int flags,
+                     char *dst, size_t cap)
+{
+    if (flags & ROCKY_OTEL_PACK_NO_ERROR) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return get_str(p, end, dst, cap);
+}
+
 /* The run part of a record at *p (flags already read) into `run` when it
  * defines one, else into a scratch copy; `own` says where the record's run
  * part went. */
@@ -202,7 +213,15 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
         return ROCKY_EINVAL;
     const struct rocky_otel_span_run *r =
         flags & (ROCKY_OTEL_PACK_DEFINE | ROCKY_OTEL_PACK_REF) ? use : &own;
-    for (int i = 0; i < nums; i++)
+    int i = 0;
+    if (flags & ROCKY_OTEL_PACK_SMALL) { /* status and attempt in one byte */
+        if (p >= end)
+            return ROCKY_EINVAL;
+        v[0] = *p & 7;
+        v[1] = *p++ >> 3;
+        i = 2;
+    }
+    for (; i < nums; i++)
         if (get_varint(&p, end, &v[i]))
             return ROCKY_EINVAL;
     uint64_t dur = v[nums - 1];
@@ -249,7 +268,7 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
         s->sequence = (uint32_t)v[5];
         if (get_str(&p, end, s->stmt_model, sizeof s->stmt_model) ||
             get_str(&p, end, s->target, sizeof s->target) ||
-            get_str(&p, end, s->stmt_error, sizeof s->stmt_error))
+            get_error(&p, end, flags, s->stmt_error, sizeof s->stmt_error))
             return ROCKY_EINVAL;
     } else {
         s->bytes_written = unzigzag(v[3]);
@@ -259,16 +278,16 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
         if (flags & ROCKY_OTEL_PACK_HASH_BINARY) {
             if (end - p < 32)
                 return ROCKY_EINVAL;
-            for (int i = 0; i < 32; i++) {
-                s->sql_hash[2 * i] = hexd[p[i] >> 4];
-                s->sql_hash[2 * i + 1] = hexd[p[i] & 15];
+            for (int k = 0; k < 32; k++) {
+                s->sql_hash[2 * k] = hexd[p[k] >> 4];
+                s->sql_hash[2 * k + 1] = hexd[p[k] & 15];
             }
             s->sql_hash[64] = '\0';
             p += 32;
         } else if (get_str(&p, end, s->sql_hash, sizeof s->sql_hash)) {
             return ROCKY_EINVAL;
         }
-        if (get_str(&p, end, s->error, sizeof s->error))
+        if (get_error(&p, end, flags, s->error, sizeof s->error))
             return ROCKY_EINVAL;
     }
     if (p != end)

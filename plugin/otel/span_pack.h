@@ -85,7 +85,9 @@ enum {
     ROCKY_OTEL_PACK_KIND = 0x03,
     ROCKY_OTEL_PACK_HASH_BINARY = 0x04, /* sql_hash as 32 bytes, no text */
     ROCKY_OTEL_PACK_DEFINE = 0x08,
-    ROCKY_OTEL_PACK_REF = 0x10
+    ROCKY_OTEL_PACK_REF = 0x10,
+    ROCKY_OTEL_PACK_NO_ERROR = 0x20, /* no error text, not even its length */
+    ROCKY_OTEL_PACK_SMALL = 0x40     /* status < 8 and attempt < 32: one byte */
 };
 
 ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_zigzag(int64_t v)
@@ -187,6 +189,31 @@ rocky_otel_hex_to_binary(const char *s, uint8_t *out)
 #endif
 }
 
+/* Status and attempt: one byte when both are small (nearly always). */
+ROCKY_OTEL_PACK_INLINE uint8_t *
+rocky_otel_pack_status(struct rocky_otel_span_pack *p, uint8_t *n,
+                       uint32_t status, uint32_t attempt)
+{
+    if (status < 8 && attempt < 32) {
+        p->flags |= ROCKY_OTEL_PACK_SMALL;
+        *n = (uint8_t)(status | attempt << 3);
+        return n + 1;
+    }
+    n = rocky_otel_put_varint(n, status);
+    return rocky_otel_put_varint(n, attempt);
+}
+
+/* The error text (string 4): nothing at all when there is none. */
+ROCKY_OTEL_PACK_INLINE uint32_t
+rocky_otel_pack_error(struct rocky_otel_span_pack *p, const char *error)
+{
+    uint32_t size = rocky_otel_pack_take(p, 4, error, 512);
+    if (p->len[4])
+        return size;
+    p->flags |= ROCKY_OTEL_PACK_NO_ERROR;
+    return 0;
+}
+
 /*
  * Measure `ev` (MODEL_END or STATEMENT_END) into `p`. Returns 0, or
  * ROCKY_EINVAL for what rocky_otel_span_from_event refuses or a RUN_END
@@ -204,27 +231,26 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
     int64_t end;
     uint32_t size;
     uint8_t *n = p->nums;
+    p->flags = 0;
     if (ev->type == ROCKY_EVENT_MODEL_END) {
         p->kind = ROCKY_OTEL_SPAN_MODEL;
         /* As from_event: the event's time when the host left it unset, a
          * zero-length span when the model has no start time. */
         end = m->finished_wall_ns ? m->finished_wall_ns : ev->wall_ns;
         p->start = m->started_wall_ns ? m->started_wall_ns : end;
-        n = rocky_otel_put_varint(n, m->status);
-        n = rocky_otel_put_varint(n, m->attempt);
+        n = rocky_otel_pack_status(p, n, m->status, m->attempt);
         n = rocky_otel_put_varint(n, rocky_otel_zigzag(m->rows_affected));
         n = rocky_otel_put_varint(n, rocky_otel_zigzag(m->bytes_written));
         p->span_id = m->span_id;
         p->parent = run->span_id;
         size = rocky_otel_pack_take(p, 2, m->model_name, 128) +
-               rocky_otel_pack_take(p, 4, m->error, 512);
+               rocky_otel_pack_error(p, m->error);
         /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
          * its 32 bytes (half the room), and written back as hex when
          * unpacked. Anything else is kept as text. */
-        p->flags = 0;
         if (m->sql_hash && strnlen(m->sql_hash, 65) == 64 &&
             rocky_otel_hex_to_binary(m->sql_hash, p->hash) == 0) {
-            p->flags = ROCKY_OTEL_PACK_HASH_BINARY;
+            p->flags |= ROCKY_OTEL_PACK_HASH_BINARY;
             size += 32;
         } else {
             size += rocky_otel_pack_take(p, 3, m->sql_hash, 72);
@@ -238,18 +264,16 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         p->kind = ROCKY_OTEL_SPAN_STATEMENT;
         end = st->finished_wall_ns ? st->finished_wall_ns : ev->wall_ns;
         p->start = st->started_wall_ns ? st->started_wall_ns : end;
-        n = rocky_otel_put_varint(n, st->status);
-        n = rocky_otel_put_varint(n, st->attempt);
+        n = rocky_otel_pack_status(p, n, st->status, st->attempt);
         n = rocky_otel_put_varint(n, rocky_otel_zigzag(st->rows));
         n = rocky_otel_put_varint(n, st->max_attempts);
         n = rocky_otel_put_varint(n, (uint32_t)st->kind);
         n = rocky_otel_put_varint(n, st->sequence);
         p->span_id = st->span_id;
         p->parent = m->span_id;
-        p->flags = 0;
         size = rocky_otel_pack_take(p, 2, m->model_name, 128) +
                rocky_otel_pack_take(p, 3, st->target, 136) +
-               rocky_otel_pack_take(p, 4, st->error, 512);
+               rocky_otel_pack_error(p, st->error);
     } else {
         return ROCKY_EINVAL;
     }
@@ -300,11 +324,13 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
     return size;
 }
 
-/* Write exactly pack_size(p, mode, base) bytes at `dst`. */
+/* Write the record at `d`: `size` is what pack_size(p, mode, base) said,
+ * and exactly that many bytes are written. */
 ROCKY_OTEL_PACK_INLINE void
 rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
-                           int64_t base, uint8_t *d)
+                           int64_t base, uint32_t size, uint8_t *d)
 {
+    const uint8_t *start = d;
     *d++ =
         (uint8_t)(p->kind | p->flags |
                   (mode == ROCKY_OTEL_PACK_RUN_REF      ? ROCKY_OTEL_PACK_REF
@@ -320,10 +346,9 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
         d = rocky_otel_pack_put_str(d, p->str[0], p->len[0]);
         d = rocky_otel_pack_put_str(d, p->str[1], p->len[1]);
     }
-    /* At least 12 bytes follow the numbers (start, span id, 3 lengths),
-     * and there are at least 5 of them: 16 bytes at once, the excess
-     * written over next, is within the record. */
-    if (p->nums_len <= 16)
+    /* 16 bytes at once when the record has them (the excess is written
+     * over next, and stays inside this record); else exactly. */
+    if (p->nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
         memcpy(d, p->nums, 16);
     else
         memcpy(d, p->nums, p->nums_len);
@@ -347,7 +372,8 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     } else {
         d = rocky_otel_pack_put_str(d, p->str[3], p->len[3]);
     }
-    rocky_otel_pack_put_str(d, p->str[4], p->len[4]);
+    if (!(p->flags & ROCKY_OTEL_PACK_NO_ERROR))
+        rocky_otel_pack_put_str(d, p->str[4], p->len[4]);
 }
 
 #endif

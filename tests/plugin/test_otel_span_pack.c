@@ -71,7 +71,7 @@ static uint32_t pack_as(const struct rocky_event *ev, int mode)
     /* Exactly `size` bytes: ASan sees a write or read past them. */
     uint8_t *rec = malloc(size);
     assert_non_null(rec);
-    rocky_otel_span_pack_write(&pk, mode, base, rec);
+    rocky_otel_span_pack_write(&pk, mode, base, size, rec);
     memset(&got, 0x5c, sizeof got);
     assert_int_equal(rocky_otel_span_unpack(rec, size, &current, &got), 0);
     free(rec);
@@ -256,11 +256,11 @@ static void test_unpack_refuses_bytes_that_do_not_parse(void **state)
                          test_event(&t, ROCKY_EVENT_MODEL_END), &pk),
                      0);
     uint32_t size = rocky_otel_span_pack_size(&pk, ROCKY_OTEL_PACK_RUN_REF, 0);
-    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_REF, 0, rec);
+    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_REF, 0, size, rec);
     /* A REF record with no current run. */
     assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), ROCKY_EINVAL);
     size = rocky_otel_span_pack_size(&pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0);
-    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0, rec);
+    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0, size, rec);
     for (uint32_t n = 0; n < size; n++) { /* every truncation */
         assert_int_equal(rocky_otel_span_unpack(rec, n, &run, &s),
                          ROCKY_EINVAL);
