@@ -6,13 +6,13 @@
  * (span_pack.h: each only as long as what it carries; one CAS per push,
  * no lock, no allocation). The ring is bounded twice: by `capacity` spans
  * (OTEL_BSP_MAX_QUEUE_SIZE) and by its bytes (160 per span of capacity,
- * rounded up to a power of two: typical spans take ~125, so the span count
- * is the bound unless most spans carry long error texts). When either is
- * reached the span is refused: not taken, counted as refused (never as
- * pushed), and the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7: the
- * host counts it, or flushes and offers it again). Run spans never go through
- * the ring: they take a separate, unbounded list (one per run, rare), so a
- * full queue never refuses the root span that every model span of the run
+ * rounded up to a power of two: a typical model span takes ~80, so the
+ * span count is the bound unless most spans carry long error texts). When
+ * either is reached the span is refused: not taken, counted as refused (never
+ * as pushed), and the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7:
+ * the host counts it, or flushes and offers it again). Run spans never go
+ * through the ring: they take a separate, unbounded list (one per run, rare),
+ * so a full queue never refuses the root span that every model span of the run
  * points to.
  *
  * Counting: `pushed` counts a span before the consumer can see it, so a
@@ -32,7 +32,7 @@
 
 struct rocky_otel_queue; /* opaque */
 
-/* Make a queue for at most `capacity` model spans (1 .. 2^22). Its ring is
+/* Make a queue for at most `capacity` model spans (1 .. 2^21). Its ring is
  * reserved, not touched: memory is used only as spans are queued.
  * Returns 0 or ROCKY_ENOMEM / ROCKY_EINVAL. */
 int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out);

@@ -1,10 +1,12 @@
 /*
- * span_build.h — a finished span, as the hot path copies it out of an
- * event: fixed size, no pointers, so the queue never allocates and the
- * event's strings (valid only during on_event) are not kept.
+ * span_build.h — a finished span in full: fixed size, no pointers, the
+ * event's strings (valid only during on_event) copied. Run spans are kept
+ * so (the queue's run list); model and statement spans are queued packed
+ * (span_pack.h) and unpacked into this struct by the consumer, one batch at
+ * a time, for the encoder.
  *
- * Strings are copied already sanitized to UTF-8 and truncated at a
- * character boundary to their field's size.
+ * Strings are sanitized to UTF-8 and truncated at a character boundary to
+ * their field's size.
  */
 #ifndef ROCKY_OTEL_SPAN_BUILD_H
 #define ROCKY_OTEL_SPAN_BUILD_H
