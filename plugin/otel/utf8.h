@@ -9,8 +9,6 @@
 #define ROCKY_OTEL_UTF8_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 /*
  * Copy at most `in_len` bytes of `in` (stops early at a NUL) into `out`
@@ -30,24 +28,6 @@ size_t rocky_otel_utf8_sanitize(const char *in, size_t in_len, char *out,
  * it is, so a caller can copy it with memcpy. Thread-safe.
  */
 size_t rocky_otel_utf8_ascii_len(const char *s, size_t len);
-
-/* 1 when all `len` bytes of `s` are ASCII: rocky_otel_utf8_ascii_len(s,
- * len) == len, inline for the hot path's short strings. */
-static inline int rocky_otel_utf8_is_ascii(const char *s, size_t len)
-{
-    uint64_t any = 0, w;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8); /* one unaligned load */
-        any |= w;
-    }
-    if (i < len) { /* the last 1..7 bytes, as one more word */
-        w = 0;
-        memcpy(&w, s + i, len - i);
-        any |= w;
-    }
-    return (any & 0x8080808080808080ULL) == 0;
-}
 
 /*
  * Bytes of the longest prefix of the valid UTF-8 string `s` (`len` bytes)
