@@ -645,8 +645,11 @@ int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
         return rc;
     /* Wake the thread once per full batch, not per span: a signal costs a
      * syscall. A missed wakeup only delays sending to the schedule. A
-     * refusal means the queue is full, which is at least a batch. */
+     * refusal means the queue is full, which is at least a batch. The
+     * plain load first: while a wakeup is pending (every push once a
+     * batch is waiting) no read-modify-write bounces the line. */
     if (rocky_otel_queue_size(e->queue) >= e->cfg.bsp_max_export_batch &&
+        !atomic_load_explicit(&e->wake_pending, memory_order_relaxed) &&
         !atomic_exchange(&e->wake_pending, 1))
         pthread_cond_signal(&e->wake);
     return rc;

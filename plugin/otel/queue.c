@@ -1,11 +1,47 @@
 /*
- * queue.c — bounded lock-free MPSC ring of span slots (after Dmitry
- * Vyukov's bounded MPMC queue) plus a mutex-guarded list of run spans.
+ * queue.c — a bounded lock-free MPSC byte ring of packed span records
+ * (span_pack.h) plus a mutex-guarded list of run spans.
  *
- * Slot protocol: slot i % cap is free for the producer holding ticket
- * `pos` when its seq == pos; the producer fills it and publishes seq =
- * pos + 1 (release). The consumer reads it when seq == head + 1 (acquire)
- * and frees it with seq = head + cap.
+ * Reserve protocol. `tail` and `head` each hold, in one word, a count of
+ * spans (33 bits) and of bytes (30 bits), both modular; `tail` also holds
+ * ACTIVE, "there is a current run" (below). A producer packs its span first
+ * (so it knows the exact size), then with one CAS on `tail` takes one span
+ * and `need` bytes, refusing when the ring already holds `cap` spans or
+ * lacks the bytes. A record never wraps: when it does not fit before the
+ * end of the ring, the same CAS also takes the rest of the ring as padding.
+ *
+ * Record protocol. A record is a 2-byte header then its packed bytes; the
+ * next one starts at the next even offset. The header is 0 until the
+ * producer has written the record, then the record's exact length (or PAD
+ * and the padding's length), stored with release. The consumer reads
+ * records in order from `head`, stops at the first header still 0 (not yet
+ * written: the spans behind it wait, even if ready), and zeroes the bytes
+ * of the records it releases before moving `head` on with release. So
+ * every byte a producer reserves is zero (fresh pages are, released ones
+ * were zeroed), which is what makes "0 = not yet written" true at whatever
+ * offset the next lap's records start.
+ *
+ * The current run. Spans of one run share ~40 bytes (trace id, run_id,
+ * adapter, the run span as a model's parent), so records may leave them to
+ * the current run (span_pack.h: DEFINE and REF records). `ident` says
+ * which run is current; it is written only under `install_lock` while
+ * ACTIVE is clear, and ACTIVE is set by the CAS that places that run's
+ * DEFINE record. A producer loads `tail` (acquire: it then sees the ident
+ * that CAS published), compares its run with `ident`, and packs REF only
+ * if they match; its CAS expects that same `tail`, so if the current run
+ * changed in between (which changes the word: clearing ACTIVE, or placing
+ * a DEFINE record) the CAS fails and it starts again. Hence a REF record
+ * always lies after the DEFINE record of its run and before the next one,
+ * and the consumer, reading in order, needs only the last DEFINE it read.
+ * RUN_END of the current run clears ACTIVE; the next span of any run then
+ * installs its own. Spans of a run that is not current (runs overlapping
+ * in one process) carry their run inline: correct, only larger.
+ *
+ * Memory. The ring is mapped, not written, at creation: a page costs
+ * nothing until a record lands on it, so a large OTEL_BSP_MAX_QUEUE_SIZE
+ * that is never filled stays virtual. The consumer unpacks the records it
+ * peeks into full `struct rocky_otel_span`s for the encoder: as many as a
+ * batch, not as the queue.
  */
 #include "queue.h"
 
@@ -15,13 +51,32 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rocky/error.h"
+#include "span_pack.h"
 
-struct slot {
-    _Atomic uint64_t seq;
-    struct rocky_otel_span span;
-};
+#define PAD        0x8000u
+#define HEADER     2
+#define BYTES_EACH 160  /* ring bytes per span of capacity (before pow2) */
+#define MIN_BYTES  8192 /* >= 2 * the largest record, so one always fits */
+#define VIEW_BLOCK 64   /* unpacked spans per allocation */
+/* A header holds the record's exact length; records start 2-aligned (the
+ * header's own alignment: every byte of alignment is ~100 KB at 100k). */
+#define STRIDE(len) (((len) + 1) & ~1u)
+/* The words: bytes in bits 0..29, spans in 30..62, ACTIVE in 63. */
+#define BYTE_MASK       ((1u << 30) - 1)
+#define SPAN_MASK       ((1ull << 33) - 1)
+#define ACTIVE          (1ull << 63)
+#define BYTES(w)        ((uint32_t)(w)&BYTE_MASK)
+#define SPANS(w)        (((w) >> 30) & SPAN_MASK)
+#define WORD(sp, by)    ((((uint64_t)(sp)&SPAN_MASK) << 30) | ((by)&BYTE_MASK))
+#define SPAN_DIFF(a, b) (((a) - (b)) & SPAN_MASK)
+
+_Static_assert(HEADER + ROCKY_OTEL_PACK_MAX + 1 < PAD,
+               "a record's length, or a padding's, must fit beside PAD");
+_Static_assert(2 * (HEADER + ROCKY_OTEL_PACK_MAX + 1) <= MIN_BYTES,
+               "the ring must always have room for a largest record");
 
 struct run_node {
     struct run_node *next;
@@ -31,34 +86,62 @@ struct run_node {
 struct rocky_otel_queue {
     /* Producers and the consumer touch different lines. */
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t tail;
-    ROCKY_OTEL_OWN_LINE _Atomic uint64_t
-        head; /* written by the consumer only */
+    ROCKY_OTEL_OWN_LINE _Atomic uint64_t head; /* written by the consumer */
+    _Atomic uint64_t released; /* model spans released since creation */
+    /* The current run (see the top): read by every producer, written
+     * rarely, under install_lock while ACTIVE is clear. */
+    ROCKY_OTEL_OWN_LINE _Atomic uintptr_t ident_run;
+    _Atomic uint64_t ident_ids[3]; /* trace id, run span id */
+    _Atomic int64_t ident_base;    /* the DEFINE record's start */
     ROCKY_OTEL_OWN_LINE _Atomic uint64_t refused;
     _Atomic size_t run_count;
     _Atomic uint64_t runs_pushed;
-    uint32_t cap;
+    uint32_t cap, bytes, mask;
+    uint8_t *ring;
+    pthread_mutex_t install_lock;
     pthread_mutex_t run_lock;
     struct run_node *runs, **runs_tail;
-    struct slot *slots;
+
+    /* Consumer only: records 0..peeked-1 from head are unpacked in views,
+     * and the next record starts at byte `peek_pos`; the current run as of
+     * head and as of peek_pos. */
+    size_t peeked;
+    uint32_t peek_pos;
+    struct rocky_otel_span_run head_run, peek_run;
+    struct rocky_otel_span **views; /* blocks of VIEW_BLOCK */
+    size_t view_blocks;
 };
+
+static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
+                                   uint32_t pos)
+{
+    return (_Atomic uint16_t *)(void *)(q->ring + (pos & q->mask));
+}
 
 int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out)
 {
-    if (capacity == 0 || !out)
+    if (capacity == 0 || capacity > (1u << 21) || !out)
         return ROCKY_EINVAL;
     struct rocky_otel_queue *q = rocky_otel_zalloc_lines(sizeof *q);
     if (!q)
         return ROCKY_ENOMEM;
-    /* calloc: slots are touched lazily, so an idle queue costs little RSS. */
-    q->slots = calloc(capacity, sizeof *q->slots);
-    if (!q->slots) {
+    uint64_t want = (uint64_t)capacity * BYTES_EACH;
+    uint32_t bytes = MIN_BYTES;
+    while (bytes < want)
+        bytes <<= 1; /* <= 2^29 for capacity <= 2^21 */
+    /* Anonymous pages read as zero and cost no memory until written. */
+    void *ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ring == MAP_FAILED) {
         free(q);
         return ROCKY_ENOMEM;
     }
-    for (uint32_t i = 0; i < capacity; i++)
-        atomic_init(&q->slots[i].seq, i);
+    q->ring = ring;
+    q->bytes = bytes;
+    q->mask = bytes - 1;
     q->cap = capacity;
     pthread_mutex_init(&q->run_lock, NULL);
+    pthread_mutex_init(&q->install_lock, NULL);
     q->runs_tail = &q->runs;
     *out = q;
     return 0;
@@ -75,12 +158,49 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q)
         n = next;
     }
     pthread_mutex_destroy(&q->run_lock);
-    free(q->slots);
+    pthread_mutex_destroy(&q->install_lock);
+    munmap(q->ring, q->bytes);
+    for (size_t i = 0; i < q->view_blocks; i++)
+        free(q->views[i]);
+    free(q->views);
     free(q);
+}
+
+/* Whether `run` is the current run. Callers loaded `tail` with acquire
+ * just before (see the top). */
+static inline int is_current(struct rocky_otel_queue *q,
+                             const struct rocky_run *run)
+{
+    uint64_t ids[3];
+    memcpy(ids, run->trace_id, 16);
+    memcpy(ids + 2, run->span_id, 8);
+    return atomic_load_explicit(&q->ident_run, memory_order_relaxed) ==
+               (uintptr_t)run &&
+           atomic_load_explicit(&q->ident_ids[0], memory_order_relaxed) ==
+               ids[0] &&
+           atomic_load_explicit(&q->ident_ids[1], memory_order_relaxed) ==
+               ids[1] &&
+           atomic_load_explicit(&q->ident_ids[2], memory_order_relaxed) ==
+               ids[2];
+}
+
+/* The run ended: if it is the current one, there is no current run any
+ * more (its later spans, if a host sends any, install it again). */
+static void retire(struct rocky_otel_queue *q, const struct rocky_run *run)
+{
+    pthread_mutex_lock(&q->install_lock);
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    while ((t & ACTIVE) && is_current(q, run) &&
+           !atomic_compare_exchange_weak_explicit(&q->tail, &t, t & ~ACTIVE,
+                                                  memory_order_acquire,
+                                                  memory_order_acquire))
+        ;
+    pthread_mutex_unlock(&q->install_lock);
 }
 
 static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
 {
+    retire(q, ev->run);
     struct run_node *n = malloc(sizeof *n);
     if (!n) { /* not taken: the host may offer it again */
         atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
@@ -98,40 +218,126 @@ static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
     return 0;
 }
 
+/* Room for a record of `need` bytes after tail word `t`: sets *pad (the
+ * rest of the ring, when the record does not fit before its end) and
+ * returns 0, or returns -1 when the queue is full. */
+static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
+                           uint32_t need, uint32_t *pad)
+{
+    /* Acquire: the consumer zeroed what it released before moving head,
+     * and we are about to write there. */
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    uint32_t off = BYTES(t) & q->mask;
+    /* pad < need, so it fits in a header beside PAD */
+    *pad = off + need > q->bytes ? q->bytes - off : 0;
+    if (SPAN_DIFF(SPANS(t), SPANS(h)) >= q->cap ||
+        ((BYTES(t) - BYTES(h)) & BYTE_MASK) + *pad + need > q->bytes)
+        return -1;
+    return 0;
+}
+
+/* Write the record placed at tail word `t` (the word before the CAS). */
+static inline __attribute__((always_inline)) void
+place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
+      const struct rocky_otel_span_pack *pk, int mode, int64_t base,
+      uint32_t size)
+{
+    uint32_t off = BYTES(t) & q->mask;
+    if (pad) {
+        atomic_store_explicit(header_at(q, off), (uint16_t)(PAD | pad),
+                              memory_order_release);
+        off = 0;
+    }
+    rocky_otel_span_pack_write(pk, mode, base, size, q->ring + off + HEADER);
+    atomic_store_explicit(header_at(q, off), (uint16_t)(HEADER + size),
+                          memory_order_release);
+}
+
+static int refuse(struct rocky_otel_queue *q)
+{
+    atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
+    return ROCKY_EAGAIN;
+}
+
+/* No current run: make this span's run the current one, placing its
+ * DEFINE record. Returns 0, ROCKY_EAGAIN (full), or 1 when another thread
+ * installed a run first (the caller starts again). */
+static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
+{
+    pthread_mutex_lock(&q->install_lock);
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (t & ACTIVE) {
+        pthread_mutex_unlock(&q->install_lock);
+        return 1;
+    }
+    /* Nobody can be reading these for a REF: ACTIVE is clear. */
+    uint64_t ids[3];
+    memcpy(ids, pk->run->trace_id, 16);
+    memcpy(ids + 2, pk->run->span_id, 8);
+    atomic_store_explicit(&q->ident_run, (uintptr_t)pk->run,
+                          memory_order_relaxed);
+    for (int i = 0; i < 3; i++)
+        atomic_store_explicit(&q->ident_ids[i], ids[i], memory_order_relaxed);
+    atomic_store_explicit(&q->ident_base, pk->start, memory_order_relaxed);
+    uint32_t size =
+        rocky_otel_span_pack_size(pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0);
+    uint32_t need = STRIDE(HEADER + size), pad;
+    for (;;) {
+        if (room_for(q, t, need, &pad) != 0) {
+            pthread_mutex_unlock(&q->install_lock);
+            return refuse(q);
+        }
+        /* Release: a producer that sees ACTIVE sees the ident above. */
+        uint64_t next = ACTIVE | WORD(SPANS(t) + 1, BYTES(t) + pad + need);
+        if (atomic_compare_exchange_weak_explicit(
+                &q->tail, &t, next, memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+    pthread_mutex_unlock(&q->install_lock);
+    place(q, t, pad, pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0, size);
+    return 0;
+}
+
 int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
                                 const struct rocky_event *ev)
 {
     if (ev->type == ROCKY_EVENT_RUN_END && ev->run)
         return push_run(q, ev);
-    if ((ev->type != ROCKY_EVENT_MODEL_END &&
-         ev->type != ROCKY_EVENT_STATEMENT_END) ||
-        !ev->model || !ev->run)
-        return ROCKY_EINVAL;
-    if (ev->type == ROCKY_EVENT_STATEMENT_END &&
-        (!ROCKY_STRUCT_HAS(ev, struct rocky_event, statement) ||
-         !ev->statement))
+    /* prepare refuses what from_event refuses: other types, no model, a
+     * statement end without its statement. */
+    struct rocky_otel_span_pack pk;
+    if (rocky_otel_span_pack_prepare(ev, &pk) != 0)
         return ROCKY_EINVAL;
 
-    uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    struct slot *s;
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    uint32_t size, pad;
+    int mode;
+    int64_t base = 0;
     for (;;) {
-        s = &q->slots[pos % q->cap];
-        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-        int64_t dif = (int64_t)(seq - pos);
-        if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
-                                                      memory_order_relaxed))
-                break;
-        } else if (dif < 0) {
-            atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
-            return ROCKY_EAGAIN;
-        } else {
-            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if (!(t & ACTIVE)) {
+            int rc = install(q, &pk);
+            if (rc <= 0)
+                return rc;
+            t = atomic_load_explicit(&q->tail, memory_order_acquire);
+            continue;
         }
+        mode = ROCKY_OTEL_PACK_RUN_INLINE;
+        if (is_current(q, pk.run)) {
+            mode = ROCKY_OTEL_PACK_RUN_REF;
+            base = atomic_load_explicit(&q->ident_base, memory_order_relaxed);
+        }
+        size = rocky_otel_span_pack_size(&pk, mode, base);
+        uint32_t need = STRIDE(HEADER + size);
+        if (room_for(q, t, need, &pad) != 0)
+            return refuse(q);
+        uint64_t next =
+            (t & ACTIVE) | WORD(SPANS(t) + 1, BYTES(t) + pad + need);
+        /* Expecting the very word the mode was chosen under: see the top. */
+        if (atomic_compare_exchange_weak_explicit(
+                &q->tail, &t, next, memory_order_acquire, memory_order_acquire))
+            break;
     }
-    rocky_otel_span_from_event(ev, &s->span);
-    atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+    place(q, t, pad, &pk, mode, base, size);
     return 0;
 }
 
@@ -155,44 +361,112 @@ size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
     return n;
 }
 
+/* Room for the i-th unpacked span, NULL when out of memory. */
+static struct rocky_otel_span *view_slot(struct rocky_otel_queue *q, size_t i)
+{
+    size_t b = i / VIEW_BLOCK;
+    if (b >= q->view_blocks) {
+        struct rocky_otel_span **v =
+            realloc(q->views, (b + 1) * sizeof *q->views);
+        if (!v)
+            return NULL;
+        q->views = v;
+        while (q->view_blocks <= b) {
+            v[q->view_blocks] = malloc(VIEW_BLOCK * sizeof **v);
+            if (!v[q->view_blocks])
+                return NULL;
+            q->view_blocks++;
+        }
+    }
+    return &q->views[b][i % VIEW_BLOCK];
+}
+
 const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
                                                     size_t i)
 {
-    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
     if (i >= q->cap)
         return NULL;
-    uint64_t pos = head + i;
-    struct slot *s = &q->slots[pos % q->cap];
-    if (atomic_load_explicit(&s->seq, memory_order_acquire) != pos + 1)
-        return NULL;
-    return &s->span;
+    while (q->peeked <= i) {
+        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
+                                            memory_order_acquire);
+        if (len == 0)
+            return NULL; /* not yet written */
+        if (len & PAD) {
+            q->peek_pos += len & ~PAD;
+            continue;
+        }
+        struct rocky_otel_span *s = view_slot(q, q->peeked);
+        if (!s)
+            return NULL;
+        const uint8_t *rec = q->ring + (q->peek_pos & q->mask) + HEADER;
+        if (rocky_otel_span_unpack(rec, len - HEADER, &q->peek_run, s) != 0) {
+            /* Cannot happen for what pack_write wrote; never hand the
+             * encoder half a span. An empty model span goes out instead. */
+            memset(s, 0, sizeof *s);
+            s->kind = ROCKY_OTEL_SPAN_MODEL;
+        }
+        q->peek_pos += STRIDE(len);
+        q->peeked++;
+    }
+    size_t b = i / VIEW_BLOCK;
+    return &q->views[b][i % VIEW_BLOCK];
 }
 
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
 {
-    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t pos = head + i;
-        atomic_store_explicit(&q->slots[pos % q->cap].seq, pos + q->cap,
-                              memory_order_release);
+    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t pos = BYTES(h);
+    /* The current run after the released records: as peeked when all the
+     * peeked ones go, else read again from the records themselves. */
+    int walk_runs = n != q->peeked;
+    size_t done = 0;
+    while (done < n) {
+        uint32_t len =
+            atomic_load_explicit(header_at(q, pos), memory_order_acquire);
+        if (len == 0)
+            break; /* a caller error: never more than were peeked */
+        uint8_t *rec = q->ring + (pos & q->mask);
+        if (!(len & PAD)) {
+            if (walk_runs)
+                rocky_otel_span_unpack_run(rec + HEADER, len - HEADER,
+                                           &q->head_run);
+            done++;
+        }
+        /* Zero for the next lap: 0 must mean "not written" at any offset. */
+        memset(rec, 0, STRIDE(len & ~PAD));
+        pos += STRIDE(len & ~PAD);
     }
-    atomic_store_explicit(&q->head, head + n, memory_order_relaxed);
+    if (!walk_runs)
+        q->head_run = q->peek_run;
+    uint64_t released =
+        atomic_load_explicit(&q->released, memory_order_relaxed) + done;
+    atomic_store_explicit(&q->head, WORD(SPANS(h) + done, pos),
+                          memory_order_release);
+    atomic_store_explicit(&q->released, released, memory_order_release);
+    /* The unpacked views now belong to spans that moved: walk again. */
+    q->peeked = 0;
+    q->peek_pos = pos;
+    q->peek_run = q->head_run;
 }
 
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q)
 {
-    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    return (size_t)(t > h ? t - h : 0) +
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    /* Head first: the tail read after it is never behind it. */
+    return (size_t)SPAN_DIFF(SPANS(t), SPANS(h)) +
            atomic_load_explicit(&q->run_count, memory_order_relaxed);
 }
 
 uint64_t rocky_otel_queue_pushed(const struct rocky_otel_queue *q)
 {
-    /* `tail` counts every model ticket ever taken, and a ticket is only
-     * taken for a slot that is then filled: it is the number of model
-     * spans pushed. */
-    return atomic_load_explicit(&q->tail, memory_order_acquire) +
+    /* Spans released, plus how far (mod 2^33) the tail is past that count:
+     * the tail read after `released` is never behind it, so this is every
+     * model span ever taken. */
+    uint64_t released =
+        atomic_load_explicit(&q->released, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    return released + SPAN_DIFF(SPANS(t), released) +
            atomic_load_explicit(&q->runs_pushed, memory_order_acquire);
 }
 

@@ -2,13 +2,17 @@
  * queue.h — the bounded span queue between the runner's threads and the
  * exporter thread.
  *
- * Model spans go into a fixed ring of preallocated slots (Vyukov's bounded
- * queue: one CAS per push, no lock, no allocation). When the ring is full
- * the span is refused: not taken, counted as refused (never as pushed), and
- * the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7: the host
- * counts it, or flushes and offers it again). Run spans never go through
- * the ring: they take a separate, unbounded list (one per run, rare), so a
- * full queue never refuses the root span that every model span of the run
+ * Model and statement spans go into a ring of bytes as packed records
+ * (span_pack.h: each only as long as what it carries; one CAS per push,
+ * no lock, no allocation). The ring is bounded twice: by `capacity` spans
+ * (OTEL_BSP_MAX_QUEUE_SIZE) and by its bytes (160 per span of capacity,
+ * rounded up to a power of two: a typical model span takes ~80, so the
+ * span count is the bound unless most spans carry long error texts). When
+ * either is reached the span is refused: not taken, counted as refused (never
+ * as pushed), and the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7:
+ * the host counts it, or flushes and offers it again). Run spans never go
+ * through the ring: they take a separate, unbounded list (one per run, rare),
+ * so a full queue never refuses the root span that every model span of the run
  * points to.
  *
  * Counting: `pushed` counts a span before the consumer can see it, so a
@@ -28,7 +32,8 @@
 
 struct rocky_otel_queue; /* opaque */
 
-/* Allocate a queue of exactly `capacity` model-span slots (>= 1).
+/* Make a queue for at most `capacity` model spans (1 .. 2^21). Its ring is
+ * reserved, not touched: memory is used only as spans are queued.
  * Returns 0 or ROCKY_ENOMEM / ROCKY_EINVAL. */
 int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out);
 
@@ -48,10 +53,14 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
 
 /*
  * Consumer side. take_runs moves every listed run span into `out`
- * (capacity `max`), returns how many. peek returns the i-th committed,
- * unreleased model span counted from the head (NULL when there are fewer
- * than i+1), so a batch can be encoded straight from the slots; release
- * frees the first `n` of them for producers.
+ * (capacity `max`), returns how many. peek returns the i-th unreleased
+ * model span counted from the head, unpacked into memory the queue owns
+ * (NULL when fewer than i+1 are written, or out of memory; a span still
+ * being written hides the ones behind it). The pointer stays valid until
+ * the next release; peeking i costs unpacking the records up to i once,
+ * so walk i = 0, 1, 2, ... The queue keeps as many unpacked spans as the
+ * largest i peeked (a batch). release frees the first `n` peeked spans
+ * for producers (n <= how many peek returned).
  */
 size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
                                   struct rocky_otel_span *out, size_t max);

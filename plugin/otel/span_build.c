@@ -2,6 +2,7 @@
  * span_build.c — event -> fixed-size span record (the hot path's copy).
  */
 #include "span_build.h"
+#include "span_pack.h"
 
 #include <string.h>
 
@@ -95,5 +96,203 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
     COPY(s->name, m->model_name);
     COPY(s->sql_hash, m->sql_hash);
     COPY(s->error, m->error);
+    return 0;
+}
+
+/* ---- packed form ----------------------------------------------------- */
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Reads one varint from [*p, end); 0 on success. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A packed string into an array of `cap` bytes: sanitized exactly as
+ * COPY would have (the same call on the same bytes). */
+static int get_str(const uint8_t **p, const uint8_t *end, char *dst, size_t cap)
+{
+    uint64_t len;
+    if (get_varint(p, end, &len) || len > cap || len > (size_t)(end - *p))
+        return -1;
+    rocky_otel_utf8_sanitize((const char *)*p, len, dst, cap);
+    *p += len;
+    return 0;
+}
+
+/* The error text: absent (and empty) when the record says so. */
+static int get_error(const uint8_t **p, const uint8_t *end, int flags,
+                     char *dst, size_t cap)
+{
+    if (flags & ROCKY_OTEL_PACK_NO_ERROR) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return get_str(p, end, dst, cap);
+}
+
+/* The run part of a record at *p (flags already read) into `run` when it
+ * defines one, else into a scratch copy; `own` says where the record's run
+ * part went. */
+static int get_run(const uint8_t **p, const uint8_t *end, int flags,
+                   struct rocky_otel_span_run *run,
+                   struct rocky_otel_span_run *own)
+{
+    if (flags & ROCKY_OTEL_PACK_REF)
+        return run && run->valid ? 0 : -1;
+    struct rocky_otel_span_run *r = flags & ROCKY_OTEL_PACK_DEFINE ? run : own;
+    if (!r || end - *p < ROCKY_TRACE_ID_SIZE)
+        return -1;
+    memcpy(r->trace_id, *p, ROCKY_TRACE_ID_SIZE);
+    *p += ROCKY_TRACE_ID_SIZE;
+    if (flags & ROCKY_OTEL_PACK_DEFINE) {
+        if (end - *p < ROCKY_SPAN_ID_SIZE)
+            return -1;
+        memcpy(r->span_id, *p, ROCKY_SPAN_ID_SIZE);
+        *p += ROCKY_SPAN_ID_SIZE;
+    }
+    if (get_str(p, end, r->run_id, sizeof r->run_id) ||
+        get_str(p, end, r->adapter, sizeof r->adapter))
+        return -1;
+    r->valid = 1;
+    return 0;
+}
+
+void rocky_otel_span_unpack_run(const uint8_t *rec, uint32_t size,
+                                struct rocky_otel_span_run *run)
+{
+    /* Rare (a DEFINE record released without being peeked): the full
+     * unpack, which updates `run` only when the record parses whole. */
+    if (size >= 1 && (rec[0] & ROCKY_OTEL_PACK_DEFINE)) {
+        struct rocky_otel_span span;
+        (void)rocky_otel_span_unpack(rec, size, run, &span);
+    }
+}
+
+int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
+                           struct rocky_otel_span_run *run,
+                           struct rocky_otel_span *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const uint8_t *p = rec, *end = rec + size;
+    uint64_t v[7] = {0};
+    struct rocky_otel_span_run own;
+    if (size < 1)
+        return ROCKY_EINVAL;
+    int flags = *p++;
+    uint32_t kind = (uint32_t)(flags & ROCKY_OTEL_PACK_KIND);
+    /* status, attempt, rows, bytes or the statement's three; duration */
+    int nums = kind == ROCKY_OTEL_SPAN_STATEMENT ? 7 : 5;
+    if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
+        return ROCKY_EINVAL;
+    if ((flags & ROCKY_OTEL_PACK_DEFINE) && (flags & ROCKY_OTEL_PACK_REF))
+        return ROCKY_EINVAL;
+    /* A DEFINE record's run becomes current only once it parsed whole. */
+    struct rocky_otel_span_run next;
+    if (flags & ROCKY_OTEL_PACK_DEFINE) {
+        if (!run)
+            return ROCKY_EINVAL;
+        next = *run;
+    }
+    struct rocky_otel_span_run *use =
+        flags & ROCKY_OTEL_PACK_DEFINE ? &next : run;
+    if (get_run(&p, end, flags, use, &own) != 0)
+        return ROCKY_EINVAL;
+    const struct rocky_otel_span_run *r =
+        flags & (ROCKY_OTEL_PACK_DEFINE | ROCKY_OTEL_PACK_REF) ? use : &own;
+    int i = 0;
+    if (flags & ROCKY_OTEL_PACK_SMALL) { /* status and attempt in one byte */
+        if (p >= end)
+            return ROCKY_EINVAL;
+        v[0] = *p & 7;
+        v[1] = *p++ >> 3;
+        i = 2;
+    }
+    for (; i < nums; i++)
+        if (get_varint(&p, end, &v[i]))
+            return ROCKY_EINVAL;
+    uint64_t dur = v[nums - 1];
+    if (flags & ROCKY_OTEL_PACK_REF) {
+        uint64_t delta;
+        if (get_varint(&p, end, &delta))
+            return ROCKY_EINVAL;
+        s->start_wall_ns =
+            (int64_t)((uint64_t)r->base + (uint64_t)unzigzag(delta));
+    } else {
+        if (end - p < 8)
+            return ROCKY_EINVAL;
+        memcpy(&s->start_wall_ns, p, 8);
+        p += 8;
+        if (flags & ROCKY_OTEL_PACK_DEFINE)
+            next.base = s->start_wall_ns;
+    }
+    int implied =
+        (flags & ROCKY_OTEL_PACK_REF) && kind == ROCKY_OTEL_SPAN_MODEL;
+    if (end - p < ROCKY_SPAN_ID_SIZE * (implied ? 1 : 2))
+        return ROCKY_EINVAL;
+    s->end_wall_ns = (int64_t)((uint64_t)s->start_wall_ns + dur);
+    memcpy(s->span_id, p, ROCKY_SPAN_ID_SIZE);
+    p += ROCKY_SPAN_ID_SIZE;
+    if (implied) {
+        memcpy(s->parent_span_id, r->span_id, ROCKY_SPAN_ID_SIZE);
+    } else {
+        memcpy(s->parent_span_id, p, ROCKY_SPAN_ID_SIZE);
+        p += ROCKY_SPAN_ID_SIZE;
+    }
+    memcpy(s->trace_id, r->trace_id, ROCKY_TRACE_ID_SIZE);
+    memcpy(s->run_id, r->run_id, sizeof s->run_id);
+    memcpy(s->adapter, r->adapter, sizeof s->adapter);
+    s->kind = kind;
+    s->status = (uint32_t)v[0];
+    s->attempt = (uint32_t)v[1];
+    s->rows_affected = unzigzag(v[2]);
+    s->models_total = s->models_failed = 0;
+    s->models_succeeded = s->models_skipped = 0;
+    if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
+        s->bytes_written = -1;
+        s->max_attempts = (uint32_t)v[3];
+        s->stmt_kind = (uint32_t)v[4];
+        s->sequence = (uint32_t)v[5];
+        if (get_str(&p, end, s->stmt_model, sizeof s->stmt_model) ||
+            get_str(&p, end, s->target, sizeof s->target) ||
+            get_error(&p, end, flags, s->stmt_error, sizeof s->stmt_error))
+            return ROCKY_EINVAL;
+    } else {
+        s->bytes_written = unzigzag(v[3]);
+        s->max_attempts = s->stmt_kind = s->sequence = 0;
+        if (get_str(&p, end, s->name, sizeof s->name))
+            return ROCKY_EINVAL;
+        if (flags & ROCKY_OTEL_PACK_HASH_BINARY) {
+            if (end - p < 32)
+                return ROCKY_EINVAL;
+            for (int k = 0; k < 32; k++) {
+                s->sql_hash[2 * k] = hexd[p[k] >> 4];
+                s->sql_hash[2 * k + 1] = hexd[p[k] & 15];
+            }
+            s->sql_hash[64] = '\0';
+            p += 32;
+        } else if (get_str(&p, end, s->sql_hash, sizeof s->sql_hash)) {
+            return ROCKY_EINVAL;
+        }
+        if (get_error(&p, end, flags, s->error, sizeof s->error))
+            return ROCKY_EINVAL;
+    }
+    if (p != end)
+        return ROCKY_EINVAL;
+    if (flags & ROCKY_OTEL_PACK_DEFINE)
+        *run = next;
     return 0;
 }

@@ -1,10 +1,12 @@
 /*
- * span_build.h — a finished span, as the hot path copies it out of an
- * event: fixed size, no pointers, so the queue never allocates and the
- * event's strings (valid only during on_event) are not kept.
+ * span_build.h — a finished span in full: fixed size, no pointers, the
+ * event's strings (valid only during on_event) copied. Run spans are kept
+ * so (the queue's run list); model and statement spans are queued packed
+ * (span_pack.h) and unpacked into this struct by the consumer, one batch at
+ * a time, for the encoder.
  *
- * Strings are copied already sanitized to UTF-8 and truncated at a
- * character boundary to their field's size.
+ * Strings are sanitized to UTF-8 and truncated at a character boundary to
+ * their field's size.
  */
 #ifndef ROCKY_OTEL_SPAN_BUILD_H
 #define ROCKY_OTEL_SPAN_BUILD_H
@@ -70,5 +72,34 @@ struct rocky_otel_span {
  */
 int rocky_otel_span_from_event(const struct rocky_event *ev,
                                struct rocky_otel_span *span);
+
+/* The packed form the queue keeps is in span_pack.h (inline: the hot
+ * path); reading it back is here. */
+
+/* The current run, as the consumer has read it from the last DEFINE
+ * record: the part of the run that REF records leave out. */
+struct rocky_otel_span_run {
+    int valid; /* 0 until a DEFINE record was read */
+    uint8_t trace_id[ROCKY_TRACE_ID_SIZE];
+    uint8_t span_id[ROCKY_SPAN_ID_SIZE];
+    int64_t base;
+    char run_id[80], adapter[16]; /* sanitized */
+};
+
+/*
+ * Fill `span` from a packed record of `size` bytes, reading a REF record's
+ * run part from `run` and updating `run` at a DEFINE record. Returns 0, or
+ * ROCKY_EINVAL when the bytes do not parse or a REF record comes without a
+ * current run (never for records the queue wrote, read in order). Any one
+ * thread per `run`; no allocation.
+ */
+int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
+                           struct rocky_otel_span_run *run,
+                           struct rocky_otel_span *span);
+
+/* Only the run part: update `run` if the record is a DEFINE one (what the
+ * consumer does for records it releases without unpacking them). */
+void rocky_otel_span_unpack_run(const uint8_t *rec, uint32_t size,
+                                struct rocky_otel_span_run *run);
 
 #endif

@@ -1,15 +1,15 @@
 /*
- * span_view.h — what the trace encoder reads of one queued span: numbers,
- * ids and (pointer, length) strings that point into the queued record
- * itself, so a span is written into the request straight from the queue
- * with no intermediate copy or message tree.
+ * span_view.h — what the trace encoder reads of one span: numbers, ids and
+ * (pointer, length) strings that point into the span the queue hands out
+ * (struct rocky_otel_span, unpacked from its packed record, span_pack.h),
+ * so a span is written into the request with no further copy or message
+ * tree.
  *
- * The queue's record layout (span_build.h) is free to change (compact
- * slots, strings spilled to a side arena, binary hashes): only
- * rocky_otel_span_view_of() knows it. The encoder (encode_trace.h) knows
- * only this struct.
+ * The span's layout is free to change: only rocky_otel_span_view_of()
+ * knows it. The encoder (encode_trace.h) knows only this struct.
  *
- * Strings are valid UTF-8 (sanitized when the span was queued), need not be
+ * Strings are valid UTF-8 (sanitized by the time the queue hands the span
+ * out), need not be
  * NUL-terminated, and len 0 means absent. Which strings are meaningful
  * follows `kind`:
  *   RUN        run_id, adapter, project, trigger, version, trace_state

@@ -22,6 +22,14 @@ size_t rocky_otel_utf8_sanitize(const char *in, size_t in_len, char *out,
                                 size_t out_size);
 
 /*
+ * Bytes of the longest prefix of `s` (`len` bytes, which must all be
+ * readable) that is plain ASCII (no byte >= 0x80). NUL counts as ASCII: the
+ * caller bounds `len` by the string's end. Such a prefix is valid UTF-8 as
+ * it is, so a caller can copy it with memcpy. Thread-safe.
+ */
+size_t rocky_otel_utf8_ascii_len(const char *s, size_t len);
+
+/*
  * Bytes of the longest prefix of the valid UTF-8 string `s` (`len` bytes)
  * that holds at most `max_chars` characters: the cut for
  * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, which counts characters.

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "otel_test_events.h"
@@ -100,27 +101,92 @@ static void test_start_events_are_not_queued(void **state)
 #define PRODUCERS    4
 #define PER_PRODUCER 20000
 
+/* An error text of n bytes ('e'...), n < 600. */
+static const char *error_of(char *buf, size_t n)
+{
+    memset(buf, 'e', n);
+    buf[n] = '\0';
+    return n ? buf : NULL;
+}
+
+#define RUN_LENGTH 1000 /* spans of each producer's runs */
+
 struct prod {
     struct rocky_otel_queue *q;
     int id;
-    _Atomic int ok, dropped;
+    _Atomic int ok, refused, runs;
+    unsigned char accepted[PER_PRODUCER]; /* written by the producer only */
 };
+
+/* Producer `who`'s run number `k`: ids and run_id say whose it is. */
+static void set_run(struct test_run *t, char *run_id, int who, int k)
+{
+    sprintf(run_id, "run-%d-%d", who, k);
+    t->run.run_id = run_id;
+    t->run.trace_id[0] = (uint8_t)who;
+    t->run.trace_id[1] = (uint8_t)k;
+    t->run.span_id[0] = (uint8_t)who;
+    t->run.span_id[1] = (uint8_t)k;
+}
 
 static void *producer(void *arg)
 {
     struct prod *p = arg;
     struct test_run t;
     test_run_init(&t);
+    char err[600], run_id[32];
+    unsigned seed = (unsigned)p->id + 1;
     for (int i = 0; i < PER_PRODUCER; i++) {
+        /* Each producer runs its own runs, one after another, overlapping
+         * the others': the current run changes hands all the time, and
+         * spans of the other runs carry theirs inline. */
+        if (i % RUN_LENGTH == 0) {
+            if (i > 0 && rocky_otel_queue_push_event(
+                             p->q, test_event(&t, ROCKY_EVENT_RUN_END)) == 0)
+                p->runs++;
+            set_run(&t, run_id, p->id, i / RUN_LENGTH);
+        }
         snprintf(t.name, sizeof t.name, "%d:%d", p->id, i);
+        /* Sizes from ~70 bytes to ~600: records of every length, padding
+         * at the ring's end, and refusals for bytes as well as count. */
+        t.model.error = error_of(
+            err, (size_t)(rand_r(&seed) % 4 == 0 ? rand_r(&seed) % 512 : 0));
         int rc = rocky_otel_queue_push_event(
             p->q, test_event(&t, ROCKY_EVENT_MODEL_END));
-        if (rc == 0)
+        if (rc == 0) {
+            p->accepted[i] = 1;
             p->ok++;
-        else
-            p->dropped++;
+        } else {
+            assert_int_equal(rc, ROCKY_EAGAIN);
+            p->refused++;
+        }
     }
     return NULL;
+}
+
+/* Takes one span: checks it is whole, of its own run, in order for its
+ * producer, and never seen before. */
+static void consume(const struct rocky_otel_span *s, int last[PRODUCERS],
+                    unsigned char seen[PRODUCERS][PER_PRODUCER])
+{
+    int who, seq;
+    assert_int_equal(sscanf(s->name, "%d:%d", &who, &seq), 2);
+    assert_true(who >= 0 && who < PRODUCERS && seq >= 0 && seq < PER_PRODUCER);
+    assert_true(seq > last[who]);
+    assert_false(seen[who][seq]);
+    seen[who][seq] = 1;
+    last[who] = seq;
+    size_t n = strlen(s->error);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(s->error[i], 'e');
+    char want[32];
+    sprintf(want, "run-%d-%d", who, seq / RUN_LENGTH);
+    assert_string_equal(s->run_id, want);
+    assert_int_equal(s->trace_id[0], who);
+    assert_int_equal(s->trace_id[1], seq / RUN_LENGTH);
+    assert_int_equal(s->parent_span_id[0], who);
+    assert_int_equal(s->parent_span_id[1], seq / RUN_LENGTH);
+    assert_int_equal(s->rows_affected, 42);
 }
 
 static void test_concurrent_producers_lose_nothing_uncounted(void **state)
@@ -128,50 +194,180 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
     struct rocky_otel_queue *q;
     assert_int_equal(rocky_otel_queue_new(256, &q), 0);
     pthread_t th[PRODUCERS];
-    struct prod p[PRODUCERS];
+    static struct prod p[PRODUCERS];
+    static unsigned char seen[PRODUCERS][PER_PRODUCER];
+    memset(seen, 0, sizeof seen);
     for (int i = 0; i < PRODUCERS; i++) {
         p[i].q = q;
         p[i].id = i;
         atomic_init(&p[i].ok, 0);
-        atomic_init(&p[i].dropped, 0);
+        atomic_init(&p[i].refused, 0);
+        atomic_init(&p[i].runs, 0);
+        memset(p[i].accepted, 0, sizeof p[i].accepted);
         pthread_create(&th[i], NULL, producer, &p[i]);
     }
-    /* Consume concurrently; per producer, sequence numbers must rise. */
+    /* Consume concurrently, in batches of 1..8 as the exporter does:
+     * per producer, sequence numbers must rise and none repeat. */
     int last[PRODUCERS];
     for (int i = 0; i < PRODUCERS; i++)
         last[i] = -1;
     long consumed = 0;
     int done = 0;
+    unsigned seed = 99;
     while (!done || rocky_otel_queue_peek(q, 0)) {
-        const struct rocky_otel_span *s = rocky_otel_queue_peek(q, 0);
-        if (!s) {
+        size_t want = 1 + (size_t)rand_r(&seed) % 8, n = 0;
+        const struct rocky_otel_span *s;
+        while (n < want && (s = rocky_otel_queue_peek(q, n))) {
+            consume(s, last, seen);
+            n++;
+        }
+        if (n == 0) {
             int all = 1;
             for (int i = 0; i < PRODUCERS; i++)
-                all &= (p[i].ok + p[i].dropped) == PER_PRODUCER ? 1 : 0;
+                all &= (p[i].ok + p[i].refused) == PER_PRODUCER ? 1 : 0;
             done = all; /* racy read is fine: re-checked via peek */
             continue;
         }
-        int who, seq;
-        assert_int_equal(sscanf(s->name, "%d:%d", &who, &seq), 2);
-        assert_true(seq > last[who]);
-        last[who] = seq;
-        rocky_otel_queue_release(q, 1);
-        consumed++;
+        rocky_otel_queue_release(q, n);
+        consumed += (long)n;
     }
-    long ok = 0, dropped = 0;
+    long ok = 0, refused = 0, runs = 0;
     for (int i = 0; i < PRODUCERS; i++) {
         pthread_join(th[i], NULL);
         ok += p[i].ok;
-        dropped += p[i].dropped;
+        refused += p[i].refused;
+        runs += p[i].runs;
     }
-    while (rocky_otel_queue_peek(q, 0)) {
+    const struct rocky_otel_span *s;
+    while ((s = rocky_otel_queue_peek(q, 0))) {
+        consume(s, last, seen);
         rocky_otel_queue_release(q, 1);
         consumed++;
     }
-    assert_int_equal(ok + dropped, PRODUCERS * PER_PRODUCER);
+    assert_int_equal(ok + refused, PRODUCERS * PER_PRODUCER);
+    assert_true(refused > 0); /* the bounds were exercised */
     assert_int_equal(consumed, ok);
-    assert_int_equal((long)rocky_otel_queue_refused(q), dropped);
-    assert_int_equal((long)rocky_otel_queue_pushed(q), ok);
+    /* Exactly the accepted spans came out: none lost, none made up. */
+    for (int i = 0; i < PRODUCERS; i++)
+        assert_memory_equal(seen[i], p[i].accepted, PER_PRODUCER);
+    assert_int_equal((long)rocky_otel_queue_refused(q), refused);
+    assert_int_equal((long)rocky_otel_queue_pushed(q), ok + runs);
+    static struct rocky_otel_span
+        run_spans[PRODUCERS * PER_PRODUCER / RUN_LENGTH];
+    assert_int_equal((long)rocky_otel_queue_take_runs(
+                         q, run_spans, sizeof run_spans / sizeof *run_spans),
+                     runs);
+    assert_int_equal(rocky_otel_queue_size(q), 0);
+    rocky_otel_queue_free(q);
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static void test_an_unused_queue_costs_no_memory(void **state)
+{
+    long before = rss_kb();
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(100000, &q), 0);
+    struct test_run t;
+    test_run_init(&t);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(rocky_otel_queue_push_event(
+                             q, test_event(&t, ROCKY_EVENT_MODEL_END)),
+                         0);
+    /* 100 spans in a queue for 100,000: a few pages, not ~90 MB. */
+    assert_true(rss_kb() - before < 1024);
+    assert_int_equal(rocky_otel_queue_size(q), 100);
+    rocky_otel_queue_free(q);
+}
+
+static void test_long_spans_are_refused_when_the_bytes_run_out(void **state)
+{
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(64, &q), 0);
+    struct test_run t;
+    test_run_init(&t);
+    char err[600];
+    t.model.error = error_of(err, 511);
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 64; i++) {
+        snprintf(t.name, sizeof t.name, "%d", i);
+        int rc = rocky_otel_queue_push_event(
+            q, test_event(&t, ROCKY_EVENT_MODEL_END));
+        if (rc == 0)
+            ok++;
+        else
+            refused++;
+        assert_true(rc == 0 || rc == ROCKY_EAGAIN);
+    }
+    /* 64 spans of ~600 bytes do not fit in the 16 KiB a 64-span queue
+     * has: refused, counted as such, never as pushed. */
+    assert_true(refused > 0 && ok > 8);
+    assert_int_equal(rocky_otel_queue_refused(q), refused);
+    assert_int_equal(rocky_otel_queue_pushed(q), ok);
+    for (int i = 0; i < ok; i++) {
+        const struct rocky_otel_span *s = rocky_otel_queue_peek(q, (size_t)i);
+        assert_non_null(s);
+        char want[16];
+        snprintf(want, sizeof want, "%d", i);
+        assert_string_equal(s->name, want);
+        assert_int_equal(strlen(s->error), 511);
+    }
+    assert_null(rocky_otel_queue_peek(q, (size_t)ok));
+    rocky_otel_queue_release(q, (size_t)ok);
+    /* The room is back. */
+    assert_int_equal(
+        rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_MODEL_END)),
+        0);
+    rocky_otel_queue_free(q);
+}
+
+static void test_records_of_every_size_wrap_around_intact(void **state)
+{
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(16, &q), 0);
+    struct test_run t;
+    test_run_init(&t);
+    char err[600];
+    int next_out = 0, in = 0;
+    /* Many laps of an 8 KiB ring, records of 60..600 bytes, released in
+     * uneven groups: every record lands at every kind of offset, and the
+     * end of the ring is padded over again and again. */
+    for (int round = 0; round < 4000; round++) {
+        snprintf(t.name, sizeof t.name, "%d", in);
+        t.model.error = error_of(err, (size_t)(in * 37 % 512));
+        if (rocky_otel_queue_push_event(
+                q, test_event(&t, ROCKY_EVENT_MODEL_END)) == 0)
+            in++;
+        if (round % 3 == 2) {
+            size_t n = 0;
+            const struct rocky_otel_span *s;
+            while (n < (size_t)(round % 5) &&
+                   (s = rocky_otel_queue_peek(q, n))) {
+                char want[16];
+                snprintf(want, sizeof want, "%d", next_out);
+                assert_string_equal(s->name, want);
+                assert_int_equal(strlen(s->error),
+                                 (size_t)(next_out * 37 % 512));
+                next_out++;
+                n++;
+            }
+            rocky_otel_queue_release(q, n);
+        }
+    }
+    assert_true(in > 1000);
+    assert_int_equal(rocky_otel_queue_pushed(q), (uint64_t)in);
+    assert_int_equal(rocky_otel_queue_size(q), (size_t)(in - next_out));
     rocky_otel_queue_free(q);
 }
 
@@ -183,6 +379,9 @@ int main(void)
         cmocka_unit_test(test_run_span_is_kept_when_the_queue_is_full),
         cmocka_unit_test(test_start_events_are_not_queued),
         cmocka_unit_test(test_concurrent_producers_lose_nothing_uncounted),
+        cmocka_unit_test(test_an_unused_queue_costs_no_memory),
+        cmocka_unit_test(test_long_spans_are_refused_when_the_bytes_run_out),
+        cmocka_unit_test(test_records_of_every_size_wrap_around_intact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
