@@ -332,8 +332,12 @@ static uint8_t *put_bytes(uint8_t *w, uint8_t tag, const void *p, size_t len)
 static uint8_t *put_fixed64(uint8_t *w, uint8_t tag, uint64_t v)
 {
     *w++ = tag;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(w, &v, 8); /* fixed64 is little-endian: the host's order */
+#else
     for (int i = 0; i < 8; i++)
         w[i] = (uint8_t)(v >> (8 * i));
+#endif
     return w + 8;
 }
 

@@ -122,6 +122,35 @@ void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Make room for `need` more bytes after the `used` of the request being
+ * written (and a guess at the `left` spans to come). The buffer is still
+ * ours alone, so it is simply moved into a larger one. */
+static int grow(struct rocky_otel_encode_scratch *scratch,
+                struct rocky_otel_reqbuf **rb, uint8_t **buf, size_t *cap,
+                size_t used, size_t need, size_t left)
+{
+    size_t want = *cap * 2;
+    if (want < used + need + left * 256)
+        want = used + need + left * 256;
+    if (!scratch) {
+        uint8_t *b = realloc(*buf, want);
+        if (!b)
+            return ROCKY_ENOMEM;
+        *buf = b;
+        *cap = want;
+        return 0;
+    }
+    struct rocky_otel_reqbuf *nb = rocky_otel_reqbuf_get(scratch->pool, want);
+    if (!nb)
+        return ROCKY_ENOMEM;
+    memcpy(nb->data, *buf, used);
+    rocky_otel_reqbuf_unref(*rb);
+    *rb = nb;
+    *buf = nb->data;
+    *cap = nb->cap;
+    return 0;
+}
+
 /* Idle request buffers kept: one per request gRPC may still hold plus the
  * one being written. */
 #define POOL_KEEP 4
@@ -152,13 +181,14 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         }
     }
 
-    /* Room: the envelope's worst-case framing, then every span's bound.
-     * The spans are written first, after that room; the envelope is framed
-     * backwards right before the first span once their total is known. */
+    /* Room: the envelope's worst-case framing, then the spans at the size
+     * they had last time (a guess: the buffer grows when a span does not
+     * fit, before anything else holds it). The spans are written first,
+     * after the framing's room; the envelope is framed backwards right
+     * before the first span once their total is known. */
     size_t prefix_max = 4 * (1 + 10) + res_len + scope_len;
-    size_t cap = prefix_max;
-    for (size_t i = 0; i < n; i++)
-        cap += rocky_otel_span_size_bound(spans[i]);
+    size_t per_span = scratch && scratch->span_hint ? scratch->span_hint : 640;
+    size_t cap = prefix_max + n * per_span;
 
     uint8_t *buf;
     struct rocky_otel_reqbuf *rb = NULL;
@@ -171,6 +201,7 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         scratch->req = NULL;
         rb = scratch->pool ? rocky_otel_reqbuf_get(scratch->pool, cap) : NULL;
         buf = rb ? rb->data : NULL;
+        cap = rb ? rb->cap : 0;
     } else {
         buf = malloc(cap);
     }
@@ -180,31 +211,38 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         return ROCKY_ENOMEM;
     }
 
-    size_t skipped = 0;
+    size_t skipped = 0, written = 0;
     int rc = 0;
-    uint8_t *const first = buf + prefix_max;
-    uint8_t *w = first;
+    size_t at = prefix_max; /* the next span's offset in buf */
     struct rocky_otel_span_view view;
     struct rocky_otel_span_plan plan;
     for (size_t i = 0; i < n; i++) { /* ScopeSpans.spans */
         rocky_otel_span_view_of(spans[i], &view);
         size_t size = rocky_otel_span_plan(&view, limit, &plan);
         size_t need = 1 + varint_len(size) + size;
-        /* The bound is meant to be worst-case; if it ever is not (a field
-         * added without it), the span is left out here, not written past
-         * the buffer, and the plugin goes on. */
-        if (need > bound_of(&view) || need > cap - (size_t)(w - buf)) {
+        /* The bound is meant to be worst-case (the exporter cut the batch
+         * with it); if it ever is not (a field added without it), the span
+         * is left out here and the plugin goes on. */
+        if (need > bound_of(&view)) {
             skipped++;
             continue;
         }
-        w = put_header(w, 2, size);
+        if (need > cap - at &&
+            grow(scratch, &rb, &buf, &cap, at, need, n - i) != 0) {
+            rc = ROCKY_ENOMEM;
+            break;
+        }
+        uint8_t *w = put_header(buf + at, 2, size);
         uint8_t *end = rocky_otel_span_write(&plan, w);
         if ((size_t)(end - w) != size) { /* planner and writer disagree */
             rc = ROCKY_EINTERNAL;
             break;
         }
-        w = end;
+        at = (size_t)(end - buf);
+        written++;
     }
+    uint8_t *const first = buf + prefix_max;
+    uint8_t *w = buf + at;
     size_t spans_len = (size_t)(w - first);
     size_t ss_len = field_len(scope_len) + spans_len;
     size_t rs_len = field_len(res_len) + field_len(ss_len);
@@ -238,6 +276,10 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
         start = buf;
     } else {
         scratch->req = rb;
+        /* Next time's guess: a little over this request's average. */
+        if (written)
+            scratch->span_hint =
+                spans_len / written + spans_len / written / 4 + 64;
     }
     *out = start;
     *out_len = len;

@@ -58,6 +58,8 @@ struct rocky_otel_encode_scratch {
     const struct rocky_otel_resource *packed_for;
     uint8_t *packed; /* resource, then scope */
     size_t res_len, scope_len;
+    size_t
+        span_hint; /* bytes per span to reserve: last request's, a bit more */
 };
 void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
 
