@@ -16,17 +16,21 @@
 
 #include "utf8.h"
 
+/* The small helpers below run a dozen times per span: inlined, so a span
+ * costs its bytes rather than its calls. */
+#define HOT static inline __attribute__((always_inline))
+
 /* One-byte field keys. */
 #define TAG(field, type) ((uint8_t)((field) << 3 | (type)))
 enum { VARINT = 0, FIXED64 = 1, LEN = 2 };
 
-static size_t cstr_len(const char *s)
+HOT size_t cstr_len(const char *s)
 {
     return s ? strlen(s) : 0;
 }
 
 /* Bytes of a length-delimited field of `payload` bytes, key included. */
-static size_t ld(size_t payload)
+HOT size_t ld(size_t payload)
 {
     return 1 + rocky_otel_varint_len(payload) + payload;
 }
@@ -41,7 +45,7 @@ struct attrs {
 
 #define KEY(k) k, sizeof k - 1
 
-static void finish(struct rocky_otel_attr_plan *a)
+HOT void finish(struct rocky_otel_attr_plan *a)
 {
     a->kv_len = (uint32_t)(ld(a->key_len) + ld(a->any_len));
 }
@@ -49,9 +53,8 @@ static void finish(struct rocky_otel_attr_plan *a)
 /* A string attribute `a`+`b` (`a` ASCII, so its bytes are its characters),
  * cut to `limit` characters as OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT asks; an
  * empty value is left out, one past the cap is counted as dropped. */
-static void attr_str2(struct attrs *l, const char *key, uint32_t key_len,
-                      const char *a, uint32_t a_len, const char *b,
-                      uint32_t b_len)
+HOT void attr_str2(struct attrs *l, const char *key, uint32_t key_len,
+                   const char *a, uint32_t a_len, const char *b, uint32_t b_len)
 {
     if (a_len + b_len == 0)
         return;
@@ -80,20 +83,19 @@ static void attr_str2(struct attrs *l, const char *key, uint32_t key_len,
     finish(p);
 }
 
-static void attr_str(struct attrs *l, const char *key, uint32_t key_len,
-                     struct rocky_otel_str v)
+HOT void attr_str(struct attrs *l, const char *key, uint32_t key_len,
+                  struct rocky_otel_str v)
 {
     attr_str2(l, key, key_len, "", 0, v.p, v.len);
 }
 
-static void attr_cstr(struct attrs *l, const char *key, uint32_t key_len,
-                      const char *v)
+HOT void attr_cstr(struct attrs *l, const char *key, uint32_t key_len,
+                   const char *v)
 {
     attr_str2(l, key, key_len, "", 0, v, (uint32_t)cstr_len(v));
 }
 
-static void attr_int(struct attrs *l, const char *key, uint32_t key_len,
-                     int64_t v)
+HOT void attr_int(struct attrs *l, const char *key, uint32_t key_len, int64_t v)
 {
     if (l->n == l->cap) {
         l->dropped++;
@@ -316,20 +318,20 @@ size_t rocky_otel_span_plan(const struct rocky_otel_span_view *v, int64_t limit,
 
 /* ---- writing --------------------------------------------------------- */
 
-static uint8_t *put_ld(uint8_t *w, uint8_t tag, size_t len)
+HOT uint8_t *put_ld(uint8_t *w, uint8_t tag, size_t len)
 {
     *w++ = tag;
     return rocky_otel_put_varint(w, len);
 }
 
-static uint8_t *put_bytes(uint8_t *w, uint8_t tag, const void *p, size_t len)
+HOT uint8_t *put_bytes(uint8_t *w, uint8_t tag, const void *p, size_t len)
 {
     w = put_ld(w, tag, len);
     memcpy(w, p, len);
     return w + len;
 }
 
-static uint8_t *put_fixed64(uint8_t *w, uint8_t tag, uint64_t v)
+HOT uint8_t *put_fixed64(uint8_t *w, uint8_t tag, uint64_t v)
 {
     *w++ = tag;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -84,7 +84,8 @@ uint8_t *rocky_otel_span_write(const struct rocky_otel_span_plan *p,
                                uint8_t *w);
 
 /* Bytes of `v` as a protobuf varint (1..10). */
-static inline size_t rocky_otel_varint_len(uint64_t v)
+static inline __attribute__((always_inline)) size_t
+rocky_otel_varint_len(uint64_t v)
 {
     size_t n = 1;
     while (v >= 0x80) {
@@ -95,7 +96,8 @@ static inline size_t rocky_otel_varint_len(uint64_t v)
 }
 
 /* Write `v` as a varint at `w`; returns the end. */
-static inline uint8_t *rocky_otel_put_varint(uint8_t *w, uint64_t v)
+static inline __attribute__((always_inline)) uint8_t *
+rocky_otel_put_varint(uint8_t *w, uint64_t v)
 {
     while (v >= 0x80) {
         *w++ = (uint8_t)(v | 0x80);
