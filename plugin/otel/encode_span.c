@@ -9,6 +9,13 @@
  * empty string or bytes, NULL message); a oneof member (AnyValue's value)
  * and a set message field (Span.status, KeyValue.value) are written even
  * when empty. The identity test holds this file to those bytes.
+ *
+ * One description of the span, describe(), runs twice: sizing (it adds up
+ * bytes and keeps the two event lengths the header needs) and writing.
+ * It is inlined into each with `write` constant, so each pass is straight
+ * code: the sizing pass only adds, and every attribute key is a constant
+ * the compiler copies inline. What is written can never differ from what
+ * was sized: it is the same code.
  */
 #include "encode_span.h"
 
@@ -16,264 +23,308 @@
 
 #include "utf8.h"
 
-/* The small helpers below run a dozen times per span: inlined, so a span
- * costs its bytes rather than its calls. */
 #define HOT static inline __attribute__((always_inline))
 
 /* One-byte field keys. */
 #define TAG(field, type) ((uint8_t)((field) << 3 | (type)))
 enum { VARINT = 0, FIXED64 = 1, LEN = 2 };
 
-HOT size_t cstr_len(const char *s)
-{
-    return s ? strlen(s) : 0;
-}
+/* Where a pass is: the running size (sizing) or the cursor (writing), and
+ * the attribute list being filled (its field tag, count, cap, dropped). */
+struct emit {
+    size_t n;
+    uint8_t *w;
+    int64_t limit;
+    uint8_t tag;
+    uint32_t n_attrs, cap, dropped;
+    struct rocky_otel_span_plan *p;
+};
 
-/* Bytes of a length-delimited field of `payload` bytes, key included. */
 HOT size_t ld(size_t payload)
 {
     return 1 + rocky_otel_varint_len(payload) + payload;
 }
 
-/* ---- planning -------------------------------------------------------- */
-
-struct attrs {
-    struct rocky_otel_attr_plan *a;
-    uint32_t n, cap, dropped;
-    int64_t limit;
-};
-
-#define KEY(k) k, sizeof k - 1
-
-HOT void finish(struct rocky_otel_attr_plan *a)
+HOT void put_ld(struct emit *o, uint8_t tag, size_t len)
 {
-    a->kv_len = (uint32_t)(ld(a->key_len) + ld(a->any_len));
+    *o->w++ = tag;
+    o->w = rocky_otel_put_varint(o->w, len);
 }
 
-/* A string attribute `a`+`b` (`a` ASCII, so its bytes are its characters),
- * cut to `limit` characters as OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT asks; an
- * empty value is left out, one past the cap is counted as dropped. */
-HOT void attr_str2(struct attrs *l, const char *key, uint32_t key_len,
-                   const char *a, uint32_t a_len, const char *b, uint32_t b_len)
+HOT void put_raw(struct emit *o, const void *p, size_t len)
 {
-    if (a_len + b_len == 0)
-        return;
-    if (l->n == l->cap) {
-        l->dropped++;
+    if (len) /* an empty piece may have a NULL pointer */
+        memcpy(o->w, p, len);
+    o->w += len;
+}
+
+/* A length-delimited field (bytes, string), written even when empty: the
+ * callers leave out the proto3 defaults. */
+HOT void bytes_field(struct emit *o, const int write, uint8_t tag,
+                     const void *p, size_t len)
+{
+    if (!write) {
+        o->n += ld(len);
         return;
     }
-    if (l->limit >= 0 && (uint64_t)a_len + b_len > (uint64_t)l->limit) {
-        if ((uint64_t)l->limit <= a_len) {
-            a_len = (uint32_t)l->limit;
+    put_ld(o, tag, len);
+    put_raw(o, p, len);
+}
+
+/* fixed64 and varint fields: left out when 0 (proto3). */
+HOT void fixed64_field(struct emit *o, const int write, uint8_t tag, uint64_t v)
+{
+    if (!v)
+        return;
+    if (!write) {
+        o->n += 9;
+        return;
+    }
+    *o->w++ = tag;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(o->w, &v, 8); /* fixed64 is little-endian: the host's order */
+#else
+    for (int i = 0; i < 8; i++)
+        o->w[i] = (uint8_t)(v >> (8 * i));
+#endif
+    o->w += 8;
+}
+
+HOT void varint_field(struct emit *o, const int write, uint8_t tag, uint64_t v)
+{
+    if (!v)
+        return;
+    if (!write) {
+        o->n += 1 + rocky_otel_varint_len(v);
+        return;
+    }
+    *o->w++ = tag;
+    o->w = rocky_otel_put_varint(o->w, v);
+}
+
+/* ---- attributes ------------------------------------------------------ */
+
+/* Room for one more attribute in the list, or count it dropped. */
+HOT int attr_room(struct emit *o)
+{
+    if (o->n_attrs == o->cap) {
+        o->dropped++;
+        return 0;
+    }
+    o->n_attrs++;
+    return 1;
+}
+
+/* KeyValue{key, AnyValue{string_value = a + b}}: `a` is ASCII (its bytes
+ * are its characters); the value is cut to `limit` characters as
+ * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT asks; an empty value is left out. Keys
+ * are shorter than 128 bytes (one-byte length). */
+HOT void attr_str2(struct emit *o, const int write, const char *key,
+                   size_t key_len, const char *a, size_t a_len, const char *b,
+                   size_t b_len)
+{
+    if (a_len + b_len == 0 || !attr_room(o))
+        return;
+    if (o->limit >= 0 && (uint64_t)(a_len + b_len) > (uint64_t)o->limit) {
+        if ((uint64_t)o->limit <= a_len) {
+            a_len = (size_t)o->limit;
             b_len = 0;
         } else {
-            b_len = (uint32_t)rocky_otel_utf8_prefix(b, b_len,
-                                                     (size_t)l->limit - a_len);
+            b_len = rocky_otel_utf8_prefix(b, b_len, (size_t)o->limit - a_len);
         }
     }
-    struct rocky_otel_attr_plan *p = &l->a[l->n++];
-    p->key = key;
-    p->key_len = key_len;
-    p->is_int = 0;
-    p->a = a;
-    p->a_len = a_len;
-    p->b = b;
-    p->b_len = b_len;
-    p->any_len = (uint32_t)ld((size_t)a_len + b_len);
-    finish(p);
-}
-
-HOT void attr_str(struct attrs *l, const char *key, uint32_t key_len,
-                  struct rocky_otel_str v)
-{
-    attr_str2(l, key, key_len, "", 0, v.p, v.len);
-}
-
-HOT void attr_cstr(struct attrs *l, const char *key, uint32_t key_len,
-                   const char *v)
-{
-    attr_str2(l, key, key_len, "", 0, v, (uint32_t)cstr_len(v));
-}
-
-HOT void attr_int(struct attrs *l, const char *key, uint32_t key_len, int64_t v)
-{
-    if (l->n == l->cap) {
-        l->dropped++;
+    size_t s_len = a_len + b_len;
+    size_t any = ld(s_len);
+    size_t kv = 2 + key_len + ld(any);
+    if (!write) {
+        o->n += ld(kv);
         return;
     }
-    struct rocky_otel_attr_plan *p = &l->a[l->n++];
-    p->key = key;
-    p->key_len = key_len;
-    p->is_int = 1;
-    p->int_value = (uint64_t)v;
-    p->any_len = (uint32_t)(1 + rocky_otel_varint_len(p->int_value));
-    finish(p);
+    put_ld(o, o->tag, kv);
+    *o->w++ = TAG(1, LEN); /* KeyValue.key */
+    *o->w++ = (uint8_t)key_len;
+    memcpy(o->w, key, key_len);
+    o->w += key_len;
+    put_ld(o, TAG(2, LEN), any);   /* KeyValue.value */
+    put_ld(o, TAG(1, LEN), s_len); /* AnyValue.string_value */
+    put_raw(o, a, a_len);
+    put_raw(o, b, b_len);
 }
 
-static size_t attrs_len(const struct rocky_otel_attr_plan *a, uint32_t n)
+HOT void attr_int(struct emit *o, const int write, const char *key,
+                  size_t key_len, int64_t value)
 {
-    size_t len = 0;
-    for (uint32_t i = 0; i < n; i++)
-        len += ld(a[i].kv_len);
-    return len;
+    if (!attr_room(o))
+        return;
+    uint64_t v = (uint64_t)value; /* int64: two's complement varint */
+    size_t any = 1 + rocky_otel_varint_len(v);
+    size_t kv = 2 + key_len + ld(any);
+    if (!write) {
+        o->n += ld(kv);
+        return;
+    }
+    put_ld(o, o->tag, kv);
+    *o->w++ = TAG(1, LEN);
+    *o->w++ = (uint8_t)key_len;
+    memcpy(o->w, key, key_len);
+    o->w += key_len;
+    put_ld(o, TAG(2, LEN), any);
+    *o->w++ = TAG(3, VARINT); /* AnyValue.int_value */
+    o->w = rocky_otel_put_varint(o->w, v);
 }
 
-static uint64_t wall(int64_t ns)
+/* Keys are string literals: their length is a constant. */
+#define STR(key, s)                                                            \
+    attr_str2(o, write, key, sizeof key - 1, "", 0, (s).p, (s).len)
+#define CSTR(key, s)                                                           \
+    attr_str2(o, write, key, sizeof key - 1, "", 0, s, strlen(s))
+#define INT(key, v) attr_int(o, write, key, sizeof key - 1, v)
+#define CAT(key, a, s)                                                         \
+    attr_str2(o, write, key, sizeof key - 1, a, sizeof a - 1, (s).p, (s).len)
+
+HOT void attrs_begin(struct emit *o, uint8_t tag, uint32_t cap)
 {
-    return (uint64_t)(ns > 0 ? ns : 0);
+    o->tag = tag;
+    o->n_attrs = 0;
+    o->dropped = 0;
+    o->cap = cap;
 }
 
-static struct attrs event_begin(struct rocky_otel_span_plan *p,
-                                const char *name, uint32_t name_len,
-                                int64_t time_ns, int64_t limit)
+/* ---- events ---------------------------------------------------------- */
+
+/* Span.events[i]: its header needs its length, which the sizing pass
+ * keeps in the plan for the writing pass. Returns the running size the
+ * event started at (sizing). */
+HOT size_t event_begin(struct emit *o, const int write, unsigned i,
+                       const char *name, size_t name_len, int64_t time_ns)
 {
-    struct rocky_otel_event_plan *e = &p->events[p->n_events];
-    e->name = name;
-    e->name_len = name_len;
-    e->time_ns = wall(time_ns);
-    struct attrs l = {e->attrs, 0, ROCKY_OTEL_ATTRS_PER_EVENT, 0, limit};
-    return l;
+    size_t at = o->n;
+    if (!write)
+        o->n = 0;
+    else
+        put_ld(o, TAG(11, LEN), o->p->event_len[i]);
+    fixed64_field(o, write, TAG(1, FIXED64),
+                  (uint64_t)(time_ns > 0 ? time_ns : 0));
+    bytes_field(o, write, TAG(2, LEN), name, name_len);
+    attrs_begin(o, TAG(3, LEN), ROCKY_OTEL_ATTRS_PER_EVENT);
+    return at;
 }
 
-static void event_end(struct rocky_otel_span_plan *p, const struct attrs *l)
+HOT void event_end(struct emit *o, const int write, unsigned i, size_t at)
 {
-    struct rocky_otel_event_plan *e = &p->events[p->n_events++];
-    e->n_attrs = l->n;
-    e->dropped = l->dropped;
-    size_t len = (e->time_ns ? 9 : 0) + ld(e->name_len) +
-                 attrs_len(e->attrs, e->n_attrs);
-    if (e->dropped)
-        len += 1 + rocky_otel_varint_len(e->dropped);
-    e->len = (uint32_t)len;
-}
-
-/* Upstream's `rocky.event.*` events of a model execution (rocky-observe
- * events.rs), plus the OTel `exception` event. */
-static void model_events(struct rocky_otel_span_plan *p,
-                         const struct rocky_otel_span_view *v, int64_t limit)
-{
-    struct attrs l;
-    if (v->status == ROCKY_MODEL_FAILED) {
-        l = event_begin(p, KEY("materialize_error"), v->end_wall_ns, limit);
-        attr_str(&l, KEY("rocky.event.target"), v->name);
-        attr_str(&l, KEY("rocky.event.error"), v->error);
-        /* The SQL failed: running it again would fail again. */
-        attr_cstr(&l, KEY("rocky.event.error_class"), "permanent");
-        event_end(p, &l);
-        /* OTel semantic conventions: exception.type and .message. */
-        l = event_begin(p, KEY("exception"), v->end_wall_ns, limit);
-        attr_cstr(&l, KEY("exception.type"), "rocky.ModelFailed");
-        if (v->error.len)
-            attr_str(&l, KEY("exception.message"), v->error);
-        else
-            attr_cstr(&l, KEY("exception.message"), "failed");
-        event_end(p, &l);
-    } else if (v->attempt > 1) {
-        l = event_begin(p, KEY("materialize_retry"), v->start_wall_ns, limit);
-        attr_str(&l, KEY("rocky.event.target"), v->name);
-        attr_int(&l, KEY("rocky.event.attempt"), v->attempt);
-        event_end(p, &l);
+    varint_field(o, write, TAG(4, VARINT), o->dropped);
+    if (!write) {
+        o->p->event_len[i] = o->n;
+        o->n = at + ld(o->n);
     }
 }
+
+#define EVENT_BEGIN(i, name, t)                                                \
+    size_t at##i = event_begin(o, write, i, name, sizeof name - 1, t)
 
 static int is_failed_status(uint32_t status)
 {
     return status == ROCKY_MODEL_FAILED || status == ROCKY_MODEL_INTERRUPTED;
 }
 
-static struct rocky_otel_str str_of(const char *s)
+HOT uint64_t wall(int64_t ns)
 {
-    struct rocky_otel_str r = {s, (uint32_t)cstr_len(s)};
-    return r;
+    return (uint64_t)(ns > 0 ? ns : 0);
 }
 
-size_t rocky_otel_span_plan(const struct rocky_otel_span_view *v, int64_t limit,
-                            struct rocky_otel_span_plan *p)
+/* ---- the span -------------------------------------------------------- */
+
+HOT void describe(struct emit *o, const struct rocky_otel_span_view *v,
+                  const int write)
 {
-    static const char fqn_prefix[] = "transformation:", ref_prefix[] = "main.";
-    p->v = v;
-    p->n_events = 0;
-    p->start_ns = wall(v->start_wall_ns);
-    p->end_ns = wall(v->end_wall_ns);
-    if (p->end_ns < p->start_ns)
-        p->end_ns = p->start_ns;
-    struct attrs l = {p->attrs, 0, ROCKY_OTEL_ATTRS_PER_SPAN, 0, limit};
+    bytes_field(o, write, TAG(1, LEN), v->trace_id, ROCKY_TRACE_ID_SIZE);
+    bytes_field(o, write, TAG(2, LEN), v->span_id, ROCKY_SPAN_ID_SIZE);
+    /* The caller's W3C tracestate belongs to the root span only. */
+    if (v->kind == ROCKY_OTEL_SPAN_RUN && v->trace_state.len)
+        bytes_field(o, write, TAG(3, LEN), v->trace_state.p,
+                    v->trace_state.len);
+    if (v->parent_span_id)
+        bytes_field(o, write, TAG(4, LEN), v->parent_span_id,
+                    ROCKY_SPAN_ID_SIZE);
+    if (v->kind == ROCKY_OTEL_SPAN_RUN)
+        bytes_field(o, write, TAG(5, LEN), "run", 3);
+    else if (v->kind == ROCKY_OTEL_SPAN_STATEMENT)
+        bytes_field(o, write, TAG(5, LEN), "statement.execute", 17);
+    else
+        bytes_field(o, write, TAG(5, LEN), "materialize.table", 17);
+    varint_field(o, write, TAG(6, VARINT), 1); /* SPAN_KIND_INTERNAL */
+    uint64_t start = wall(v->start_wall_ns), end = wall(v->end_wall_ns);
+    fixed64_field(o, write, TAG(7, FIXED64), start);
+    fixed64_field(o, write, TAG(8, FIXED64), end < start ? start : end);
+
+    attrs_begin(o, TAG(9, LEN), ROCKY_OTEL_ATTRS_PER_SPAN);
     struct rocky_otel_str err_text;
     int error;
-    /* The caller's W3C tracestate belongs to the root span only. */
-    p->trace_state = (struct rocky_otel_str){"", 0};
     if (v->kind == ROCKY_OTEL_SPAN_RUN) {
         /* Upstream's root span: `run` with `run_id` (rocky-cli run.rs). */
-        p->name = "run";
-        p->name_len = 3;
-        p->trace_state = v->trace_state;
-        attr_str(&l, KEY("run_id"), v->run_id);
-        attr_str(&l, KEY("rocky.run.id"), v->run_id);
-        attr_str(&l, KEY("rocky.project"), v->project);
-        attr_str(&l, KEY("rocky.run.trigger"), v->trigger);
-        attr_cstr(&l, KEY("rocky.run.status"),
-                  rocky_run_status_name(v->status));
-        attr_int(&l, KEY("rocky.run.models_total"), v->models_total);
-        attr_int(&l, KEY("rocky.run.models_succeeded"), v->models_succeeded);
-        attr_int(&l, KEY("rocky.run.models_failed"), v->models_failed);
-        attr_int(&l, KEY("rocky.run.models_skipped"), v->models_skipped);
-        attr_str(&l, KEY("rocky.version"), v->version);
-        err_text = str_of(rocky_run_status_name(v->status));
+        const char *status = rocky_run_status_name(v->status);
+        STR("run_id", v->run_id);
+        STR("rocky.run.id", v->run_id);
+        STR("rocky.project", v->project);
+        STR("rocky.run.trigger", v->trigger);
+        CSTR("rocky.run.status", status);
+        INT("rocky.run.models_total", v->models_total);
+        INT("rocky.run.models_succeeded", v->models_succeeded);
+        INT("rocky.run.models_failed", v->models_failed);
+        INT("rocky.run.models_skipped", v->models_skipped);
+        STR("rocky.version", v->version);
+        err_text = (struct rocky_otel_str){status, (uint32_t)strlen(status)};
         error = v->status != ROCKY_RUN_SUCCESS;
     } else if (v->kind == ROCKY_OTEL_SPAN_STATEMENT) {
         /* Upstream's statement.execute (its warehouse adapters), with the
          * canonical keys of rocky-observe span_attrs.rs. */
-        p->name = "statement.execute";
-        p->name_len = sizeof "statement.execute" - 1;
-        attr_str(&l, KEY("rocky.adapter.name"), v->adapter);
-        attr_cstr(&l, KEY("rocky.statement.kind"),
-                  rocky_statement_kind_name(v->stmt_kind));
-        attr_int(&l, KEY("rocky.retry.attempt"), v->attempt);
-        attr_str(&l, KEY("rocky.warehouse.table_ref"), v->target);
+        const char *status = rocky_model_status_name(v->status);
+        STR("rocky.adapter.name", v->adapter);
+        CSTR("rocky.statement.kind", rocky_statement_kind_name(v->stmt_kind));
+        INT("rocky.retry.attempt", v->attempt);
+        STR("rocky.warehouse.table_ref", v->target);
         /* OTel database semantic conventions. */
-        attr_str(&l, KEY("db.system.name"), v->adapter);
+        STR("db.system.name", v->adapter);
         /* Ours. */
-        attr_str(&l, KEY("rocky.model.name"), v->name);
-        attr_int(&l, KEY("rocky.statement.sequence"), v->sequence);
-        attr_cstr(&l, KEY("rocky.statement.status"),
-                  rocky_model_status_name(v->status));
+        STR("rocky.model.name", v->name);
+        INT("rocky.statement.sequence", v->sequence);
+        CSTR("rocky.statement.status", status);
         if (v->rows_affected >= 0)
-            attr_int(&l, KEY("rocky.statement.rows_affected"),
-                     v->rows_affected);
-        attr_str(&l, KEY("rocky.run.id"), v->run_id);
-        err_text = v->error.len ? v->error
-                                : str_of(rocky_model_status_name(v->status));
+            INT("rocky.statement.rows_affected", v->rows_affected);
+        STR("rocky.run.id", v->run_id);
+        err_text =
+            v->error.len
+                ? v->error
+                : (struct rocky_otel_str){status, (uint32_t)strlen(status)};
         error = is_failed_status(v->status);
     } else {
-        p->name = "materialize.table";
-        p->name_len = sizeof "materialize.table" - 1;
+        const char *status = rocky_model_status_name(v->status);
         /* Upstream's (rocky-core dag_executor.rs): the DAG node id
          * "<kind>:<name>" and its kind; a SQL model is a transformation.
          * Written as two pieces: no formatting, no copy. */
-        attr_str2(&l, KEY("rocky.model.fqn"), fqn_prefix, sizeof fqn_prefix - 1,
-                  v->name.p, v->name.len);
-        attr_cstr(&l, KEY("rocky.model.kind"), "transformation");
-        attr_str2(&l, KEY("rocky.warehouse.table_ref"), ref_prefix,
-                  sizeof ref_prefix - 1, v->name.p, v->name.len);
+        CAT("rocky.model.fqn", "transformation:", v->name);
+        CSTR("rocky.model.kind", "transformation");
+        CAT("rocky.warehouse.table_ref", "main.", v->name);
         /* Ours. */
-        attr_str(&l, KEY("rocky.model.name"), v->name);
-        attr_cstr(&l, KEY("rocky.model.materialization"), "table");
-        attr_cstr(&l, KEY("rocky.model.status"),
-                  rocky_model_status_name(v->status));
+        STR("rocky.model.name", v->name);
+        CSTR("rocky.model.materialization", "table");
+        CSTR("rocky.model.status", status);
         if (v->rows_affected >= 0)
-            attr_int(&l, KEY("rocky.model.rows_affected"), v->rows_affected);
+            INT("rocky.model.rows_affected", v->rows_affected);
         if (v->bytes_written >= 0)
-            attr_int(&l, KEY("rocky.model.bytes_written"), v->bytes_written);
-        attr_str(&l, KEY("rocky.model.sql_hash"), v->sql_hash);
-        attr_int(&l, KEY("rocky.model.attempt"), v->attempt);
-        attr_str(&l, KEY("rocky.adapter.name"), v->adapter);
-        attr_str(&l, KEY("rocky.run.id"), v->run_id);
-        err_text = v->error.len ? v->error
-                                : str_of(rocky_model_status_name(v->status));
+            INT("rocky.model.bytes_written", v->bytes_written);
+        STR("rocky.model.sql_hash", v->sql_hash);
+        INT("rocky.model.attempt", v->attempt);
+        STR("rocky.adapter.name", v->adapter);
+        STR("rocky.run.id", v->run_id);
+        err_text =
+            v->error.len
+                ? v->error
+                : (struct rocky_otel_str){status, (uint32_t)strlen(status)};
         error = is_failed_status(v->status);
     }
-    p->n_attrs = l.n;
-    p->dropped = l.dropped;
+    varint_field(o, write, TAG(10, VARINT), o->dropped);
+
     if (v->kind == ROCKY_OTEL_SPAN_RUN) {
         /* no events */
     } else if (v->kind == ROCKY_OTEL_SPAN_STATEMENT) {
@@ -281,133 +332,74 @@ size_t rocky_otel_span_plan(const struct rocky_otel_span_view *v, int64_t limit,
             /* Retried after a transient error (SQLite: the schema changed
              * under it): one event for the retries, upstream's shape, with
              * the last attempt and the most the host would make. */
-            struct attrs e =
-                event_begin(p, KEY("statement_retry"), v->end_wall_ns, limit);
-            attr_str(&e, KEY("rocky.event.target"), v->target);
-            attr_int(&e, KEY("rocky.event.attempt"), v->attempt);
-            attr_int(&e, KEY("rocky.event.max_attempts"), v->max_attempts);
-            attr_cstr(&e, KEY("rocky.event.error_class"), "transient");
-            event_end(p, &e);
+            EVENT_BEGIN(0, "statement_retry", v->end_wall_ns);
+            STR("rocky.event.target", v->target);
+            INT("rocky.event.attempt", v->attempt);
+            INT("rocky.event.max_attempts", v->max_attempts);
+            CSTR("rocky.event.error_class", "transient");
+            event_end(o, write, 0, at0);
         }
-    } else {
-        model_events(p, v, limit);
+    } else if (v->status == ROCKY_MODEL_FAILED) {
+        /* Upstream's `rocky.event.*` events of a model execution
+         * (rocky-observe events.rs), plus the OTel `exception` event. */
+        EVENT_BEGIN(0, "materialize_error", v->end_wall_ns);
+        STR("rocky.event.target", v->name);
+        STR("rocky.event.error", v->error);
+        /* The SQL failed: running it again would fail again. */
+        CSTR("rocky.event.error_class", "permanent");
+        event_end(o, write, 0, at0);
+        /* OTel semantic conventions: exception.type and .message. */
+        EVENT_BEGIN(1, "exception", v->end_wall_ns);
+        CSTR("exception.type", "rocky.ModelFailed");
+        if (v->error.len)
+            STR("exception.message", v->error);
+        else
+            CSTR("exception.message", "failed");
+        event_end(o, write, 1, at1);
+    } else if (v->attempt > 1) {
+        EVENT_BEGIN(0, "materialize_retry", v->start_wall_ns);
+        STR("rocky.event.target", v->name);
+        INT("rocky.event.attempt", v->attempt);
+        event_end(o, write, 0, at0);
     }
-    p->status_code = error ? 2 : 0; /* STATUS_CODE_ERROR : UNSET */
-    p->status_message = error ? err_text : (struct rocky_otel_str){"", 0};
-    p->status_len =
-        (uint32_t)((p->status_message.len ? ld(p->status_message.len) : 0) +
-                   (p->status_code ? 2 : 0));
 
-    /* The Span message, field by field in number order. */
-    size_t n = ld(ROCKY_TRACE_ID_SIZE) + ld(ROCKY_SPAN_ID_SIZE);
-    if (p->trace_state.len)
-        n += ld(p->trace_state.len);
-    if (v->parent_span_id)
-        n += ld(ROCKY_SPAN_ID_SIZE);
-    n += ld(p->name_len) + 2; /* name; kind INTERNAL */
-    n += (p->start_ns ? 9 : 0) + (p->end_ns ? 9 : 0);
-    n += attrs_len(p->attrs, p->n_attrs);
-    if (p->dropped)
-        n += 1 + rocky_otel_varint_len(p->dropped);
-    for (uint32_t i = 0; i < p->n_events; i++)
-        n += ld(p->events[i].len);
-    n += ld(p->status_len);
-    p->size = n;
-    return n;
-}
-
-/* ---- writing --------------------------------------------------------- */
-
-HOT uint8_t *put_ld(uint8_t *w, uint8_t tag, size_t len)
-{
-    *w++ = tag;
-    return rocky_otel_put_varint(w, len);
-}
-
-HOT uint8_t *put_bytes(uint8_t *w, uint8_t tag, const void *p, size_t len)
-{
-    w = put_ld(w, tag, len);
-    memcpy(w, p, len);
-    return w + len;
-}
-
-HOT uint8_t *put_fixed64(uint8_t *w, uint8_t tag, uint64_t v)
-{
-    *w++ = tag;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(w, &v, 8); /* fixed64 is little-endian: the host's order */
-#else
-    for (int i = 0; i < 8; i++)
-        w[i] = (uint8_t)(v >> (8 * i));
-#endif
-    return w + 8;
-}
-
-/* KeyValue as field `tag` of its parent. */
-static uint8_t *put_attrs(uint8_t *w, uint8_t tag,
-                          const struct rocky_otel_attr_plan *a, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++, a++) {
-        w = put_ld(w, tag, a->kv_len);
-        w = put_bytes(w, TAG(1, LEN), a->key, a->key_len); /* key */
-        w = put_ld(w, TAG(2, LEN), a->any_len);            /* value */
-        if (a->is_int) {
-            *w++ = TAG(3, VARINT); /* AnyValue.int_value */
-            w = rocky_otel_put_varint(w, a->int_value);
-        } else {
-            /* AnyValue.string_value */
-            w = put_ld(w, TAG(1, LEN), (size_t)a->a_len + a->b_len);
-            if (a->a_len) /* an empty piece may have a NULL pointer */
-                memcpy(w, a->a, a->a_len);
-            w += a->a_len;
-            if (a->b_len)
-                memcpy(w, a->b, a->b_len);
-            w += a->b_len;
-        }
+    /* Span.status: always there (protobuf-c packs a set message even when
+     * empty); ERROR with its message, or UNSET and empty. */
+    size_t msg = error ? err_text.len : 0;
+    size_t status_len = (msg ? ld(msg) : 0) + (error ? 2 : 0);
+    if (!write) {
+        o->n += ld(status_len);
+        return;
     }
-    return w;
+    put_ld(o, TAG(15, LEN), status_len);
+    if (msg) {
+        put_ld(o, TAG(2, LEN), msg);
+        put_raw(o, err_text.p, msg);
+    }
+    if (error) {
+        *o->w++ = TAG(3, VARINT);
+        *o->w++ = 2; /* STATUS_CODE_ERROR */
+    }
+}
+
+size_t rocky_otel_span_plan(const struct rocky_otel_span_view *v, int64_t limit,
+                            struct rocky_otel_span_plan *p)
+{
+    struct emit o = {.n = 0, .w = NULL, .limit = limit, .p = p};
+    p->v = v;
+    p->limit = limit;
+    describe(&o, v, 0);
+    p->size = o.n;
+    return o.n;
 }
 
 uint8_t *rocky_otel_span_write(const struct rocky_otel_span_plan *p, uint8_t *w)
 {
-    const struct rocky_otel_span_view *v = p->v;
-    w = put_bytes(w, TAG(1, LEN), v->trace_id, ROCKY_TRACE_ID_SIZE);
-    w = put_bytes(w, TAG(2, LEN), v->span_id, ROCKY_SPAN_ID_SIZE);
-    if (p->trace_state.len)
-        w = put_bytes(w, TAG(3, LEN), p->trace_state.p, p->trace_state.len);
-    if (v->parent_span_id)
-        w = put_bytes(w, TAG(4, LEN), v->parent_span_id, ROCKY_SPAN_ID_SIZE);
-    w = put_bytes(w, TAG(5, LEN), p->name, p->name_len);
-    *w++ = TAG(6, VARINT);
-    *w++ = 1; /* SPAN_KIND_INTERNAL */
-    if (p->start_ns)
-        w = put_fixed64(w, TAG(7, FIXED64), p->start_ns);
-    if (p->end_ns)
-        w = put_fixed64(w, TAG(8, FIXED64), p->end_ns);
-    w = put_attrs(w, TAG(9, LEN), p->attrs, p->n_attrs);
-    if (p->dropped) {
-        *w++ = TAG(10, VARINT);
-        w = rocky_otel_put_varint(w, p->dropped);
-    }
-    for (uint32_t i = 0; i < p->n_events; i++) {
-        const struct rocky_otel_event_plan *e = &p->events[i];
-        w = put_ld(w, TAG(11, LEN), e->len);
-        if (e->time_ns)
-            w = put_fixed64(w, TAG(1, FIXED64), e->time_ns);
-        w = put_bytes(w, TAG(2, LEN), e->name, e->name_len);
-        w = put_attrs(w, TAG(3, LEN), e->attrs, e->n_attrs);
-        if (e->dropped) {
-            *w++ = TAG(4, VARINT);
-            w = rocky_otel_put_varint(w, e->dropped);
-        }
-    }
-    w = put_ld(w, TAG(15, LEN), p->status_len);
-    if (p->status_message.len)
-        w = put_bytes(w, TAG(2, LEN), p->status_message.p,
-                      p->status_message.len);
-    if (p->status_code) {
-        *w++ = TAG(3, VARINT);
-        *w++ = (uint8_t)p->status_code;
-    }
-    return w;
+    /* The writing pass only reads the plan (event lengths). */
+    struct emit o = {.n = 0,
+                     .w = w,
+                     .limit = p->limit,
+                     .p = (struct rocky_otel_span_plan *)p};
+    describe(&o, p->v, 1);
+    return o.w;
 }

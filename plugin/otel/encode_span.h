@@ -9,13 +9,14 @@
  * tests/plugin/test_otel_encode_identity.c proves it for every field
  * combination against a protobuf-c reference.
  *
- * Two steps, so a caller knows the exact size before it writes a byte:
- * rocky_otel_span_plan() decides every field (attribute order and cap, the
- * OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT cut, events, status) and every nested
- * length; rocky_otel_span_write() copies the plan into memory the caller
- * has checked holds plan->size bytes. Nothing is allocated; a plan lives on
- * the caller's stack and points into the view (valid while the view is).
- * Both functions are pure and reentrant.
+ * Two passes of one description of the span, so a caller knows the exact
+ * size before it writes a byte: rocky_otel_span_plan() sizes every field
+ * (attribute order and cap, the OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT cut,
+ * events, status) and keeps the nested lengths the writer needs;
+ * rocky_otel_span_write() writes the same fields into memory the caller has
+ * checked holds plan->size bytes. Nothing is allocated; a plan lives on the
+ * caller's stack and points to the view (valid while the view is). Both
+ * functions are pure and reentrant.
  */
 #ifndef ROCKY_OTEL_ENCODE_SPAN_H
 #define ROCKY_OTEL_ENCODE_SPAN_H
@@ -29,42 +30,12 @@
 #define ROCKY_OTEL_EVENTS_PER_SPAN 2
 #define ROCKY_OTEL_ATTRS_PER_EVENT 5
 
-/* One KeyValue: a key (a static string) and an int or a string value. A
- * string value is two pieces written back to back, so "main.<name>" needs
- * no copy; both are already cut to the length limit. */
-struct rocky_otel_attr_plan {
-    const char *key;
-    uint32_t key_len;
-    uint32_t is_int;
-    uint64_t int_value; /* int64 as its two's complement varint */
-    const char *a, *b;
-    uint32_t a_len, b_len;
-    uint32_t any_len; /* AnyValue message bytes */
-    uint32_t kv_len;  /* KeyValue message bytes */
-};
-
-struct rocky_otel_event_plan {
-    const char *name;
-    uint32_t name_len;
-    uint32_t n_attrs, dropped;
-    uint64_t time_ns;
-    uint32_t len; /* Event message bytes */
-    struct rocky_otel_attr_plan attrs[ROCKY_OTEL_ATTRS_PER_EVENT];
-};
-
+/* What the sizing pass keeps for the writing pass. */
 struct rocky_otel_span_plan {
     const struct rocky_otel_span_view *v;
-    const char *name;
-    uint32_t name_len;
-    uint32_t n_attrs, dropped, n_events;
-    uint64_t start_ns, end_ns;
-    struct rocky_otel_str trace_state; /* runs only */
-    struct rocky_otel_str status_message;
-    uint32_t status_code; /* 0 unset, 2 error */
-    uint32_t status_len;  /* Status message bytes */
-    size_t size;          /* Span message bytes (without its own header) */
-    struct rocky_otel_attr_plan attrs[ROCKY_OTEL_ATTRS_PER_SPAN];
-    struct rocky_otel_event_plan events[ROCKY_OTEL_EVENTS_PER_SPAN];
+    int64_t limit;
+    size_t size; /* Span message bytes (without its own field header) */
+    size_t event_len[ROCKY_OTEL_EVENTS_PER_SPAN]; /* Event message bytes */
 };
 
 /*
