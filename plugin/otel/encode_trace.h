@@ -41,8 +41,9 @@
 
 /* An upper bound of the bytes `span` adds to a request (its field header
  * included): cheap (string lengths through the view, no UTF-8 scan), so
- * the exporter cuts batches with it before encoding, and the encoder sizes
- * its buffer from it. Exporter thread (it reads the record). */
+ * the exporter cuts batches with it before encoding, and the encoder leaves
+ * out a span whose exact size would exceed it. Exporter thread (it reads
+ * the record). */
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
 
 /* The encoder's memory across requests (zero-initialise; free with
@@ -66,8 +67,8 @@ void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
 /*
  * Encode `n` spans (pointers, any mix of kinds) with the shared resource
  * and scope. With `scratch` NULL, *out is a new buffer the caller free()s;
- * otherwise *out points into scratch->req's data (the request is at its
- * end, not its start), valid until the next call with the same scratch or
+ * otherwise *out points into scratch->req's data (not necessarily at its
+ * start), valid until the next call with the same scratch or
  * its free. `limit` is OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1: none).
  *
  * Each span is written straight from its record (span_view.h,
