@@ -32,36 +32,53 @@
 #include <stdint.h>
 
 #include "resource.h"
+#include "reqbuf.h"
 #include "span_build.h"
 
 /* The largest request a default collector accepts (gRPC's default max
  * receive size); batches are split to stay under it. */
 #define ROCKY_OTEL_MAX_REQUEST_BYTES (4u * 1024u * 1024u)
 
-/* An upper bound of the bytes `span` adds to a request: cheap, so batches
- * can be cut before encoding. */
+/* An upper bound of the bytes `span` adds to a request (its field header
+ * included): cheap (string lengths through the view, no UTF-8 scan), so
+ * the exporter cuts batches with it before encoding, and the encoder leaves
+ * out a span whose exact size would exceed it. Exporter thread (it reads
+ * the record). */
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
 
-/* Reusable encoder memory (zero-initialise; free with _scratch_free). */
+/* The encoder's memory across requests (zero-initialise; free with
+ * _scratch_free). `req` is the buffer of the last request encoded with it,
+ * one reference held here; the transport takes its own for gRPC
+ * (reqbuf.h), so the next request may go to another buffer of `pool` while
+ * gRPC still holds this one. Bounded by the batch, not by the queue. */
 struct rocky_otel_encode_scratch {
-    void *mem;
-    size_t mem_cap;
-    void *out; /* the packed request */
-    size_t out_cap;
+    struct rocky_otel_bufpool *pool; /* made on first use */
+    struct rocky_otel_reqbuf *req;
+    /* The resource and scope never change: packed once by protobuf-c (on
+     * first use, for the resource at `packed_for`) and copied from here. */
+    const struct rocky_otel_resource *packed_for;
+    uint8_t *packed; /* resource, then scope */
+    size_t res_len, scope_len;
+    size_t
+        span_hint; /* bytes per span to reserve: last request's, a bit more */
 };
 void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
 
 /*
  * Encode `n` spans (pointers, any mix of kinds) with the shared resource
  * and scope. With `scratch` NULL, *out is a new buffer the caller free()s;
- * otherwise *out points into scratch->out, valid until the next call with
- * the same scratch. `limit` is OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1:
- * none). A span whose encoding is larger than rocky_otel_span_size_bound()
- * promised is left out of the request, never written past the buffer: the
- * number left out goes to *left_out (may be NULL; 0 normally), for the
- * caller to count as dropped. Returns 0, ROCKY_ENOMEM, or ROCKY_EINTERNAL
- * (the envelope did not frame: nothing to send). Never aborts. Reentrant
- * (one scratch per thread).
+ * otherwise *out points into scratch->req's data (not necessarily at its
+ * start), valid until the next call with the same scratch or
+ * its free. `limit` is OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (-1: none).
+ *
+ * Each span is written straight from its record (span_view.h,
+ * encode_span.h) into the request, exactly as protobuf-c would pack it.
+ * A span whose exact size is larger than rocky_otel_span_size_bound()
+ * promised (a bug: a field added without it) is left out of the request,
+ * never written past the buffer: the number left out goes to *left_out
+ * (may be NULL; 0 normally), for the caller to count as dropped. Returns
+ * 0, ROCKY_ENOMEM, or ROCKY_EINTERNAL (the envelope did not frame: nothing
+ * to send). Never aborts. Reentrant (one scratch per thread).
  */
 int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              const struct rocky_otel_span *const *spans,

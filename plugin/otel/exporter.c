@@ -267,13 +267,14 @@ static int64_t work_deadline(struct rocky_otel_exporter *e, int64_t dflt)
  * honoured, never past `deadline`). Returns 0 when delivered; fills res. */
 static int send_with_retry(struct rocky_otel_exporter *e,
                            struct rocky_otel_transport *t, const uint8_t *buf,
-                           size_t len, int64_t deadline,
-                           struct rocky_otel_call_result *res)
+                           size_t len, struct rocky_otel_reqbuf *owner,
+                           int64_t deadline, struct rocky_otel_call_result *res)
 {
     for (int attempt = 0;; attempt++) {
         deadline = work_deadline(e, deadline);
         ADD(e->requests_sent, 1);
-        rocky_otel_transport_send(t, buf, len, deadline, &e->abort_at, res);
+        rocky_otel_transport_send(t, buf, len, owner, deadline, &e->abort_at,
+                                  res);
         if (res->status == ROCKY_GRPC_OK)
             return 0;
         if (!rocky_otel_status_retryable(res))
@@ -381,7 +382,8 @@ static void send_spans(struct rocky_otel_exporter *e,
             return;
     }
     struct rocky_otel_call_result res;
-    int rc = send_with_retry(e, e->traces, buf, len, deadline, &res);
+    int rc =
+        send_with_retry(e, e->traces, buf, len, e->scratch.req, deadline, &res);
     if (rc == 0) {
         e->warned_export_failure = 0;
         uint64_t rejected = res.rejected > 0 ? (uint64_t)res.rejected : 0;
@@ -469,7 +471,7 @@ static void export_metrics(struct rocky_otel_exporter *e, int64_t deadline)
     if (rocky_otel_encode_metrics(&e->resource, &cur, &del, &o, &buf, &len))
         return;
     struct rocky_otel_call_result res;
-    int rc = send_with_retry(e, e->metrics_tx, buf, len, deadline, &res);
+    int rc = send_with_retry(e, e->metrics_tx, buf, len, NULL, deadline, &res);
     free(buf);
     if (rc == 0) {
         /* The delta base moves only when the collector has the data, so a

@@ -425,8 +425,16 @@ static int64_t retry_delay(const grpc_metadata_array *trailers)
     return -1;
 }
 
+/* gRPC's destroy callback of a slice made on a request buffer: may run on
+ * any thread, after the call (reqbuf.h). */
+static void release_owner(void *owner)
+{
+    rocky_otel_reqbuf_unref(owner);
+}
+
 int rocky_otel_transport_send(struct rocky_otel_transport *t,
                               const uint8_t *buf, size_t len,
+                              struct rocky_otel_reqbuf *owner,
                               int64_t deadline_mono_ns,
                               const _Atomic int64_t *abort_at,
                               struct rocky_otel_call_result *res)
@@ -463,7 +471,17 @@ int rocky_otel_transport_send(struct rocky_otel_transport *t,
         snprintf(res->message, sizeof res->message, "cannot create call");
         return ROCKY_EINTERNAL;
     }
-    grpc_slice payload = grpc_slice_from_copied_buffer((const char *)buf, len);
+    grpc_slice payload;
+    if (owner) {
+        /* No copy: the slice owns a reference to the request buffer, which
+         * gRPC releases through release_owner when its last use of the
+         * bytes is done (the byte buffer below, a queued write). */
+        rocky_otel_reqbuf_ref(owner);
+        payload = grpc_slice_new_with_user_data((void *)buf, len, release_owner,
+                                                owner);
+    } else {
+        payload = grpc_slice_from_copied_buffer((const char *)buf, len);
+    }
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&payload, 1);
     grpc_slice_unref(payload);
 

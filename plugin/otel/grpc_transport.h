@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "otel_config.h"
+#include "reqbuf.h"
 
 #define ROCKY_OTEL_TRACE_METHOD                                                \
     "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -74,16 +75,24 @@ int rocky_otel_transport_new(const struct rocky_otel_signal_config *sig,
                              size_t err_size);
 
 /*
- * Send one serialized request and wait for the answer, at most until
+ * Send one serialized request (`len` bytes at `buf`) and wait for the
+ * answer, at most until
  * `deadline_mono_ns` (CLOCK_MONOTONIC; also capped by the signal's
  * timeout). `abort_at_mono_ns` (may be NULL) is watched while waiting: when
  * another thread sets it to a non-zero time that passes, the call is
  * cancelled (a shutdown deadline arriving mid-call). Fills `res`. Returns 0
  * when the call completed (look at res->status) or ROCKY_EINTERNAL when gRPC
  * refused to start it.
+ *
+ * `owner` (may be NULL) is the buffer `buf` lies in: gRPC then sends from
+ * that memory without a copy, holding a reference of its own (taken here)
+ * that it drops when done — on any thread, possibly after this returns; a
+ * retry sends the same buffer again by reference. With `owner` NULL the
+ * bytes are copied into gRPC's own slice and `buf` is free after return.
  */
 int rocky_otel_transport_send(struct rocky_otel_transport *t,
                               const uint8_t *buf, size_t len,
+                              struct rocky_otel_reqbuf *owner,
                               int64_t deadline_mono_ns,
                               const _Atomic int64_t *abort_at_mono_ns,
                               struct rocky_otel_call_result *res);

@@ -399,14 +399,15 @@ static void test_reused_scratch_encodes_like_fresh_buffers(void **state)
         assert_memory_equal(reused, fresh, fresh_len);
         /* Inside the scratch's buffer (the envelope's framing decides
          * where the request starts). */
-        assert_true(reused >= (uint8_t *)scratch.out &&
+        assert_non_null(scratch.req);
+        assert_true(reused >= scratch.req->data &&
                     reused + reused_len <=
-                        (uint8_t *)scratch.out + scratch.out_cap);
+                        scratch.req->data + scratch.req->cap);
         free(fresh);
     }
     rocky_otel_encode_scratch_free(&scratch);
-    assert_null(scratch.out);
-    assert_null(scratch.mem);
+    assert_null(scratch.req);
+    assert_null(scratch.pool);
 }
 
 /* The envelope is framed by hand around protobuf-c-packed spans: decoding

@@ -5,10 +5,10 @@
  *
  * The bound (rocky_otel_span_size_bound) is worst-case for every input the
  * exporter can build today, so no real span exceeds it; this binary wraps
- * protobuf_c_message_get_packed_size (-Wl,--wrap) to make the span of the
- * model named "huge" report a size past its bound, as a future field left
- * out of the bound would. Before the fix the encoder packed first, wrote
- * past the reserved room and called abort().
+ * the span planner (-Wl,--wrap=rocky_otel_span_plan) to make the span of
+ * the model named "huge" report a size a megabyte past its bound, as a
+ * future field left out of the bound would. (An encoder that trusted the
+ * bound and wrote anyway would write past its buffer.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,27 +21,31 @@
 #include <string.h>
 #include <time.h>
 
+#include "encode_span.h"
 #include "encode_trace.h"
 #include "exporter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otel_test_events.h"
 #include "otlp_capture.h"
 
-size_t __real_protobuf_c_message_get_packed_size(const ProtobufCMessage *m);
-size_t __wrap_protobuf_c_message_get_packed_size(const ProtobufCMessage *m);
+size_t __real_rocky_otel_span_plan(const struct rocky_otel_span_view *v,
+                                   int64_t limit,
+                                   struct rocky_otel_span_plan *p);
+size_t __wrap_rocky_otel_span_plan(const struct rocky_otel_span_view *v,
+                                   int64_t limit,
+                                   struct rocky_otel_span_plan *p);
 
 /* The span of model "huge" claims a megabyte more than it is. */
-size_t __wrap_protobuf_c_message_get_packed_size(const ProtobufCMessage *m)
+size_t __wrap_rocky_otel_span_plan(const struct rocky_otel_span_view *v,
+                                   int64_t limit,
+                                   struct rocky_otel_span_plan *p)
 {
-    size_t n = __real_protobuf_c_message_get_packed_size(m);
-    if (m->descriptor != &opentelemetry__proto__trace__v1__span__descriptor)
-        return n;
-    const Opentelemetry__Proto__Trace__V1__Span *s = (const void *)m;
-    for (size_t i = 0; i < s->n_attributes; i++)
-        if (strcmp(s->attributes[i]->key, "rocky.model.name") == 0 &&
-            s->attributes[i]->value->string_value &&
-            strcmp(s->attributes[i]->value->string_value, "huge") == 0)
-            return n + (1u << 20);
+    size_t n = __real_rocky_otel_span_plan(v, limit, p);
+    if (v->kind == ROCKY_OTEL_SPAN_MODEL && v->name.len == 4 &&
+        memcmp(v->name.p, "huge", 4) == 0) {
+        p->size = n + (1u << 20);
+        return p->size;
+    }
     return n;
 }
 
