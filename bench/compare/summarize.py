@@ -47,10 +47,14 @@ def side(s):
     if hot is None:
         return None
     runner_ir, process_ir = number(s + ".runner_ir"), number(s + ".process_ir")
+    process_ir2 = number(s + ".process_ir2")
     return {
         "runner_instr_per_span": round(runner_ir / n_cg, 1) if runner_ir else None,
         "hot_ns_per_span": spread([r["ns_per_span"] for r in hot]),
         "process_instr_per_span": round(process_ir / n_cg, 1) if process_ir else None,
+        "process_instr_marginal_per_span":
+            round((process_ir2 - process_ir) / n_cg, 1)
+            if process_ir and process_ir2 else None,
         "process_cpu_ns_per_span": spread([r["cpu_ns_per_span"] for r in proc]),
         "peak_rss_kb": spread([r["vmhwm_kb"] for r in proc]),
         "exit_flush_ms": spread([r["stop_ms"] for r in flush]),
@@ -67,6 +71,9 @@ units = {
     "runner_instr_per_span": f"instructions on the runner thread per span (callgrind, N={n_cg})",
     "hot_ns_per_span": f"ns per span in workload_one_span (N={n_hot})",
     "process_instr_per_span": f"instructions of the whole process per span, init to exit, all threads (callgrind, N={n_cg})",
+    "process_instr_marginal_per_span": f"instructions of the whole process per added span: "
+                                       f"(Ir at N={2 * n_cg} - Ir at N={n_cg}) / {n_cg}, so "
+                                       "start-up is not in it (callgrind)",
     "process_cpu_ns_per_span": f"CPU user+sys ns per span of the whole process, init included (N={n_proc})",
     "peak_rss_kb": f"peak RSS, VmHWM, kB (N={n_proc})",
     "exit_flush_ms": f"ms of the stop/Shutdown that delivers all {n_flush + 1} spans, "
@@ -103,6 +110,32 @@ for name in ("bench_runner_overhead", "bench_trace", "guard_exit_delay",
     except (OSError, ValueError) as e:
         benches[name] = {"error": str(e)}
 
+# Issue 14's own targets for our side, checked here rather than by eye.
+def fig_ours(key):
+    return central(figures[key]["ours"]) if key in figures else None
+
+
+def bench_value(name, *keys):
+    v = benches.get(name)
+    for k in keys:
+        v = v.get(k) if isinstance(v, dict) else None
+    return v
+
+
+targets = {}
+for key, limit, value in (
+        ("runner_instr_per_span <= 400", 400, fig_ours("runner_instr_per_span")),
+        ("hot_ns_per_span <= 60", 60, fig_ours("hot_ns_per_span")),
+        ("process_instr_marginal_per_span <= 2000", 2000,
+         fig_ours("process_instr_marginal_per_span")),
+        ("exit_flush_all_queued_ms <= 15", 15, fig_ours("exit_flush_all_queued_ms")),
+        ("runner_overhead_us_per_model < 50 (aim 20)", 50,
+         bench_value("bench_runner_overhead", "overhead_us_per_model")),
+        ("trace_100k_json_median_ms < 400", 400,
+         bench_value("bench_trace", "json", "median_ms"))):
+    targets[key] = {"ours": value,
+                    "met": None if value is None else value <= limit}
+
 print(json.dumps({
     "bench": "compare",
     "git": rev,
@@ -112,6 +145,7 @@ print(json.dumps({
     "ratio_is": "theirs / ours, of the medians; every figure is lower-is-better, "
                 "so ratio > 1 means ours costs less",
     "figures": figures,
+    "targets": targets,
     "runs": {"ours": ours and ours.pop("runs"), "theirs": theirs and theirs.pop("runs")},
     "existing_benches": benches,
 }, indent=1))
