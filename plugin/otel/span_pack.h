@@ -146,35 +146,36 @@ static __attribute__((noinline, unused)) int
 rocky_otel_hex_to_binary(const char *s, uint8_t *out)
 {
 #if defined(__SSE2__)
-    /* Signed compares: a byte >= 0x80 is negative, so neither a digit nor
-     * a letter. */
-    const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
-    const __m128i ca = _mm_set1_epi8('a' - 1), cf = _mm_set1_epi8('f' + 1);
+    /* A range check is one add and one signed compare: adding 0x80 - lo
+     * maps lo..lo+n-1, and only those bytes, onto -128..-128+n-1. */
+    const __m128i to_digit = _mm_set1_epi8((char)(0x80 - '0'));
+    const __m128i digits = _mm_set1_epi8((char)(0x80 + 10));
+    const __m128i to_alpha = _mm_set1_epi8((char)(0x80 - 'a'));
+    const __m128i alphas = _mm_set1_epi8((char)(0x80 + 6));
     const __m128i low = _mm_set1_epi8(0x0F), nine = _mm_set1_epi8(9);
-    const __m128i byte0 = _mm_set1_epi16(0x00FF);
-    __m128i bad = _mm_setzero_si128();
+    /* Per 16-bit lane (first char's nibble n0 in the low byte, n1 in the
+     * high one), n0 + n1 << 8 times 0x1001 has n0 << 4 | n1 as its high
+     * byte: the bits never overlap, so nothing carries. */
+    const __m128i join = _mm_set1_epi16(0x1001);
+    __m128i good = _mm_set1_epi8(-1), pair[4];
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         __m128i x =
             _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
-        __m128i digit =
-            _mm_and_si128(_mm_cmpgt_epi8(x, c0), _mm_cmplt_epi8(x, c9));
-        __m128i alpha =
-            _mm_and_si128(_mm_cmpgt_epi8(x, ca), _mm_cmplt_epi8(x, cf));
-        /* Lanes neither digit nor letter; checked once, after all four. */
-        bad = _mm_or_si128(bad, _mm_andnot_si128(_mm_or_si128(digit, alpha),
-                                                 _mm_set1_epi8(-1)));
-        /* A nibble per byte (a letter's low bits + 9), then per 16-bit lane
-         * (first char in the low byte) first << 4 | second, then the lanes'
-         * low bytes side by side. */
+        __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(x, to_digit), digits);
+        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(x, to_alpha), alphas);
+        /* Checked once, after all four. */
+        good = _mm_and_si128(good, _mm_or_si128(digit, alpha));
+        /* A nibble per byte: a letter's low bits + 9. */
         __m128i nib =
             _mm_add_epi8(_mm_and_si128(x, low), _mm_and_si128(alpha, nine));
-        __m128i pair =
-            _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, byte0), 4),
-                         _mm_srli_epi16(nib, 8));
-        _mm_storel_epi64((__m128i *)(void *)(out + 8 * i),
-                         _mm_packus_epi16(pair, pair));
+        pair[i] = _mm_srli_epi16(_mm_mullo_epi16(nib, join), 8);
     }
-    return _mm_movemask_epi8(bad) ? -1 : 0;
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     _mm_packus_epi16(pair[0], pair[1]));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16),
+                     _mm_packus_epi16(pair[2], pair[3]));
+    return _mm_movemask_epi8(good) == 0xFFFF ? 0 : -1;
 #else
     for (int i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)s[i];
