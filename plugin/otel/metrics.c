@@ -63,7 +63,16 @@ struct shard {
     /* Under the object's mutex. */
     struct shard *next;
     uint64_t owner; /* thread uid; 0 for the spill shard */
+    /* The owner's thread pointer; immutable (see by_tp). */
+    uintptr_t tp;
 };
+
+#define TP_SLOTS 64
+/* Thread pointers are a stack size or more apart: multiply the page
+ * number so that its low bits reach the slot. */
+#define TP_SLOT(tp)                                                            \
+    ((unsigned)((((uint64_t)(tp) >> 12) * 0x9E3779B97F4A7C15ull) >> 58))
+_Static_assert(TP_SLOTS == 64, "TP_SLOT keeps 6 bits");
 
 struct rocky_otel_metrics {
     /* The spill shard takes events of a thread whose own shard could not be
@@ -78,6 +87,17 @@ struct rocky_otel_metrics {
     /* The cumulative figures the run gauges derive from, as they were at
      * the last live RUN_START (zero before). Under lock. */
     struct rocky_otel_run_gauges base;
+    /* The hot path's way to a thread's shard, before the thread-local
+     * cache: reading the thread pointer is one instruction, where the
+     * plugin's (global-dynamic) TLS costs a __tls_get_addr call. Slot
+     * TP_SLOT(tp) holds some thread's shard; it is the caller's only if the
+     * shard's tp is the caller's thread pointer. No two live threads share
+     * a thread pointer, so a shard is written by one thread at a time: its
+     * owner, or after the owner ended, the one thread that now has that
+     * pointer (which takes its counts over, as the owner would have had
+     * them; every count still lands in exactly one shard). Written by any
+     * thread after a miss (release: the shard's fields first). */
+    _Atomic(struct shard *) by_tp[TP_SLOTS];
 };
 
 /* Ids of metrics objects and of recording threads; 0 means "none". */
@@ -200,6 +220,11 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m)
     free(m);
 }
 
+static inline uintptr_t thread_pointer(void)
+{
+    return (uintptr_t)__builtin_thread_pointer();
+}
+
 /* The calling thread's shard of m, or NULL when it cannot be allocated.
  * Cold: once per thread and object, and after an eviction. */
 static __attribute__((noinline)) struct shard *
@@ -215,6 +240,7 @@ shard_lookup(struct rocky_otel_metrics *m)
     if (!s && (s = rocky_otel_zalloc_lines(sizeof *s)) != NULL) {
         shard_init(s);
         s->owner = c->thread_uid;
+        s->tp = thread_pointer();
         s->next = m->shards;
         m->shards = s;
     }
@@ -224,12 +250,21 @@ shard_lookup(struct rocky_otel_metrics *m)
             (struct tls_slot *)((char *)c->slot + m->slot_offset);
         slot->id = m->id;
         slot->shard = s;
+        /* Only a shard this thread may write, under its thread pointer. */
+        if (s->tp == thread_pointer())
+            atomic_store_explicit(&m->by_tp[TP_SLOT(s->tp)], s,
+                                  memory_order_release);
     }
     return s;
 }
 
 static inline struct shard *my_shard(struct rocky_otel_metrics *m)
 {
+    uintptr_t tp = thread_pointer();
+    struct shard *s =
+        atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
+    if (__builtin_expect(s && s->tp == tp, 1))
+        return s;
     const struct tls_slot *slot =
         (const struct tls_slot *)((const char *)tls.slot + m->slot_offset);
     if (__builtin_expect(slot->id == m->id, 1))
