@@ -8,10 +8,12 @@
  *    read-modify-write, so no lock-prefixed instruction and no cache line
  *    shared with another recorder on the hot path. (Atomics rather than
  *    plain integers because the exporter thread reads them meanwhile.)
- *  - A thread finds its shard through a small direct-mapped thread-local
- *    cache keyed by the object's process-unique id (never by its address:
- *    an object freed and another allocated at the same address gets a new
- *    id, so a stale entry cannot match). A miss — the thread's first event
+ *  - A thread finds its shard first in the object's table keyed by thread
+ *    pointer (by_tp below: no TLS call), then through a small direct-mapped
+ *    thread-local cache keyed by the object's process-unique id (never by
+ *    its address: an object freed and another allocated at the same
+ *    address gets a new id, so a stale entry cannot match). A miss in
+ *    both — the thread's first event
  *    for the object, or an entry evicted by another object — takes the
  *    object's mutex, finds the thread's shard in the object's list or
  *    allocates and links one. Shards live until the object is freed: a
