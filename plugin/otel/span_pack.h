@@ -63,7 +63,10 @@ struct rocky_otel_span_pack {
     uint32_t span_size; /* the span's part, without its start or parent */
     uint32_t run_size;  /* the run's part inline; 0 until measured */
     uint32_t nums_len;
-    uint8_t nums[56]; /* the numbers, already LEB128 (<= 7 * 5 + 10) */
+    uint32_t delta_len; /* a REF record's start, after the numbers */
+    /* The numbers, already LEB128 (<= 2 * 5 + 10 + 3 * 5 + 10), then a REF
+     * record's start (<= 10): written with them in one copy. */
+    uint8_t nums[56];
     const struct rocky_run *run;
     const uint8_t *span_id, *parent;
     /* run_id, adapter, name, sql_hash or target, error: not yet sanitized */
@@ -134,7 +137,16 @@ ROCKY_OTEL_PACK_INLINE uint8_t *
 rocky_otel_pack_put_str(uint8_t *d, const char *s, uint32_t len)
 {
     d = rocky_otel_put_varint(d, len);
-    memcpy(d, s, len);
+    /* Short strings (names, ids) as two overlapping copies, not a call. */
+    if (len >= 16 && len <= 32) {
+        memcpy(d, s, 16);
+        memcpy(d + len - 16, s + len - 16, 16);
+    } else if (len >= 8 && len < 16) {
+        memcpy(d, s, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+    } else {
+        memcpy(d, s, len);
+    }
     return d + len;
 }
 
@@ -310,8 +322,14 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
 {
     uint32_t size = p->span_size;
     if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        size += rocky_otel_varint_size(rocky_otel_pack_delta(p, base));
+        /* Encoded here, once, where write copies it with the numbers. */
+        uint8_t *n = p->nums + p->nums_len;
+        p->delta_len = (uint32_t)(rocky_otel_put_varint(
+                                      n, rocky_otel_pack_delta(p, base)) -
+                                  n);
+        size += p->delta_len;
     } else {
+        p->delta_len = 0;
         if (!p->run_size)
             p->run_size = ROCKY_TRACE_ID_SIZE +
                           rocky_otel_pack_take(p, 0, p->run->run_id, 80) +
@@ -325,12 +343,14 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
     return size;
 }
 
-/* Write the record at `d`: `size` is what pack_size(p, mode, base) said,
- * and exactly that many bytes are written. */
+/* Write the record at `d`: `size` is what the last pack_size(p, mode,
+ * base) said (with this mode and base: a REF record's start is the one it
+ * encoded), and exactly that many bytes are written. */
 ROCKY_OTEL_PACK_INLINE void
 rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
                            int64_t base, uint32_t size, uint8_t *d)
 {
+    (void)base; /* already in p->nums, by pack_size */
     const uint8_t *start = d;
     *d++ =
         (uint8_t)(p->kind | p->flags |
@@ -349,14 +369,13 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     }
     /* 16 bytes at once when the record has them (the excess is written
      * over next, and stays inside this record); else exactly. */
-    if (p->nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
+    uint32_t nums_len = p->nums_len + p->delta_len;
+    if (nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
         memcpy(d, p->nums, 16);
     else
-        memcpy(d, p->nums, p->nums_len);
-    d += p->nums_len;
-    if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        d = rocky_otel_put_varint(d, rocky_otel_pack_delta(p, base));
-    } else {
+        memcpy(d, p->nums, nums_len);
+    d += nums_len;
+    if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, &p->start, 8);
         d += 8;
     }
