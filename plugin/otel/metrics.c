@@ -260,18 +260,27 @@ shard_lookup(struct rocky_otel_metrics *m)
     return s;
 }
 
-static inline struct shard *my_shard(struct rocky_otel_metrics *m)
+/* The calling thread's shard through its TLS cache, or NULL when it cannot
+ * be allocated. (A thread whose by_tp slot another thread took comes here
+ * each time: it does not take the slot back, so that two such threads do
+ * not bounce its cache line between them.) */
+static struct shard *my_shard_by_tls(struct rocky_otel_metrics *m)
 {
-    uintptr_t tp = thread_pointer();
-    struct shard *s =
-        atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
-    if (__builtin_expect(s && s->tp == tp, 1))
-        return s;
     const struct tls_slot *slot =
         (const struct tls_slot *)((const char *)tls.slot + m->slot_offset);
     if (__builtin_expect(slot->id == m->id, 1))
         return slot->shard;
     return shard_lookup(m);
+}
+
+/* The calling thread's shard by its thread pointer: one load and compare;
+ * NULL when the table does not have it. */
+static inline struct shard *my_shard(struct rocky_otel_metrics *m)
+{
+    uintptr_t tp = thread_pointer();
+    struct shard *s =
+        atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
+    return s && s->tp == tp ? s : NULL;
 }
 
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
@@ -507,6 +516,19 @@ record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Not by the thread pointer: the TLS cache, or the object's list, or the
+ * spill shard. Out of line, so that the hot path keeps no frame. */
+static __attribute__((noinline)) void record_slow(struct rocky_otel_metrics *m,
+                                                  const struct rocky_event *ev)
+{
+    struct shard *s = my_shard_by_tls(m);
+    if (__builtin_expect(s == NULL, 0)) {
+        record_spilled(m, ev); /* no shard: out of memory */
+        return;
+    }
+    dispatch(m, s, ev);
+}
+
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev)
 {
@@ -517,7 +539,7 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
      * shard it will have soon anyway. */
     struct shard *s = my_shard(m);
     if (__builtin_expect(s == NULL, 0)) {
-        record_spilled(m, ev); /* no shard: out of memory */
+        record_slow(m, ev);
         return;
     }
     dispatch(m, s, ev);
