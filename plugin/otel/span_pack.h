@@ -92,6 +92,10 @@ enum {
     ROCKY_OTEL_PACK_NO_ERROR = 0x20, /* no error text, not even its length */
     ROCKY_OTEL_PACK_SMALL = 0x40     /* status < 8 and attempt < 32: one byte */
 };
+_Static_assert(ROCKY_OTEL_PACK_RUN_INLINE << 3 == 0 &&
+                   ROCKY_OTEL_PACK_RUN_DEFINE << 3 == ROCKY_OTEL_PACK_DEFINE &&
+                   ROCKY_OTEL_PACK_RUN_REF << 3 == ROCKY_OTEL_PACK_REF,
+               "pack_write makes the mode's flag by a shift");
 
 ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_zigzag(int64_t v)
 {
@@ -220,6 +224,13 @@ rocky_otel_pack_status(struct rocky_otel_span_pack *p, uint8_t *n,
 ROCKY_OTEL_PACK_INLINE uint32_t
 rocky_otel_pack_error(struct rocky_otel_span_pack *p, const char *error)
 {
+    /* Usually NULL or "": no strnlen call for those. */
+    if (!error || !*error) {
+        p->flags |= ROCKY_OTEL_PACK_NO_ERROR;
+        p->str[4] = "";
+        p->len[4] = 0;
+        return 0;
+    }
     uint32_t size = rocky_otel_pack_take(p, 4, error, 512);
     if (p->len[4])
         return size;
@@ -352,11 +363,8 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
 {
     (void)base; /* already in p->nums, by pack_size */
     const uint8_t *start = d;
-    *d++ =
-        (uint8_t)(p->kind | p->flags |
-                  (mode == ROCKY_OTEL_PACK_RUN_REF      ? ROCKY_OTEL_PACK_REF
-                   : mode == ROCKY_OTEL_PACK_RUN_DEFINE ? ROCKY_OTEL_PACK_DEFINE
-                                                        : 0));
+    /* The mode's flag is the mode shifted (asserted below the enums). */
+    *d++ = (uint8_t)(p->kind | p->flags | (uint32_t)mode << 3);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, p->run->trace_id, ROCKY_TRACE_ID_SIZE);
         d += ROCKY_TRACE_ID_SIZE;
