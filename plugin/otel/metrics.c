@@ -222,9 +222,21 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m)
     free(m);
 }
 
+/* Unique among live threads. The thread pointer is one instruction; where
+ * the compiler lacks the builtin, the address of this thread's cache is as
+ * unique (and is reused by a later thread the same way), at a TLS call. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define HAVE_THREAD_POINTER 1
+#endif
+#endif
 static inline uintptr_t thread_pointer(void)
 {
+#ifdef HAVE_THREAD_POINTER
     return (uintptr_t)__builtin_thread_pointer();
+#else
+    return (uintptr_t)&tls;
+#endif
 }
 
 /* The calling thread's shard of m, or NULL when it cannot be allocated.
