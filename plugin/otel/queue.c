@@ -220,19 +220,22 @@ static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
 
 /* Room for a record of `need` bytes after tail word `t`: sets *pad (the
  * rest of the ring, when the record does not fit before its end) and
- * returns 0, or returns -1 when the queue is full. */
+ * *spans (the spans in the ring before this one), and returns 0, or
+ * returns -1 when the queue is full. */
 static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
-                           uint32_t need, uint32_t *pad, uint64_t *head)
+                           uint32_t need, uint32_t *pad, uint64_t *spans)
 {
     /* Acquire: the consumer zeroed what it released before moving head,
      * and we are about to write there. */
     uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
-    *head = h;
-    uint32_t off = BYTES(t) & q->mask;
+    /* The byte fields are the words' low bits, and mask < BYTE_MASK: the
+     * low 32 bits do, without taking the fields out first. */
+    uint32_t off = (uint32_t)t & q->mask;
     /* pad < need, so it fits in a header beside PAD */
     *pad = off + need > q->bytes ? q->bytes - off : 0;
-    if (SPAN_DIFF(SPANS(t), SPANS(h)) >= q->cap ||
-        ((BYTES(t) - BYTES(h)) & BYTE_MASK) + *pad + need > q->bytes)
+    *spans = SPAN_DIFF(SPANS(t), SPANS(h));
+    if (*spans >= q->cap ||
+        (((uint32_t)t - (uint32_t)h) & BYTE_MASK) + *pad + need > q->bytes)
         return -1;
     return 0;
 }
@@ -283,9 +286,9 @@ static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
     uint32_t size =
         rocky_otel_span_pack_size(pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0);
     uint32_t need = STRIDE(HEADER + size), pad;
-    uint64_t h;
+    uint64_t spans;
     for (;;) {
-        if (room_for(q, t, need, &pad, &h) != 0) {
+        if (room_for(q, t, need, &pad, &spans) != 0) {
             pthread_mutex_unlock(&q->install_lock);
             return refuse(q);
         }
@@ -329,7 +332,7 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
 
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
     uint32_t size, pad;
-    uint64_t h, next;
+    uint64_t spans, next;
     int mode;
     int64_t base = 0;
     for (;;) {
@@ -349,7 +352,7 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
         }
         size = rocky_otel_span_pack_size(&pk, mode, base);
         uint32_t need = STRIDE(HEADER + size);
-        if (room_for(q, t, need, &pad, &h) != 0)
+        if (room_for(q, t, need, &pad, &spans) != 0)
             return refuse(q);
         next = (t & ACTIVE) | WORD(SPANS(t) + 1, BYTES(t) + pad + need);
         /* Expecting the very word the mode was chosen under: see the top. */
@@ -359,7 +362,7 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
     }
     place(q, t, pad, &pk, mode, base, size);
     /* As queue_size: head before tail, so never behind. */
-    *queued = (size_t)SPAN_DIFF(SPANS(next), SPANS(h)) +
+    *queued = (size_t)spans + 1 +
               atomic_load_explicit(&q->run_count, memory_order_relaxed);
     return 0;
 }
