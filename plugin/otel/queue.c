@@ -257,7 +257,7 @@ place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
                           memory_order_release);
 }
 
-static int refuse(struct rocky_otel_queue *q)
+static __attribute__((noinline, cold)) int refuse(struct rocky_otel_queue *q)
 {
     atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
     return ROCKY_EAGAIN;
@@ -266,7 +266,8 @@ static int refuse(struct rocky_otel_queue *q)
 /* No current run: make this span's run the current one, placing its
  * DEFINE record. Returns 0, ROCKY_EAGAIN (full), or 1 when another thread
  * installed a run first (the caller starts again). */
-static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
+static __attribute__((noinline, cold)) int
+install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
 {
     pthread_mutex_lock(&q->install_lock);
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
