@@ -355,7 +355,10 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
         uint32_t need = STRIDE(HEADER + size);
         if (room_for(q, t, need, &pad, &spans) != 0)
             return refuse(q);
-        next = (t & ACTIVE) | WORD(SPANS(t) + 1, BYTES(t) + pad + need);
+        /* WORD(SPANS(t) + 1, BYTES(t) + pad + need) with t's ACTIVE, each
+         * field added in place (adding 2^30 leaves the bytes as they are). */
+        next = (t & ACTIVE) | ((t + (1ull << 30)) & (SPAN_MASK << 30)) |
+               (((uint32_t)t + pad + need) & BYTE_MASK);
         /* Expecting the very word the mode was chosen under: see the top. */
         if (atomic_compare_exchange_weak_explicit(
                 &q->tail, &t, next, memory_order_acquire, memory_order_acquire))
