@@ -626,34 +626,44 @@ int rocky_otel_exporter_new(const struct rocky_otel_config *cfg,
     return 0;
 }
 
+/* The batch-full wakeup: once per batch, so out of the hot path. */
+static __attribute__((noinline, cold)) void
+wake_for_batch(struct rocky_otel_exporter *e)
+{
+    if (!atomic_exchange(&e->wake_pending, 1))
+        pthread_cond_signal(&e->wake);
+}
+
 int rocky_otel_exporter_on_event(struct rocky_otel_exporter *e,
                                  const struct rocky_event *ev)
 {
-    if (rocky_otel_exporter_forked(e))
+    if (__builtin_expect(rocky_otel_exporter_forked(e), 0))
         return 0;
     rocky_otel_metrics_record(e->metrics, ev);
-    if (!e->traces)
+    uint32_t type = ev->type;
+    /* Half of all events, and never a span: first. */
+    if (type == ROCKY_EVENT_MODEL_START || !e->traces)
         return 0;
-    if (ev->type != ROCKY_EVENT_MODEL_END && ev->type != ROCKY_EVENT_RUN_END &&
-        ev->type != ROCKY_EVENT_STATEMENT_END)
+    if (type == ROCKY_EVENT_MODEL_END) {
+        /* A skipped model never ran: metrics only, no span (and so nothing
+         * accepted for it). */
+        if (ev->model && ev->model->status == ROCKY_MODEL_SKIPPED)
+            return 0;
+    } else if (type != ROCKY_EVENT_RUN_END &&
+               type != ROCKY_EVENT_STATEMENT_END) {
         return 0;
-    /* A skipped model never ran: metrics only, no span (and so nothing
-     * accepted for it). */
-    if (ev->type == ROCKY_EVENT_MODEL_END && ev->model &&
-        ev->model->status == ROCKY_MODEL_SKIPPED)
-        return 0;
-    int rc = rocky_otel_queue_push_event(e->queue, ev);
-    if (rc == ROCKY_EINVAL) /* malformed event: not ours to count */
-        return rc;
+    }
+    size_t queued = 0;
+    int rc = rocky_otel_queue_push(e->queue, ev, &queued);
     /* Wake the thread once per full batch, not per span: a signal costs a
      * syscall. A missed wakeup only delays sending to the schedule. A
      * refusal means the queue is full, which is at least a batch. The
      * plain load first: while a wakeup is pending (every push once a
      * batch is waiting) no read-modify-write bounces the line. */
-    if (rocky_otel_queue_size(e->queue) >= e->cfg.bsp_max_export_batch &&
-        !atomic_load_explicit(&e->wake_pending, memory_order_relaxed) &&
-        !atomic_exchange(&e->wake_pending, 1))
-        pthread_cond_signal(&e->wake);
+    if ((rc == 0 ? queued >= e->cfg.bsp_max_export_batch
+                 : rc == ROCKY_EAGAIN) &&
+        !atomic_load_explicit(&e->wake_pending, memory_order_relaxed))
+        wake_for_batch(e);
     return rc;
 }
 

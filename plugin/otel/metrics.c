@@ -8,10 +8,12 @@
  *    read-modify-write, so no lock-prefixed instruction and no cache line
  *    shared with another recorder on the hot path. (Atomics rather than
  *    plain integers because the exporter thread reads them meanwhile.)
- *  - A thread finds its shard through a small direct-mapped thread-local
- *    cache keyed by the object's process-unique id (never by its address:
- *    an object freed and another allocated at the same address gets a new
- *    id, so a stale entry cannot match). A miss — the thread's first event
+ *  - A thread finds its shard first in the object's table keyed by thread
+ *    pointer (by_tp below: no TLS call), then through a small direct-mapped
+ *    thread-local cache keyed by the object's process-unique id (never by
+ *    its address: an object freed and another allocated at the same
+ *    address gets a new id, so a stale entry cannot match). A miss in
+ *    both — the thread's first event
  *    for the object, or an entry evicted by another object — takes the
  *    object's mutex, finds the thread's shard in the object's list or
  *    allocates and links one. Shards live until the object is freed: a
@@ -63,7 +65,16 @@ struct shard {
     /* Under the object's mutex. */
     struct shard *next;
     uint64_t owner; /* thread uid; 0 for the spill shard */
+    /* The owner's thread pointer; immutable (see by_tp). */
+    uintptr_t tp;
 };
+
+#define TP_SLOTS 64
+/* Thread pointers are a stack size or more apart: multiply the page
+ * number so that its low bits reach the slot. */
+#define TP_SLOT(tp)                                                            \
+    ((unsigned)((((uint64_t)(tp) >> 12) * 0x9E3779B97F4A7C15ull) >> 58))
+_Static_assert(TP_SLOTS == 64, "TP_SLOT keeps 6 bits");
 
 struct rocky_otel_metrics {
     /* The spill shard takes events of a thread whose own shard could not be
@@ -78,6 +89,17 @@ struct rocky_otel_metrics {
     /* The cumulative figures the run gauges derive from, as they were at
      * the last live RUN_START (zero before). Under lock. */
     struct rocky_otel_run_gauges base;
+    /* The hot path's way to a thread's shard, before the thread-local
+     * cache: reading the thread pointer is one instruction, where the
+     * plugin's (global-dynamic) TLS costs a __tls_get_addr call. Slot
+     * TP_SLOT(tp) holds some thread's shard; it is the caller's only if the
+     * shard's tp is the caller's thread pointer. No two live threads share
+     * a thread pointer, so a shard is written by one thread at a time: its
+     * owner, or after the owner ended, the one thread that now has that
+     * pointer (which takes its counts over, as the owner would have had
+     * them; every count still lands in exactly one shard). Written by any
+     * thread after a miss (release: the shard's fields first). */
+    _Atomic(struct shard *) by_tp[TP_SLOTS];
 };
 
 /* Ids of metrics objects and of recording threads; 0 means "none". */
@@ -200,6 +222,23 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m)
     free(m);
 }
 
+/* Unique among live threads. The thread pointer is one instruction; where
+ * the compiler lacks the builtin, the address of this thread's cache is as
+ * unique (and is reused by a later thread the same way), at a TLS call. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define HAVE_THREAD_POINTER 1
+#endif
+#endif
+static inline uintptr_t thread_pointer(void)
+{
+#ifdef HAVE_THREAD_POINTER
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    return (uintptr_t)&tls;
+#endif
+}
+
 /* The calling thread's shard of m, or NULL when it cannot be allocated.
  * Cold: once per thread and object, and after an eviction. */
 static __attribute__((noinline)) struct shard *
@@ -215,6 +254,7 @@ shard_lookup(struct rocky_otel_metrics *m)
     if (!s && (s = rocky_otel_zalloc_lines(sizeof *s)) != NULL) {
         shard_init(s);
         s->owner = c->thread_uid;
+        s->tp = thread_pointer();
         s->next = m->shards;
         m->shards = s;
     }
@@ -224,17 +264,35 @@ shard_lookup(struct rocky_otel_metrics *m)
             (struct tls_slot *)((char *)c->slot + m->slot_offset);
         slot->id = m->id;
         slot->shard = s;
+        /* Only a shard this thread may write, under its thread pointer. */
+        if (s->tp == thread_pointer())
+            atomic_store_explicit(&m->by_tp[TP_SLOT(s->tp)], s,
+                                  memory_order_release);
     }
     return s;
 }
 
-static inline struct shard *my_shard(struct rocky_otel_metrics *m)
+/* The calling thread's shard through its TLS cache, or NULL when it cannot
+ * be allocated. (A thread whose by_tp slot another thread took comes here
+ * each time: it does not take the slot back, so that two such threads do
+ * not bounce its cache line between them.) */
+static struct shard *my_shard_by_tls(struct rocky_otel_metrics *m)
 {
     const struct tls_slot *slot =
         (const struct tls_slot *)((const char *)tls.slot + m->slot_offset);
     if (__builtin_expect(slot->id == m->id, 1))
         return slot->shard;
     return shard_lookup(m);
+}
+
+/* The calling thread's shard by its thread pointer: one load and compare;
+ * NULL when the table does not have it. */
+static inline struct shard *my_shard(struct rocky_otel_metrics *m)
+{
+    uintptr_t tp = thread_pointer();
+    struct shard *s =
+        atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
+    return s && s->tp == tp ? s : NULL;
 }
 
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
@@ -470,6 +528,19 @@ record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Not by the thread pointer: the TLS cache, or the object's list, or the
+ * spill shard. Out of line, so that the hot path keeps no frame. */
+static __attribute__((noinline)) void record_slow(struct rocky_otel_metrics *m,
+                                                  const struct rocky_event *ev)
+{
+    struct shard *s = my_shard_by_tls(m);
+    if (__builtin_expect(s == NULL, 0)) {
+        record_spilled(m, ev); /* no shard: out of memory */
+        return;
+    }
+    dispatch(m, s, ev);
+}
+
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev)
 {
@@ -480,7 +551,7 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
      * shard it will have soon anyway. */
     struct shard *s = my_shard(m);
     if (__builtin_expect(s == NULL, 0)) {
-        record_spilled(m, ev); /* no shard: out of memory */
+        record_slow(m, ev);
         return;
     }
     dispatch(m, s, ev);

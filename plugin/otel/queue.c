@@ -220,18 +220,22 @@ static int push_run(struct rocky_otel_queue *q, const struct rocky_event *ev)
 
 /* Room for a record of `need` bytes after tail word `t`: sets *pad (the
  * rest of the ring, when the record does not fit before its end) and
- * returns 0, or returns -1 when the queue is full. */
+ * *spans (the spans in the ring before this one), and returns 0, or
+ * returns -1 when the queue is full. */
 static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
-                           uint32_t need, uint32_t *pad)
+                           uint32_t need, uint32_t *pad, uint64_t *spans)
 {
     /* Acquire: the consumer zeroed what it released before moving head,
      * and we are about to write there. */
     uint64_t h = atomic_load_explicit(&q->head, memory_order_acquire);
-    uint32_t off = BYTES(t) & q->mask;
+    /* The byte fields are the words' low bits, and mask < BYTE_MASK: the
+     * low 32 bits do, without taking the fields out first. */
+    uint32_t off = (uint32_t)t & q->mask;
     /* pad < need, so it fits in a header beside PAD */
     *pad = off + need > q->bytes ? q->bytes - off : 0;
-    if (SPAN_DIFF(SPANS(t), SPANS(h)) >= q->cap ||
-        ((BYTES(t) - BYTES(h)) & BYTE_MASK) + *pad + need > q->bytes)
+    *spans = SPAN_DIFF(SPANS(t), SPANS(h));
+    if (*spans >= q->cap ||
+        (((uint32_t)t - (uint32_t)h) & BYTE_MASK) + *pad + need > q->bytes)
         return -1;
     return 0;
 }
@@ -253,7 +257,7 @@ place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
                           memory_order_release);
 }
 
-static int refuse(struct rocky_otel_queue *q)
+static __attribute__((noinline, cold)) int refuse(struct rocky_otel_queue *q)
 {
     atomic_fetch_add_explicit(&q->refused, 1, memory_order_relaxed);
     return ROCKY_EAGAIN;
@@ -262,7 +266,8 @@ static int refuse(struct rocky_otel_queue *q)
 /* No current run: make this span's run the current one, placing its
  * DEFINE record. Returns 0, ROCKY_EAGAIN (full), or 1 when another thread
  * installed a run first (the caller starts again). */
-static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
+static __attribute__((noinline, cold)) int
+install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
 {
     pthread_mutex_lock(&q->install_lock);
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
@@ -282,8 +287,9 @@ static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
     uint32_t size =
         rocky_otel_span_pack_size(pk, ROCKY_OTEL_PACK_RUN_DEFINE, 0);
     uint32_t need = STRIDE(HEADER + size), pad;
+    uint64_t spans;
     for (;;) {
-        if (room_for(q, t, need, &pad) != 0) {
+        if (room_for(q, t, need, &pad, &spans) != 0) {
             pthread_mutex_unlock(&q->install_lock);
             return refuse(q);
         }
@@ -301,8 +307,24 @@ static int install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
 int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
                                 const struct rocky_event *ev)
 {
+    size_t queued;
+    return rocky_otel_queue_push(q, ev, &queued);
+}
+
+static __attribute__((noinline, cold)) int
+push_run_sized(struct rocky_otel_queue *q, const struct rocky_event *ev,
+               size_t *queued)
+{
+    int rc = push_run(q, ev);
+    *queued = rocky_otel_queue_size(q);
+    return rc;
+}
+
+int rocky_otel_queue_push(struct rocky_otel_queue *q,
+                          const struct rocky_event *ev, size_t *queued)
+{
     if (ev->type == ROCKY_EVENT_RUN_END && ev->run)
-        return push_run(q, ev);
+        return push_run_sized(q, ev, queued);
     /* prepare refuses what from_event refuses: other types, no model, a
      * statement end without its statement. */
     struct rocky_otel_span_pack pk;
@@ -311,11 +333,14 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
 
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
     uint32_t size, pad;
+    uint64_t spans, next;
     int mode;
     int64_t base = 0;
     for (;;) {
         if (!(t & ACTIVE)) {
             int rc = install(q, &pk);
+            if (rc == 0)
+                *queued = rocky_otel_queue_size(q);
             if (rc <= 0)
                 return rc;
             t = atomic_load_explicit(&q->tail, memory_order_acquire);
@@ -328,16 +353,21 @@ int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
         }
         size = rocky_otel_span_pack_size(&pk, mode, base);
         uint32_t need = STRIDE(HEADER + size);
-        if (room_for(q, t, need, &pad) != 0)
+        if (room_for(q, t, need, &pad, &spans) != 0)
             return refuse(q);
-        uint64_t next =
-            (t & ACTIVE) | WORD(SPANS(t) + 1, BYTES(t) + pad + need);
+        /* WORD(SPANS(t) + 1, BYTES(t) + pad + need) with t's ACTIVE, each
+         * field added in place (adding 2^30 leaves the bytes as they are). */
+        next = (t & ACTIVE) | ((t + (1ull << 30)) & (SPAN_MASK << 30)) |
+               (((uint32_t)t + pad + need) & BYTE_MASK);
         /* Expecting the very word the mode was chosen under: see the top. */
         if (atomic_compare_exchange_weak_explicit(
                 &q->tail, &t, next, memory_order_acquire, memory_order_acquire))
             break;
     }
     place(q, t, pad, &pk, mode, base, size);
+    /* As queue_size: head before tail, so never behind. */
+    *queued = (size_t)spans + 1 +
+              atomic_load_explicit(&q->run_count, memory_order_relaxed);
     return 0;
 }
 

@@ -50,6 +50,11 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q);
  */
 int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
                                 const struct rocky_event *ev);
+/* The same, and on 0 also sets *queued to what rocky_otel_queue_size would
+ * have said just after this span was taken: the caller's batch-full check
+ * without a second look at the counters. */
+int rocky_otel_queue_push(struct rocky_otel_queue *q,
+                          const struct rocky_event *ev, size_t *queued);
 
 /*
  * Consumer side. take_runs moves every listed run span into `out`

@@ -63,7 +63,10 @@ struct rocky_otel_span_pack {
     uint32_t span_size; /* the span's part, without its start or parent */
     uint32_t run_size;  /* the run's part inline; 0 until measured */
     uint32_t nums_len;
-    uint8_t nums[56]; /* the numbers, already LEB128 (<= 7 * 5 + 10) */
+    uint32_t delta_len; /* a REF record's start, after the numbers */
+    /* The numbers, already LEB128 (<= 2 * 5 + 10 + 3 * 5 + 10), then a REF
+     * record's start (<= 10): written with them in one copy. */
+    uint8_t nums[56];
     const struct rocky_run *run;
     const uint8_t *span_id, *parent;
     /* run_id, adapter, name, sql_hash or target, error: not yet sanitized */
@@ -89,6 +92,10 @@ enum {
     ROCKY_OTEL_PACK_NO_ERROR = 0x20, /* no error text, not even its length */
     ROCKY_OTEL_PACK_SMALL = 0x40     /* status < 8 and attempt < 32: one byte */
 };
+_Static_assert(ROCKY_OTEL_PACK_RUN_INLINE << 3 == 0 &&
+                   ROCKY_OTEL_PACK_RUN_DEFINE << 3 == ROCKY_OTEL_PACK_DEFINE &&
+                   ROCKY_OTEL_PACK_RUN_REF << 3 == ROCKY_OTEL_PACK_REF,
+               "pack_write makes the mode's flag by a shift");
 
 ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_zigzag(int64_t v)
 {
@@ -134,7 +141,16 @@ ROCKY_OTEL_PACK_INLINE uint8_t *
 rocky_otel_pack_put_str(uint8_t *d, const char *s, uint32_t len)
 {
     d = rocky_otel_put_varint(d, len);
-    memcpy(d, s, len);
+    /* Short strings (names, ids) as two overlapping copies, not a call. */
+    if (len >= 16 && len <= 32) {
+        memcpy(d, s, 16);
+        memcpy(d + len - 16, s + len - 16, 16);
+    } else if (len >= 8 && len < 16) {
+        memcpy(d, s, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+    } else {
+        memcpy(d, s, len);
+    }
     return d + len;
 }
 
@@ -146,35 +162,36 @@ static __attribute__((noinline, unused)) int
 rocky_otel_hex_to_binary(const char *s, uint8_t *out)
 {
 #if defined(__SSE2__)
-    /* Signed compares: a byte >= 0x80 is negative, so neither a digit nor
-     * a letter. */
-    const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
-    const __m128i ca = _mm_set1_epi8('a' - 1), cf = _mm_set1_epi8('f' + 1);
+    /* A range check is one add and one signed compare: adding 0x80 - lo
+     * maps lo..lo+n-1, and only those bytes, onto -128..-128+n-1. */
+    const __m128i to_digit = _mm_set1_epi8((char)(0x80 - '0'));
+    const __m128i digits = _mm_set1_epi8((char)(0x80 + 10));
+    const __m128i to_alpha = _mm_set1_epi8((char)(0x80 - 'a'));
+    const __m128i alphas = _mm_set1_epi8((char)(0x80 + 6));
     const __m128i low = _mm_set1_epi8(0x0F), nine = _mm_set1_epi8(9);
-    const __m128i byte0 = _mm_set1_epi16(0x00FF);
-    __m128i bad = _mm_setzero_si128();
+    /* Per 16-bit lane (first char's nibble n0 in the low byte, n1 in the
+     * high one), n0 + n1 << 8 times 0x1001 has n0 << 4 | n1 as its high
+     * byte: the bits never overlap, so nothing carries. */
+    const __m128i join = _mm_set1_epi16(0x1001);
+    __m128i good = _mm_set1_epi8(-1), pair[4];
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         __m128i x =
             _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
-        __m128i digit =
-            _mm_and_si128(_mm_cmpgt_epi8(x, c0), _mm_cmplt_epi8(x, c9));
-        __m128i alpha =
-            _mm_and_si128(_mm_cmpgt_epi8(x, ca), _mm_cmplt_epi8(x, cf));
-        /* Lanes neither digit nor letter; checked once, after all four. */
-        bad = _mm_or_si128(bad, _mm_andnot_si128(_mm_or_si128(digit, alpha),
-                                                 _mm_set1_epi8(-1)));
-        /* A nibble per byte (a letter's low bits + 9), then per 16-bit lane
-         * (first char in the low byte) first << 4 | second, then the lanes'
-         * low bytes side by side. */
+        __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(x, to_digit), digits);
+        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(x, to_alpha), alphas);
+        /* Checked once, after all four. */
+        good = _mm_and_si128(good, _mm_or_si128(digit, alpha));
+        /* A nibble per byte: a letter's low bits + 9. */
         __m128i nib =
             _mm_add_epi8(_mm_and_si128(x, low), _mm_and_si128(alpha, nine));
-        __m128i pair =
-            _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, byte0), 4),
-                         _mm_srli_epi16(nib, 8));
-        _mm_storel_epi64((__m128i *)(void *)(out + 8 * i),
-                         _mm_packus_epi16(pair, pair));
+        pair[i] = _mm_srli_epi16(_mm_mullo_epi16(nib, join), 8);
     }
-    return _mm_movemask_epi8(bad) ? -1 : 0;
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     _mm_packus_epi16(pair[0], pair[1]));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16),
+                     _mm_packus_epi16(pair[2], pair[3]));
+    return _mm_movemask_epi8(good) == 0xFFFF ? 0 : -1;
 #else
     for (int i = 0; i < 64; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -207,6 +224,13 @@ rocky_otel_pack_status(struct rocky_otel_span_pack *p, uint8_t *n,
 ROCKY_OTEL_PACK_INLINE uint32_t
 rocky_otel_pack_error(struct rocky_otel_span_pack *p, const char *error)
 {
+    /* Usually NULL or "": no strnlen call for those. */
+    if (!error || !*error) {
+        p->flags |= ROCKY_OTEL_PACK_NO_ERROR;
+        p->str[4] = "";
+        p->len[4] = 0;
+        return 0;
+    }
     uint32_t size = rocky_otel_pack_take(p, 4, error, 512);
     if (p->len[4])
         return size;
@@ -309,8 +333,14 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
 {
     uint32_t size = p->span_size;
     if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        size += rocky_otel_varint_size(rocky_otel_pack_delta(p, base));
+        /* Encoded here, once, where write copies it with the numbers. */
+        uint8_t *n = p->nums + p->nums_len;
+        p->delta_len = (uint32_t)(rocky_otel_put_varint(
+                                      n, rocky_otel_pack_delta(p, base)) -
+                                  n);
+        size += p->delta_len;
     } else {
+        p->delta_len = 0;
         if (!p->run_size)
             p->run_size = ROCKY_TRACE_ID_SIZE +
                           rocky_otel_pack_take(p, 0, p->run->run_id, 80) +
@@ -324,18 +354,17 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
     return size;
 }
 
-/* Write the record at `d`: `size` is what pack_size(p, mode, base) said,
- * and exactly that many bytes are written. */
+/* Write the record at `d`: `size` is what the last pack_size(p, mode,
+ * base) said (with this mode and base: a REF record's start is the one it
+ * encoded), and exactly that many bytes are written. */
 ROCKY_OTEL_PACK_INLINE void
 rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
                            int64_t base, uint32_t size, uint8_t *d)
 {
+    (void)base; /* already in p->nums, by pack_size */
     const uint8_t *start = d;
-    *d++ =
-        (uint8_t)(p->kind | p->flags |
-                  (mode == ROCKY_OTEL_PACK_RUN_REF      ? ROCKY_OTEL_PACK_REF
-                   : mode == ROCKY_OTEL_PACK_RUN_DEFINE ? ROCKY_OTEL_PACK_DEFINE
-                                                        : 0));
+    /* The mode's flag is the mode shifted (asserted below the enums). */
+    *d++ = (uint8_t)(p->kind | p->flags | (uint32_t)mode << 3);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, p->run->trace_id, ROCKY_TRACE_ID_SIZE);
         d += ROCKY_TRACE_ID_SIZE;
@@ -348,14 +377,13 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     }
     /* 16 bytes at once when the record has them (the excess is written
      * over next, and stays inside this record); else exactly. */
-    if (p->nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
+    uint32_t nums_len = p->nums_len + p->delta_len;
+    if (nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
         memcpy(d, p->nums, 16);
     else
-        memcpy(d, p->nums, p->nums_len);
-    d += p->nums_len;
-    if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        d = rocky_otel_put_varint(d, rocky_otel_pack_delta(p, base));
-    } else {
+        memcpy(d, p->nums, nums_len);
+    d += nums_len;
+    if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, &p->start, 8);
         d += 8;
     }

@@ -42,6 +42,42 @@ static void test_spans_come_out_in_order_with_their_fields(void **state)
     rocky_otel_queue_free(q);
 }
 
+/* push's *queued is queue_size just after the push, whichever way the span
+ * went in: the first of a run (installing it), one referring to it, a run
+ * span, a span after some were released. */
+static void test_push_says_how_many_are_queued(void **state)
+{
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(16, &q), 0);
+    struct test_run t;
+    test_run_init(&t);
+    size_t queued = 99;
+    for (size_t i = 1; i <= 3; i++) {
+        assert_int_equal(rocky_otel_queue_push(
+                             q, test_event(&t, ROCKY_EVENT_MODEL_END), &queued),
+                         0);
+        assert_int_equal(queued, i);
+        assert_int_equal(queued, rocky_otel_queue_size(q));
+    }
+    assert_int_equal(
+        rocky_otel_queue_push(q, test_event(&t, ROCKY_EVENT_RUN_END), &queued),
+        0);
+    assert_int_equal(queued, 4);
+    assert_non_null(rocky_otel_queue_peek(q, 1));
+    rocky_otel_queue_release(q, 2);
+    /* The run ended: this span installs it again. */
+    assert_int_equal(rocky_otel_queue_push(
+                         q, test_event(&t, ROCKY_EVENT_MODEL_END), &queued),
+                     0);
+    assert_int_equal(queued, 3);
+    assert_int_equal(rocky_otel_queue_push(
+                         q, test_event(&t, ROCKY_EVENT_MODEL_END), &queued),
+                     0);
+    assert_int_equal(queued, 4);
+    assert_int_equal(queued, rocky_otel_queue_size(q));
+    rocky_otel_queue_free(q);
+}
+
 static void test_full_queue_refuses_and_counts_model_spans(void **state)
 {
     struct rocky_otel_queue *q;
@@ -375,6 +411,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spans_come_out_in_order_with_their_fields),
+        cmocka_unit_test(test_push_says_how_many_are_queued),
         cmocka_unit_test(test_full_queue_refuses_and_counts_model_spans),
         cmocka_unit_test(test_run_span_is_kept_when_the_queue_is_full),
         cmocka_unit_test(test_start_events_are_not_queued),
