@@ -91,6 +91,11 @@ static size_t bound_of(const struct rocky_otel_span_view *s)
     return n;
 }
 
+size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view)
+{
+    return bound_of(view);
+}
+
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span)
 {
     struct rocky_otel_span_view view;
@@ -161,6 +166,30 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              struct rocky_otel_encode_scratch *scratch,
                              uint8_t **out, size_t *out_len, size_t *left_out)
 {
+    /* The views, then pointers to them, in one block (a view may point
+     * into itself, so each stays where it was made). */
+    struct rocky_otel_span_view *views =
+        malloc(n ? n * (sizeof *views + sizeof(void *)) : 1);
+    if (!views)
+        return ROCKY_ENOMEM;
+    const struct rocky_otel_span_view **ptrs =
+        (const struct rocky_otel_span_view **)(void *)(views + n);
+    for (size_t i = 0; i < n; i++) {
+        rocky_otel_span_view_of(spans[i], &views[i]);
+        ptrs[i] = &views[i];
+    }
+    int rc = rocky_otel_encode_trace_views(res, ptrs, n, limit, scratch, out,
+                                           out_len, left_out);
+    free(views);
+    return rc;
+}
+
+int rocky_otel_encode_trace_views(
+    const struct rocky_otel_resource *res,
+    const struct rocky_otel_span_view *const *views, size_t n, int64_t limit,
+    struct rocky_otel_encode_scratch *scratch, uint8_t **out, size_t *out_len,
+    size_t *left_out)
+{
     if (left_out)
         *left_out = 0;
     uint8_t *env = NULL;
@@ -214,16 +243,15 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
     size_t skipped = 0, written = 0;
     int rc = 0;
     size_t at = prefix_max; /* the next span's offset in buf */
-    struct rocky_otel_span_view view;
     struct rocky_otel_span_plan plan;
     for (size_t i = 0; i < n; i++) { /* ScopeSpans.spans */
-        rocky_otel_span_view_of(spans[i], &view);
-        size_t size = rocky_otel_span_plan(&view, limit, &plan);
+        const struct rocky_otel_span_view *view = views[i];
+        size_t size = rocky_otel_span_plan(view, limit, &plan);
         size_t need = 1 + varint_len(size) + size;
         /* The bound is meant to be worst-case (the exporter cut the batch
          * with it); if it ever is not (a field added without it), the span
          * is left out here and the plugin goes on. */
-        if (need > bound_of(&view)) {
+        if (need > bound_of(view)) {
             skipped++;
             continue;
         }
