@@ -51,10 +51,59 @@ HOT void put_ld(struct emit *o, uint8_t tag, size_t len)
     o->w = rocky_otel_put_varint(o->w, len);
 }
 
+/* Copy `len` bytes, touching no byte outside [d, d + len) or [s, s + len):
+ * the strings here are short (names, ids, a 64-char hash), where libc's
+ * memcpy costs more in its call and dispatch than in copying. Overlapping
+ * pairs of loads cover every length of a size class with two moves.
+ * gcc, inlining it where the source is a short literal (a status name, a
+ * prefix), warns about the wider branches its length can never take: not
+ * a real access. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+HOT void copy_short(uint8_t *d, const uint8_t *s, size_t len)
+{
+    uint64_t a, b;
+    if (len >= 8) {
+        if (len > 32) {
+            memcpy(d, s, len);
+            return;
+        }
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&a, s + i, 8);
+            memcpy(d + i, &a, 8);
+        }
+        memcpy(&b, s + len - 8, 8);
+        memcpy(d + len - 8, &b, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + len - 4, &y, 4);
+    } else if (len) { /* 1..3: first, middle, last */
+        uint8_t x = s[0], y = s[len / 2], z = s[len - 1];
+        d[0] = x;
+        d[len / 2] = y;
+        d[len - 1] = z;
+    }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 HOT void put_raw(struct emit *o, const void *p, size_t len)
 {
-    if (len) /* an empty piece may have a NULL pointer */
+    /* A constant length (keys, fixed values, ids): memcpy, which the
+     * compiler inlines. (An empty piece may have a NULL pointer: nothing
+     * is read then.) */
+    if (__builtin_constant_p(len))
         memcpy(o->w, p, len);
+    else
+        copy_short(o->w, p, len);
     o->w += len;
 }
 
