@@ -271,6 +271,13 @@ HOT void event_end(struct emit *o, const int write, unsigned i, size_t at)
 #define EVENT_BEGIN(i, name, t)                                                \
     size_t at##i = event_begin(o, write, i, name, sizeof name - 1, t)
 
+/* A status name measured once: it is both an attribute and, on error, the
+ * status message. */
+HOT struct rocky_otel_str name_str(const char *s)
+{
+    return (struct rocky_otel_str){s, (uint32_t)strlen(s)};
+}
+
 static int is_failed_status(uint32_t status)
 {
     return status == ROCKY_MODEL_FAILED || status == ROCKY_MODEL_INTERRUPTED;
@@ -311,23 +318,25 @@ HOT void describe(struct emit *o, const struct rocky_otel_span_view *v,
     int error;
     if (v->kind == ROCKY_OTEL_SPAN_RUN) {
         /* Upstream's root span: `run` with `run_id` (rocky-cli run.rs). */
-        const char *status = rocky_run_status_name(v->status);
+        const struct rocky_otel_str status =
+            name_str(rocky_run_status_name(v->status));
         STR("run_id", v->run_id);
         STR("rocky.run.id", v->run_id);
         STR("rocky.project", v->project);
         STR("rocky.run.trigger", v->trigger);
-        CSTR("rocky.run.status", status);
+        STR("rocky.run.status", status);
         INT("rocky.run.models_total", v->models_total);
         INT("rocky.run.models_succeeded", v->models_succeeded);
         INT("rocky.run.models_failed", v->models_failed);
         INT("rocky.run.models_skipped", v->models_skipped);
         STR("rocky.version", v->version);
-        err_text = (struct rocky_otel_str){status, (uint32_t)strlen(status)};
+        err_text = status;
         error = v->status != ROCKY_RUN_SUCCESS;
     } else if (v->kind == ROCKY_OTEL_SPAN_STATEMENT) {
         /* Upstream's statement.execute (its warehouse adapters), with the
          * canonical keys of rocky-observe span_attrs.rs. */
-        const char *status = rocky_model_status_name(v->status);
+        const struct rocky_otel_str status =
+            name_str(rocky_model_status_name(v->status));
         STR("rocky.adapter.name", v->adapter);
         CSTR("rocky.statement.kind", rocky_statement_kind_name(v->stmt_kind));
         INT("rocky.retry.attempt", v->attempt);
@@ -337,17 +346,15 @@ HOT void describe(struct emit *o, const struct rocky_otel_span_view *v,
         /* Ours. */
         STR("rocky.model.name", v->name);
         INT("rocky.statement.sequence", v->sequence);
-        CSTR("rocky.statement.status", status);
+        STR("rocky.statement.status", status);
         if (v->rows_affected >= 0)
             INT("rocky.statement.rows_affected", v->rows_affected);
         STR("rocky.run.id", v->run_id);
-        err_text =
-            v->error.len
-                ? v->error
-                : (struct rocky_otel_str){status, (uint32_t)strlen(status)};
+        err_text = v->error.len ? v->error : status;
         error = is_failed_status(v->status);
     } else {
-        const char *status = rocky_model_status_name(v->status);
+        const struct rocky_otel_str status =
+            name_str(rocky_model_status_name(v->status));
         /* Upstream's (rocky-core dag_executor.rs): the DAG node id
          * "<kind>:<name>" and its kind; a SQL model is a transformation.
          * Written as two pieces: no formatting, no copy. */
@@ -357,7 +364,7 @@ HOT void describe(struct emit *o, const struct rocky_otel_span_view *v,
         /* Ours. */
         STR("rocky.model.name", v->name);
         CSTR("rocky.model.materialization", "table");
-        CSTR("rocky.model.status", status);
+        STR("rocky.model.status", status);
         if (v->rows_affected >= 0)
             INT("rocky.model.rows_affected", v->rows_affected);
         if (v->bytes_written >= 0)
@@ -366,10 +373,7 @@ HOT void describe(struct emit *o, const struct rocky_otel_span_view *v,
         INT("rocky.model.attempt", v->attempt);
         STR("rocky.adapter.name", v->adapter);
         STR("rocky.run.id", v->run_id);
-        err_text =
-            v->error.len
-                ? v->error
-                : (struct rocky_otel_str){status, (uint32_t)strlen(status)};
+        err_text = v->error.len ? v->error : status;
         error = is_failed_status(v->status);
     }
     varint_field(o, write, TAG(10, VARINT), o->dropped);
