@@ -383,22 +383,30 @@ size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
 /* Room for item i of VIEW_BLOCK-sized blocks of `each` bytes (kept until
  * the queue is freed, so a batch's items never move), NULL when out of
  * memory. */
-static void *block_slot(void ***blocks, size_t *count, size_t i, size_t each)
+static void *grow_slot(void ***blocks, size_t *count, size_t i, size_t each)
 {
     size_t b = i / VIEW_BLOCK;
-    if (b >= *count) {
-        void **v = realloc(*blocks, (b + 1) * sizeof *v);
-        if (!v)
+    void **v = realloc(*blocks, (b + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *blocks = v;
+    while (*count <= b) {
+        v[*count] = malloc(VIEW_BLOCK * each);
+        if (!v[*count])
             return NULL;
-        *blocks = v;
-        while (*count <= b) {
-            v[*count] = malloc(VIEW_BLOCK * each);
-            if (!v[*count])
-                return NULL;
-            (*count)++;
-        }
+        (*count)++;
     }
     return (char *)(*blocks)[b] + i % VIEW_BLOCK * each;
+}
+
+/* The common case inline: the block is there from an earlier batch. */
+static inline void *block_slot(void ***blocks, size_t *count, size_t i,
+                               size_t each)
+{
+    size_t b = i / VIEW_BLOCK;
+    if (__builtin_expect(b < *count, 1))
+        return (char *)(*blocks)[b] + i % VIEW_BLOCK * each;
+    return grow_slot(blocks, count, i, each);
 }
 
 /* Room for the i-th unpacked span, NULL when out of memory. */
@@ -521,10 +529,16 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
                                            &q->head_run);
             done++;
         }
-        /* Zero for the next lap: 0 must mean "not written" at any offset. */
-        memset(rec, 0, STRIDE(len & ~PAD));
         pos += STRIDE(len & ~PAD);
     }
+    /* Zero for the next lap: 0 must mean "not written" at any offset. The
+     * released records are one run of bytes from the old head, wrapping
+     * at most once (a padding reaches the ring's end): one or two memsets,
+     * not one per record. */
+    uint32_t from = BYTES(h) & q->mask, total = (pos - BYTES(h)) & BYTE_MASK;
+    uint32_t first = total < q->bytes - from ? total : q->bytes - from;
+    memset(q->ring + from, 0, first);
+    memset(q->ring, 0, total - first);
     if (!walk_runs)
         q->head_run = q->peek_run;
     uint64_t released =

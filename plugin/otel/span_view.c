@@ -184,7 +184,6 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
 {
     static const struct rocky_otel_str none = {"", 0};
     const uint8_t *p = rec, *end = rec + size;
-    uint64_t n[7] = {0};
     if (size < 1)
         return ROCKY_EINVAL;
     int flags = *p++;
@@ -193,32 +192,45 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
         return 1;
     if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
         return ROCKY_EINVAL;
-    int nums = kind == ROCKY_OTEL_SPAN_STATEMENT ? 7 : 5, i = 0;
+    /* The numbers in their order (span_pack.h), each in its own variable:
+     * status, attempt, rows, then bytes or the statement's three, the
+     * duration and the start's offset from the run's. */
+    uint64_t status, attempt, rows, x = 0, y = 0, z = 0, dur, delta;
+#define GET(var)                                                               \
+    do {                                                                       \
+        if (varint(&p, end, &(var)))                                           \
+            return ROCKY_EINVAL;                                               \
+    } while (0)
     if (flags & ROCKY_OTEL_PACK_SMALL) {
         if (p >= end)
             return ROCKY_EINVAL;
-        n[0] = *p & 7;
-        n[1] = *p++ >> 3;
-        i = 2;
+        status = *p & 7;
+        attempt = *p++ >> 3;
+    } else {
+        GET(status);
+        GET(attempt);
     }
-    for (; i < nums; i++)
-        if (varint(&p, end, &n[i]))
-            return ROCKY_EINVAL;
-    uint64_t delta;
-    if (varint(&p, end, &delta))
-        return ROCKY_EINVAL;
+    GET(rows);
+    GET(x);
+    if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
+        GET(y);
+        GET(z);
+    }
+    GET(dur);
+    GET(delta);
+#undef GET
     int implied = kind == ROCKY_OTEL_SPAN_MODEL;
     if (end - p < ROCKY_SPAN_ID_SIZE * (implied ? 1 : 2))
         return ROCKY_EINVAL;
     v->kind = kind;
-    v->status = (uint32_t)n[0];
-    v->attempt = (uint32_t)n[1];
-    v->rows_affected = unzigzag(n[2]);
+    v->status = (uint32_t)status;
+    v->attempt = (uint32_t)attempt;
+    v->rows_affected = unzigzag(rows);
     v->models_total = v->models_failed = 0;
     v->models_succeeded = v->models_skipped = 0;
     v->start_wall_ns =
         (int64_t)((uint64_t)r->run.base + (uint64_t)unzigzag(delta));
-    v->end_wall_ns = (int64_t)((uint64_t)v->start_wall_ns + n[nums - 1]);
+    v->end_wall_ns = (int64_t)((uint64_t)v->start_wall_ns + dur);
     v->trace_id = r->run.trace_id;
     v->span_id = p;
     p += ROCKY_SPAN_ID_SIZE;
@@ -236,15 +248,15 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
     int rc;
     if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
         v->bytes_written = -1;
-        v->max_attempts = (uint32_t)n[3];
-        v->stmt_kind = (uint32_t)n[4];
-        v->sequence = (uint32_t)n[5];
+        v->max_attempts = (uint32_t)x;
+        v->stmt_kind = (uint32_t)y;
+        v->sequence = (uint32_t)z;
         v->sql_hash = none;
         if ((rc = string(&p, end, 128, &v->name)) != 0 ||
             (rc = string(&p, end, 136, &v->target)) != 0)
             return rc < 0 ? ROCKY_EINVAL : 1;
     } else {
-        v->bytes_written = unzigzag(n[3]);
+        v->bytes_written = unzigzag(x);
         v->max_attempts = v->stmt_kind = v->sequence = 0;
         v->target = none;
         if ((rc = string(&p, end, 128, &v->name)) != 0)
