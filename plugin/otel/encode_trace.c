@@ -52,6 +52,12 @@ static uint8_t *put_header(uint8_t *w, unsigned number, size_t payload)
     (1 + 3 + 1 + 8 + STR_FIELD_MAX(SHORT_VALUE_MAX) +                          \
      ATTRS_PER_EVENT * INT_ATTR_MAX + (strings))
 
+/* The part of every span's bound that does not depend on the span: a
+ * span no larger than this is within its bound whatever the rest adds. */
+#define BOUND_BASE                                                             \
+    (1 + 3 + STR_FIELD_MAX(16) + 2 * STR_FIELD_MAX(8) + STR_FIELD_MAX(32) +    \
+     2 + 2 * 9 + 11 + (1 + 3 + 11) + ATTRS_PER_SPAN * INT_ATTR_MAX)
+
 static size_t bound_of(const struct rocky_otel_span_view *s)
 {
     /* Span header in the request, ids, name, kind, times, dropped count and
@@ -59,9 +65,7 @@ static size_t bound_of(const struct rocky_otel_span_view *s)
      * as an int or as its string), the trace state and status message. This
      * bound is what the encoder reserves before it writes the span; a span
      * over it is left out (encode_trace.h), so it must never be short. */
-    size_t n = 1 + 3 + STR_FIELD_MAX(16) + 2 * STR_FIELD_MAX(8) +
-               STR_FIELD_MAX(32) + 2 + 2 * 9 + 11 + (1 + 3 + 11);
-    n += ATTRS_PER_SPAN * INT_ATTR_MAX;
+    size_t n = BOUND_BASE;
     n += 2 * STR_ATTR_MAX(s->run_id.len); /* rocky.run.id, run_id */
     n += 4 * STR_ATTR_MAX(SHORT_VALUE_MAX) + STR_ATTR_MAX(s->adapter.len);
     if (s->kind == ROCKY_OTEL_SPAN_RUN) {
@@ -251,7 +255,7 @@ int rocky_otel_encode_trace_views(
         /* The bound is meant to be worst-case (the exporter cut the batch
          * with it); if it ever is not (a field added without it), the span
          * is left out here and the plugin goes on. */
-        if (need > bound_of(view)) {
+        if (need > BOUND_BASE && need > bound_of(view)) {
             skipped++;
             continue;
         }
