@@ -100,6 +100,42 @@ size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view)
     return bound_of(view);
 }
 
+size_t rocky_otel_span_bound_max(void)
+{
+    /* Every string at the most its field can hold: the arrays of struct
+     * rocky_otel_span less their NUL (what sanitizing and the in-place
+     * views never exceed). */
+    struct rocky_otel_span s;
+    struct rocky_otel_span_view v;
+    memset(&v, 0, sizeof v);
+#define MAXLEN(field) ((uint32_t)sizeof s.field - 1)
+    v.run_id.len = MAXLEN(run_id);
+    v.adapter.len = MAXLEN(adapter);
+    size_t most = 0, b;
+    v.kind = ROCKY_OTEL_SPAN_RUN;
+    v.project.len = MAXLEN(project);
+    v.trigger.len = MAXLEN(trigger);
+    v.version.len = MAXLEN(version);
+    v.trace_state.len = MAXLEN(trace_state);
+    most = bound_of(&v);
+    v.project.len = v.trigger.len = v.version.len = v.trace_state.len = 0;
+    v.kind = ROCKY_OTEL_SPAN_MODEL;
+    v.name.len = MAXLEN(name);
+    v.sql_hash.len = MAXLEN(sql_hash);
+    v.error.len = MAXLEN(error);
+    if ((b = bound_of(&v)) > most)
+        most = b;
+    v.kind = ROCKY_OTEL_SPAN_STATEMENT;
+    v.sql_hash.len = 0;
+    v.name.len = MAXLEN(stmt_model);
+    v.target.len = MAXLEN(target);
+    v.error.len = MAXLEN(stmt_error);
+    if ((b = bound_of(&v)) > most)
+        most = b;
+#undef MAXLEN
+    return most;
+}
+
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span)
 {
     struct rocky_otel_span_view view;

@@ -51,6 +51,11 @@ size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
 struct rocky_otel_span_view;
 size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view);
 
+/* The largest bound any span can have (every string as long as its field
+ * allows): when a whole batch at this size fits a request, the exporter
+ * need not add up the batch's bounds. */
+size_t rocky_otel_span_bound_max(void);
+
 /* The encoder's memory across requests (zero-initialise; free with
  * _scratch_free). `req` is the buffer of the last request encoded with it,
  * one reference held here; the transport takes its own for gRPC

@@ -427,6 +427,9 @@ static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
 {
     const struct rocky_otel_span_view **batch = e->batch;
     size_t max = e->cfg.bsp_max_export_batch;
+    /* With the default batch (512) even spans at their largest fit one
+     * request: then no batch is ever cut, and no bound is added up. */
+    int cut = (max + RUN_BATCH) * rocky_otel_span_bound_max() > REQUEST_BUDGET;
     for (;;) {
         if (rocky_clock_mono_ns() >= work_deadline(e, deadline))
             break;
@@ -441,11 +444,13 @@ static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
         const struct rocky_otel_span_view *s;
         while (models < max &&
                (s = rocky_otel_queue_peek_view(e->queue, models))) {
-            size_t b = rocky_otel_span_view_bound(s);
-            if (n > 0 && bytes + b > REQUEST_BUDGET)
-                break;
+            if (cut) {
+                size_t b = rocky_otel_span_view_bound(s);
+                if (n > 0 && bytes + b > REQUEST_BUDGET)
+                    break;
+                bytes += b;
+            }
             batch[n++] = s;
-            bytes += b;
             models++;
         }
         if (n == 0)

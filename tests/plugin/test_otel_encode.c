@@ -364,7 +364,19 @@ static void test_size_bound_holds_for_worst_case_spans(void **state)
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
             r, NULL);
         assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s[k]));
+        /* No span's bound is over the largest (the exporter leaves the
+         * batch uncut when a whole batch at it fits a request), and these
+         * spans are the largest. */
+        assert_true(rocky_otel_span_size_bound(&s[k]) <=
+                    rocky_otel_span_bound_max());
     }
+    size_t most = 0;
+    for (int k = 0; k < 3; k++)
+        if (rocky_otel_span_size_bound(&s[k]) > most)
+            most = rocky_otel_span_size_bound(&s[k]);
+    assert_int_equal(rocky_otel_span_bound_max(), most);
+    /* The default batch (512, plus up to 64 run spans) is never cut. */
+    assert_true((512 + 64) * most <= ROCKY_OTEL_MAX_REQUEST_BYTES - 64 * 1024);
 }
 
 /* The exporter reuses one scratch across requests: small, then larger (the
