@@ -150,6 +150,28 @@ HOT int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
         return 0;
     }
     uint64_t r = 0;
+    if (end - q >= 5) {
+        /* Durations, byte counts and start offsets take 2..5 bytes:
+         * spelled out, constant shifts, no bound check per byte. */
+        uint64_t b;
+        r = q[0] & 0x7F;
+#define STEP(k)                                                                \
+    do {                                                                       \
+        b = q[k];                                                              \
+        r |= (b & 0x7F) << (7 * (k));                                          \
+        if (b < 0x80) {                                                        \
+            *v = r;                                                            \
+            *p = q + (k) + 1;                                                  \
+            return 0;                                                          \
+        }                                                                      \
+    } while (0)
+        STEP(1);
+        STEP(2);
+        STEP(3);
+        STEP(4);
+#undef STEP
+        r = 0; /* longer: the loop below, from the start */
+    }
     for (int shift = 0; shift < 64 && q < end; shift += 7) {
         uint8_t b = *q++;
         r |= (uint64_t)(b & 0x7F) << shift;
