@@ -67,16 +67,24 @@ HOT void put_ld(struct emit *o, uint8_t tag, size_t len)
 HOT void copy_short(uint8_t *d, const uint8_t *s, size_t len)
 {
     uint64_t a, b;
-    if (len >= 8) {
+    if (len >= 16) {
         if (len > 32) {
             memcpy(d, s, len);
             return;
         }
-        for (size_t i = 0; i + 8 < len; i += 8) {
-            memcpy(&a, s + i, 8);
-            memcpy(d + i, &a, 8);
-        }
+        uint64_t c, e; /* 16 from the start, 16 up to the end */
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + len - 16, 8);
+        memcpy(&e, s + len - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        memcpy(d + len - 16, &c, 8);
+        memcpy(d + len - 8, &e, 8);
+    } else if (len >= 8) {
+        memcpy(&a, s, 8);
         memcpy(&b, s + len - 8, 8);
+        memcpy(d, &a, 8);
         memcpy(d + len - 8, &b, 8);
     } else if (len >= 4) {
         uint32_t x, y;
