@@ -475,7 +475,14 @@ size_t rocky_otel_span_plan(const struct rocky_otel_span_view *v, int64_t limit,
     struct emit o = {.n = 0, .w = NULL, .limit = limit, .p = p};
     p->v = v;
     p->limit = limit;
-    describe(&o, v, 0);
+    /* No limit (the default) as its own copy: the compiler then drops the
+     * cut's test from every attribute. */
+    if (limit < 0) {
+        o.limit = -1;
+        describe(&o, v, 0);
+    } else {
+        describe(&o, v, 0);
+    }
     p->size = o.n;
     return o.n;
 }
@@ -487,6 +494,11 @@ uint8_t *rocky_otel_span_write(const struct rocky_otel_span_plan *p, uint8_t *w)
                      .w = w,
                      .limit = p->limit,
                      .p = (struct rocky_otel_span_plan *)p};
-    describe(&o, p->v, 1);
+    if (p->limit < 0) { /* as in plan */
+        o.limit = -1;
+        describe(&o, p->v, 1);
+    } else {
+        describe(&o, p->v, 1);
+    }
     return o.w;
 }
