@@ -52,6 +52,12 @@ static uint8_t *put_header(uint8_t *w, unsigned number, size_t payload)
     (1 + 3 + 1 + 8 + STR_FIELD_MAX(SHORT_VALUE_MAX) +                          \
      ATTRS_PER_EVENT * INT_ATTR_MAX + (strings))
 
+/* The part of every span's bound that does not depend on the span: a
+ * span no larger than this is within its bound whatever the rest adds. */
+#define BOUND_BASE                                                             \
+    (1 + 3 + STR_FIELD_MAX(16) + 2 * STR_FIELD_MAX(8) + STR_FIELD_MAX(32) +    \
+     2 + 2 * 9 + 11 + (1 + 3 + 11) + ATTRS_PER_SPAN * INT_ATTR_MAX)
+
 static size_t bound_of(const struct rocky_otel_span_view *s)
 {
     /* Span header in the request, ids, name, kind, times, dropped count and
@@ -59,9 +65,7 @@ static size_t bound_of(const struct rocky_otel_span_view *s)
      * as an int or as its string), the trace state and status message. This
      * bound is what the encoder reserves before it writes the span; a span
      * over it is left out (encode_trace.h), so it must never be short. */
-    size_t n = 1 + 3 + STR_FIELD_MAX(16) + 2 * STR_FIELD_MAX(8) +
-               STR_FIELD_MAX(32) + 2 + 2 * 9 + 11 + (1 + 3 + 11);
-    n += ATTRS_PER_SPAN * INT_ATTR_MAX;
+    size_t n = BOUND_BASE;
     n += 2 * STR_ATTR_MAX(s->run_id.len); /* rocky.run.id, run_id */
     n += 4 * STR_ATTR_MAX(SHORT_VALUE_MAX) + STR_ATTR_MAX(s->adapter.len);
     if (s->kind == ROCKY_OTEL_SPAN_RUN) {
@@ -89,6 +93,47 @@ static size_t bound_of(const struct rocky_otel_span_view *s)
         n += EVENT_MAX(STR_ATTR_MAX(err + 16));
     }
     return n;
+}
+
+size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view)
+{
+    return bound_of(view);
+}
+
+size_t rocky_otel_span_bound_max(void)
+{
+    /* Every string at the most its field can hold: the arrays of struct
+     * rocky_otel_span less their NUL (what sanitizing and the in-place
+     * views never exceed). */
+    struct rocky_otel_span s;
+    struct rocky_otel_span_view v;
+    memset(&v, 0, sizeof v);
+#define MAXLEN(field) ((uint32_t)sizeof s.field - 1)
+    v.run_id.len = MAXLEN(run_id);
+    v.adapter.len = MAXLEN(adapter);
+    size_t most = 0, b;
+    v.kind = ROCKY_OTEL_SPAN_RUN;
+    v.project.len = MAXLEN(project);
+    v.trigger.len = MAXLEN(trigger);
+    v.version.len = MAXLEN(version);
+    v.trace_state.len = MAXLEN(trace_state);
+    most = bound_of(&v);
+    v.project.len = v.trigger.len = v.version.len = v.trace_state.len = 0;
+    v.kind = ROCKY_OTEL_SPAN_MODEL;
+    v.name.len = MAXLEN(name);
+    v.sql_hash.len = MAXLEN(sql_hash);
+    v.error.len = MAXLEN(error);
+    if ((b = bound_of(&v)) > most)
+        most = b;
+    v.kind = ROCKY_OTEL_SPAN_STATEMENT;
+    v.sql_hash.len = 0;
+    v.name.len = MAXLEN(stmt_model);
+    v.target.len = MAXLEN(target);
+    v.error.len = MAXLEN(stmt_error);
+    if ((b = bound_of(&v)) > most)
+        most = b;
+#undef MAXLEN
+    return most;
 }
 
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span)
@@ -161,6 +206,30 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              struct rocky_otel_encode_scratch *scratch,
                              uint8_t **out, size_t *out_len, size_t *left_out)
 {
+    /* The views, then pointers to them, in one block (a view may point
+     * into itself, so each stays where it was made). */
+    struct rocky_otel_span_view *views =
+        malloc(n ? n * (sizeof *views + sizeof(void *)) : 1);
+    if (!views)
+        return ROCKY_ENOMEM;
+    const struct rocky_otel_span_view **ptrs =
+        (const struct rocky_otel_span_view **)(void *)(views + n);
+    for (size_t i = 0; i < n; i++) {
+        rocky_otel_span_view_of(spans[i], &views[i]);
+        ptrs[i] = &views[i];
+    }
+    int rc = rocky_otel_encode_trace_views(res, ptrs, n, limit, scratch, out,
+                                           out_len, left_out);
+    free(views);
+    return rc;
+}
+
+int rocky_otel_encode_trace_views(
+    const struct rocky_otel_resource *res,
+    const struct rocky_otel_span_view *const *views, size_t n, int64_t limit,
+    struct rocky_otel_encode_scratch *scratch, uint8_t **out, size_t *out_len,
+    size_t *left_out)
+{
     if (left_out)
         *left_out = 0;
     uint8_t *env = NULL;
@@ -214,16 +283,15 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
     size_t skipped = 0, written = 0;
     int rc = 0;
     size_t at = prefix_max; /* the next span's offset in buf */
-    struct rocky_otel_span_view view;
     struct rocky_otel_span_plan plan;
     for (size_t i = 0; i < n; i++) { /* ScopeSpans.spans */
-        rocky_otel_span_view_of(spans[i], &view);
-        size_t size = rocky_otel_span_plan(&view, limit, &plan);
+        const struct rocky_otel_span_view *view = views[i];
+        size_t size = rocky_otel_span_plan(view, limit, &plan);
         size_t need = 1 + varint_len(size) + size;
         /* The bound is meant to be worst-case (the exporter cut the batch
          * with it); if it ever is not (a field added without it), the span
          * is left out here and the plugin goes on. */
-        if (need > bound_of(&view)) {
+        if (need > BOUND_BASE && need > bound_of(view)) {
             skipped++;
             continue;
         }

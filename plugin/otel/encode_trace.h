@@ -46,6 +46,16 @@
  * the record). */
 size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
 
+/* The same bound from the span's view (span_view.h): what the exporter
+ * cuts batches of views with. */
+struct rocky_otel_span_view;
+size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view);
+
+/* The largest bound any span can have (every string as long as its field
+ * allows): when a whole batch at this size fits a request, the exporter
+ * need not add up the batch's bounds. */
+size_t rocky_otel_span_bound_max(void);
+
 /* The encoder's memory across requests (zero-initialise; free with
  * _scratch_free). `req` is the buffer of the last request encoded with it,
  * one reference held here; the transport takes its own for gRPC
@@ -85,5 +95,14 @@ int rocky_otel_encode_traces(const struct rocky_otel_resource *res,
                              size_t n, int64_t limit,
                              struct rocky_otel_encode_scratch *scratch,
                              uint8_t **out, size_t *out_len, size_t *left_out);
+
+/* As rocky_otel_encode_traces, from the spans' views (span_view.h): the
+ * exporter's way, with views straight from the queue's records. The views
+ * are only read, during the call. */
+int rocky_otel_encode_trace_views(
+    const struct rocky_otel_resource *res,
+    const struct rocky_otel_span_view *const *views, size_t n, int64_t limit,
+    struct rocky_otel_encode_scratch *scratch, uint8_t **out, size_t *out_len,
+    size_t *left_out);
 
 #endif

@@ -24,6 +24,7 @@
 #include "grpc_transport.h"
 #include "queue.h"
 #include "resource.h"
+#include "span_view.h"
 
 #define RUN_BATCH 64
 /* Room left under the 4 MiB cap for the resource, scope and framing. */
@@ -79,8 +80,12 @@ struct rocky_otel_exporter {
     char last_failure[800];
     unsigned rng;
     struct rocky_otel_encode_scratch scratch;
-    const struct rocky_otel_span **batch;
+    /* The batch being sent: views of the run spans below and of model
+     * spans where they lie in the queue (valid until the release that
+     * follows the send). */
+    const struct rocky_otel_span_view **batch;
     struct rocky_otel_span runs[RUN_BATCH];
+    struct rocky_otel_span_view run_views[RUN_BATCH];
 };
 
 static void logf_(struct rocky_otel_exporter *e, int level, const char *fmt,
@@ -345,14 +350,14 @@ static int same_failure(struct rocky_otel_exporter *e,
 /* Encode and send `n` spans, splitting in halves if a request would be
  * over the 4 MiB limit anyway. Counts the outcome. */
 static void send_spans(struct rocky_otel_exporter *e,
-                       const struct rocky_otel_span *const *spans, size_t n,
-                       int64_t deadline)
+                       const struct rocky_otel_span_view *const *spans,
+                       size_t n, int64_t deadline)
 {
     uint8_t *buf = NULL;
     size_t len = 0, left_out = 0;
-    int erc = rocky_otel_encode_traces(&e->resource, spans, n,
-                                       e->cfg.attr_value_length_limit,
-                                       &e->scratch, &buf, &len, &left_out);
+    int erc = rocky_otel_encode_trace_views(&e->resource, spans, n,
+                                            e->cfg.attr_value_length_limit,
+                                            &e->scratch, &buf, &len, &left_out);
     if (erc != 0) {
         ADD_OUTCOME(e->dropped[ROCKY_OTEL_DROP_EXPORT_FAILED], n);
         ADD(e->exports_failed, 1);
@@ -420,25 +425,32 @@ static void send_spans(struct rocky_otel_exporter *e,
  * their root). Returns when the queue is empty or the deadline passed. */
 static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
 {
-    const struct rocky_otel_span **batch = e->batch;
+    const struct rocky_otel_span_view **batch = e->batch;
     size_t max = e->cfg.bsp_max_export_batch;
+    /* With the default batch (512) even spans at their largest fit one
+     * request: then no batch is ever cut, and no bound is added up. */
+    int cut = (max + RUN_BATCH) * rocky_otel_span_bound_max() > REQUEST_BUDGET;
     for (;;) {
         if (rocky_clock_mono_ns() >= work_deadline(e, deadline))
             break;
         size_t runs = rocky_otel_queue_take_runs(e->queue, e->runs, RUN_BATCH);
         size_t n = 0, bytes = 0;
         for (size_t i = 0; i < runs; i++) {
-            batch[n++] = &e->runs[i];
-            bytes += rocky_otel_span_size_bound(&e->runs[i]);
+            rocky_otel_span_view_of(&e->runs[i], &e->run_views[i]);
+            batch[n++] = &e->run_views[i];
+            bytes += rocky_otel_span_view_bound(&e->run_views[i]);
         }
         size_t models = 0;
-        const struct rocky_otel_span *s;
-        while (models < max && (s = rocky_otel_queue_peek(e->queue, models))) {
-            size_t b = rocky_otel_span_size_bound(s);
-            if (n > 0 && bytes + b > REQUEST_BUDGET)
-                break;
+        const struct rocky_otel_span_view *s;
+        while (models < max &&
+               (s = rocky_otel_queue_peek_view(e->queue, models))) {
+            if (cut) {
+                size_t b = rocky_otel_span_view_bound(s);
+                if (n > 0 && bytes + b > REQUEST_BUDGET)
+                    break;
+                bytes += b;
+            }
             batch[n++] = s;
-            bytes += b;
             models++;
         }
         if (n == 0)

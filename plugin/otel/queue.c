@@ -39,9 +39,11 @@
  *
  * Memory. The ring is mapped, not written, at creation: a page costs
  * nothing until a record lands on it, so a large OTEL_BSP_MAX_QUEUE_SIZE
- * that is never filled stays virtual. The consumer unpacks the records it
- * peeks into full `struct rocky_otel_span`s for the encoder: as many as a
- * batch, not as the queue.
+ * that is never filled stays virtual. The exporter peeks views made
+ * straight from the records where they lie (peek_view; a record that needs
+ * UTF-8 repair, or is not a REF one, is unpacked into a full `struct
+ * rocky_otel_span` first): views, run copies and unpacked spans as many as
+ * a batch, not as the queue, all reused after release.
  */
 #include "queue.h"
 
@@ -55,6 +57,7 @@
 
 #include "rocky/error.h"
 #include "span_pack.h"
+#include "span_view.h"
 
 #define PAD        0x8000u
 #define HEADER     2
@@ -110,6 +113,16 @@ struct rocky_otel_queue {
     struct rocky_otel_span_run head_run, peek_run;
     struct rocky_otel_span **views; /* blocks of VIEW_BLOCK */
     size_t view_blocks;
+    /* peek_view's: the views (blocks of VIEW_BLOCK), the current runs REF
+     * views point into (one per run met since release; `vrun` the one of
+     * peek_run, NULL until a REF record needs it), and which peek the
+     * batch walks with (0 none yet, 1 peek, 2 peek_view). */
+    struct rocky_otel_span_view **vviews;
+    size_t vview_blocks;
+    struct rocky_otel_span_view_run **vruns;
+    size_t vrun_blocks, vruns_used;
+    struct rocky_otel_span_view_run *vrun;
+    int peek_mode;
 };
 
 static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
@@ -163,6 +176,12 @@ void rocky_otel_queue_free(struct rocky_otel_queue *q)
     for (size_t i = 0; i < q->view_blocks; i++)
         free(q->views[i]);
     free(q->views);
+    for (size_t i = 0; i < q->vview_blocks; i++)
+        free(q->vviews[i]);
+    free(q->vviews);
+    for (size_t i = 0; i < q->vrun_blocks; i++)
+        free(q->vruns[i]);
+    free(q->vruns);
     free(q);
 }
 
@@ -391,31 +410,48 @@ size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
     return n;
 }
 
+/* Room for item i of VIEW_BLOCK-sized blocks of `each` bytes (kept until
+ * the queue is freed, so a batch's items never move), NULL when out of
+ * memory. */
+static void *grow_slot(void ***blocks, size_t *count, size_t i, size_t each)
+{
+    size_t b = i / VIEW_BLOCK;
+    void **v = realloc(*blocks, (b + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    *blocks = v;
+    while (*count <= b) {
+        v[*count] = malloc(VIEW_BLOCK * each);
+        if (!v[*count])
+            return NULL;
+        (*count)++;
+    }
+    return (char *)(*blocks)[b] + i % VIEW_BLOCK * each;
+}
+
+/* The common case inline: the block is there from an earlier batch. */
+static inline void *block_slot(void ***blocks, size_t *count, size_t i,
+                               size_t each)
+{
+    size_t b = i / VIEW_BLOCK;
+    if (__builtin_expect(b < *count, 1))
+        return (char *)(*blocks)[b] + i % VIEW_BLOCK * each;
+    return grow_slot(blocks, count, i, each);
+}
+
 /* Room for the i-th unpacked span, NULL when out of memory. */
 static struct rocky_otel_span *view_slot(struct rocky_otel_queue *q, size_t i)
 {
-    size_t b = i / VIEW_BLOCK;
-    if (b >= q->view_blocks) {
-        struct rocky_otel_span **v =
-            realloc(q->views, (b + 1) * sizeof *q->views);
-        if (!v)
-            return NULL;
-        q->views = v;
-        while (q->view_blocks <= b) {
-            v[q->view_blocks] = malloc(VIEW_BLOCK * sizeof **v);
-            if (!v[q->view_blocks])
-                return NULL;
-            q->view_blocks++;
-        }
-    }
-    return &q->views[b][i % VIEW_BLOCK];
+    return block_slot((void ***)&q->views, &q->view_blocks, i,
+                      sizeof **q->views);
 }
 
 const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
                                                     size_t i)
 {
-    if (i >= q->cap)
+    if (i >= q->cap || q->peek_mode == 2)
         return NULL;
+    q->peek_mode = 1;
     while (q->peeked <= i) {
         uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
                                             memory_order_acquire);
@@ -442,6 +478,80 @@ const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
     return &q->views[b][i % VIEW_BLOCK];
 }
 
+/* The view of the record of `len` bytes at `rec`, the i-th peeked, into
+ * `v`: straight from the ring when it needs no repair (REF records of the
+ * current run: nearly all), else unpacked into span slot i and viewed
+ * there. Updates peek_run (and forgets vrun) at a DEFINE record. */
+static int view_record(struct rocky_otel_queue *q, size_t i, const uint8_t *rec,
+                       uint32_t len, struct rocky_otel_span_view *v)
+{
+    if ((rec[0] & ROCKY_OTEL_PACK_REF) && q->peek_run.valid) {
+        if (!q->vrun) {
+            q->vrun = block_slot((void ***)&q->vruns, &q->vrun_blocks,
+                                 q->vruns_used, sizeof **q->vruns);
+            if (!q->vrun)
+                return ROCKY_ENOMEM;
+            q->vruns_used++;
+            rocky_otel_span_view_run_of(&q->peek_run, q->vrun);
+        }
+        if (rocky_otel_span_view_of_record(rec, len, q->vrun, v) == 0)
+            return 0;
+    }
+    struct rocky_otel_span *s = view_slot(q, i);
+    if (!s)
+        return ROCKY_ENOMEM;
+    if (rec[0] & ROCKY_OTEL_PACK_DEFINE)
+        q->vrun = NULL; /* REF views from here on: the new run's */
+    if (rocky_otel_span_unpack(rec, len, &q->peek_run, s) != 0) {
+        /* As peek: never hand the encoder half a span. */
+        memset(s, 0, sizeof *s);
+        s->kind = ROCKY_OTEL_SPAN_MODEL;
+    }
+    rocky_otel_span_view_of(s, v);
+    return 0;
+}
+
+const struct rocky_otel_span_view *
+rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i)
+{
+    if (i >= q->cap || q->peek_mode == 1)
+        return NULL;
+    q->peek_mode = 2;
+    while (q->peeked <= i) {
+        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
+                                            memory_order_acquire);
+        if (len == 0)
+            return NULL; /* not yet written */
+        if (len & PAD) {
+            q->peek_pos += len & ~PAD;
+            continue;
+        }
+        struct rocky_otel_span_view *v =
+            block_slot((void ***)&q->vviews, &q->vview_blocks, q->peeked,
+                       sizeof **q->vviews);
+        const uint8_t *rec = q->ring + (q->peek_pos & q->mask) + HEADER;
+        if (!v || view_record(q, q->peeked, rec, len - HEADER, v) != 0)
+            return NULL;
+        q->peek_pos += STRIDE(len);
+        q->peeked++;
+    }
+    size_t b = i / VIEW_BLOCK;
+    return &q->vviews[b][i % VIEW_BLOCK];
+}
+
+/* memset in pieces under glibc's rep-stosb threshold (2 KiB): vector
+ * stores, 32 bytes each, where one large memset becomes `rep stosb`, which
+ * callgrind (our instruction count) counts byte by byte. */
+static void zero(uint8_t *p, size_t n)
+{
+    while (n) {
+        size_t k = n < 1024 ? n : 1024;
+        memset(p, 0, k);
+        p += k;
+        n -= k;
+    }
+}
+
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
 {
     uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
@@ -462,10 +572,16 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
                                            &q->head_run);
             done++;
         }
-        /* Zero for the next lap: 0 must mean "not written" at any offset. */
-        memset(rec, 0, STRIDE(len & ~PAD));
         pos += STRIDE(len & ~PAD);
     }
+    /* Zero for the next lap: 0 must mean "not written" at any offset. The
+     * released records are one run of bytes from the old head, wrapping
+     * at most once (a padding reaches the ring's end): one or two memsets,
+     * not one per record. */
+    uint32_t from = BYTES(h) & q->mask, total = (pos - BYTES(h)) & BYTE_MASK;
+    uint32_t first = total < q->bytes - from ? total : q->bytes - from;
+    zero(q->ring + from, first);
+    zero(q->ring, total - first);
     if (!walk_runs)
         q->head_run = q->peek_run;
     uint64_t released =
@@ -477,6 +593,9 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
     q->peeked = 0;
     q->peek_pos = pos;
     q->peek_run = q->head_run;
+    q->peek_mode = 0;
+    q->vrun = NULL;
+    q->vruns_used = 0;
 }
 
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q)

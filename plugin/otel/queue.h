@@ -73,6 +73,21 @@ const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
                                                     size_t i);
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
 
+/*
+ * As peek, but the i-th unreleased model span as the encoder's view
+ * (span_view.h), made straight from its packed record where it lies in
+ * the ring when that needs no UTF-8 repair (nearly always; else from a
+ * span unpacked into memory the queue owns). The view, and the record
+ * bytes, run copy and span it points into, stay valid and unchanged until
+ * the next release (which zeroes the released records for the next lap):
+ * do not keep it past that. A batch walks with peek or with peek_view,
+ * not both (the other returns NULL until the release). Consumer thread
+ * only; the queue keeps as many views as the largest i peeked.
+ */
+struct rocky_otel_span_view;
+const struct rocky_otel_span_view *
+rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i);
+
 /* Approximate number of spans waiting (ring + run list). Any thread. */
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q);
 

@@ -2,8 +2,9 @@
  * span_build.h — a finished span in full: fixed size, no pointers, the
  * event's strings (valid only during on_event) copied. Run spans are kept
  * so (the queue's run list); model and statement spans are queued packed
- * (span_pack.h) and unpacked into this struct by the consumer, one batch at
- * a time, for the encoder.
+ * (span_pack.h) and viewed where they lie (span_view.h), or unpacked into
+ * this struct by the consumer when a string needs repair, one batch at a
+ * time, for the encoder.
  *
  * Strings are sanitized to UTF-8 and truncated at a character boundary to
  * their field's size.

@@ -1,9 +1,10 @@
 /*
  * span_view.h — what the trace encoder reads of one span: numbers, ids and
- * (pointer, length) strings that point into the span the queue hands out
- * (struct rocky_otel_span, unpacked from its packed record, span_pack.h),
- * so a span is written into the request with no further copy or message
- * tree.
+ * (pointer, length) strings that point into the span they were made from:
+ * a struct rocky_otel_span (run spans, and records that need repair), or
+ * the packed record itself where it lies in the queue's ring (span_pack.h;
+ * nearly every model and statement span), so a span is written into the
+ * request with no further copy or message tree.
  *
  * The span's layout is free to change: only rocky_otel_span_view_of()
  * knows it. The encoder (encode_trace.h) knows only this struct.
@@ -62,5 +63,37 @@ struct rocky_otel_span_view {
  */
 void rocky_otel_span_view_of(const struct rocky_otel_span *s,
                              struct rocky_otel_span_view *v);
+
+/* The current run as REF records' views read it: a copy of the consumer's
+ * struct rocky_otel_span_run (the last DEFINE record's), with the lengths
+ * and the parent a model span implies. Views of REF records point into
+ * it, so whoever hands those views out keeps it unchanged until they are
+ * gone (the queue: one per run met in a batch, until release). */
+struct rocky_otel_span_view_run {
+    struct rocky_otel_span_run run;
+    struct rocky_otel_str run_id, adapter; /* into `run` */
+    const uint8_t *parent; /* run.span_id, or NULL when it is all zero */
+};
+
+/* Fill `r` from `run` (a valid current run). */
+void rocky_otel_span_view_run_of(const struct rocky_otel_span_run *run,
+                                 struct rocky_otel_span_view_run *r);
+
+/*
+ * Fill `v` straight from the packed REF record `rec` (`size` bytes,
+ * span_pack.h) of the current run `r`, without unpacking it: the view's
+ * strings and ids point into `rec` (and into `r` and `v->hex`), so it is
+ * valid while the record stays in place and `r` unchanged (the queue: until
+ * release). Only for what needs no repair: returns 0 with `v` exactly what
+ * rocky_otel_span_unpack + rocky_otel_span_view_of would give (same
+ * numbers, same string bytes and lengths); 1 when the record is not a REF
+ * record or one of its strings would be changed by sanitizing (not plain
+ * ASCII, a NUL, or as long as its field: COPY would cut it), in which case
+ * the caller unpacks it; ROCKY_EINVAL when the bytes do not parse. Any
+ * thread; no allocation.
+ */
+int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
+                                   const struct rocky_otel_span_view_run *r,
+                                   struct rocky_otel_span_view *v);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,43 @@ static void test_value_length_limit_cuts_strings(void **state)
         r, NULL);
 }
 
+/* Strings of every length the writer copies by size class (1..3, 4..7,
+ * 8..15, 16..32, longer), and cut by a limit (then even the constant
+ * prefixes have a length only known at run time): each arrives whole. */
+static void test_strings_of_every_short_length_arrive_whole(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    for (size_t len = 1; len < 60; len++) {
+        for (size_t i = 0; i < len; i++)
+            t.name[i] = (char)('A' + (i * 7 + len) % 26);
+        t.name[len] = '\0';
+        struct rocky_otel_span s;
+        rocky_otel_span_from_event(test_event(&t, ROCKY_EVENT_MODEL_END), &s);
+        const struct rocky_otel_span *spans[] = {&s};
+        for (int64_t limit = -1; limit < 40; limit += 1 + (limit > 2) * 6) {
+            treq *r = encode_decode(spans, 1, limit, NULL);
+            Opentelemetry__Proto__Trace__V1__Span *ms =
+                r->resource_spans[0]->scope_spans[0]->spans[0];
+            char want[128];
+            size_t keep =
+                limit < 0 || (size_t)limit > len ? len : (size_t)limit;
+            if (keep) {
+                memcpy(want, t.name, keep);
+                want[keep] = '\0';
+                assert_string_equal(attr(ms, "rocky.model.name", NULL), want);
+                snprintf(want, sizeof want, "main.%s", t.name);
+                if (limit >= 0 && (size_t)limit < strlen(want))
+                    want[limit] = '\0';
+                assert_string_equal(attr(ms, "rocky.warehouse.table_ref", NULL),
+                                    want);
+            }
+            opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+                r, NULL);
+        }
+    }
+}
+
 static void test_size_bound_covers_the_encoded_span(void **state)
 {
     struct test_run t;
@@ -364,7 +402,19 @@ static void test_size_bound_holds_for_worst_case_spans(void **state)
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
             r, NULL);
         assert_true(len2 - len1 <= rocky_otel_span_size_bound(&s[k]));
+        /* No span's bound is over the largest (the exporter leaves the
+         * batch uncut when a whole batch at it fits a request), and these
+         * spans are the largest. */
+        assert_true(rocky_otel_span_size_bound(&s[k]) <=
+                    rocky_otel_span_bound_max());
     }
+    size_t most = 0;
+    for (int k = 0; k < 3; k++)
+        if (rocky_otel_span_size_bound(&s[k]) > most)
+            most = rocky_otel_span_size_bound(&s[k]);
+    assert_int_equal(rocky_otel_span_bound_max(), most);
+    /* The default batch (512, plus up to 64 run spans) is never cut. */
+    assert_true((512 + 64) * most <= ROCKY_OTEL_MAX_REQUEST_BYTES - 64 * 1024);
 }
 
 /* The exporter reuses one scratch across requests: small, then larger (the
@@ -624,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_value_length_limit_cuts_strings),
         cmocka_unit_test(test_spans_carry_upstreams_names_and_failure_events),
         cmocka_unit_test(test_statement_span_is_a_child_of_its_model),
+        cmocka_unit_test(test_strings_of_every_short_length_arrive_whole),
         cmocka_unit_test(test_size_bound_covers_the_encoded_span),
         cmocka_unit_test(test_size_bound_holds_for_worst_case_spans),
         cmocka_unit_test(test_reused_scratch_encodes_like_fresh_buffers),

@@ -12,6 +12,7 @@
 
 #include "otel_test_events.h"
 #include "queue.h"
+#include "span_view.h"
 
 static void test_spans_come_out_in_order_with_their_fields(void **state)
 {
@@ -75,6 +76,56 @@ static void test_push_says_how_many_are_queued(void **state)
                      0);
     assert_int_equal(queued, 4);
     assert_int_equal(queued, rocky_otel_queue_size(q));
+    rocky_otel_queue_free(q);
+}
+
+/* Views made in place point into the run each record belongs to, also when
+ * the current run changes within one batch (a DEFINE record after REF
+ * ones), and stay right until the release. */
+static void test_views_keep_their_run_across_runs_in_one_batch(void **state)
+{
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(64, &q), 0);
+    struct test_run a, b;
+    test_run_init(&a);
+    test_run_init(&b);
+    a.run.run_id = "run-a";
+    b.run.run_id = "run-b";
+    memset(b.run.span_id, 0x44, sizeof b.run.span_id);
+    memset(b.run.trace_id, 0xcd, sizeof b.run.trace_id);
+    for (int i = 0; i < 12; i++) {
+        struct test_run *t = i < 6 ? &a : &b;
+        if (i == 6) /* run a ends: run b becomes current */
+            assert_int_equal(rocky_otel_queue_push_event(
+                                 q, test_event(&a, ROCKY_EVENT_RUN_END)),
+                             0);
+        snprintf(t->name, sizeof t->name, "m%d", i);
+        assert_int_equal(rocky_otel_queue_push_event(
+                             q, test_event(t, ROCKY_EVENT_MODEL_END)),
+                         0);
+    }
+    const struct rocky_otel_span_view *v[12];
+    for (int i = 0; i < 12; i++)
+        assert_non_null(v[i] = rocky_otel_queue_peek_view(q, (size_t)i));
+    assert_null(rocky_otel_queue_peek_view(q, 12));
+    /* A batch walks one way: peek refuses until the release. */
+    assert_null(rocky_otel_queue_peek(q, 0));
+    for (int i = 0; i < 12; i++) {
+        struct test_run *t = i < 6 ? &a : &b;
+        char want[8];
+        snprintf(want, sizeof want, "m%d", i);
+        assert_int_equal(v[i]->name.len, strlen(want));
+        assert_memory_equal(v[i]->name.p, want, strlen(want));
+        assert_int_equal(v[i]->run_id.len, 5);
+        assert_memory_equal(v[i]->run_id.p, t->run.run_id, 5);
+        assert_memory_equal(v[i]->trace_id, t->run.trace_id, 16);
+        assert_non_null(v[i]->parent_span_id);
+        assert_memory_equal(v[i]->parent_span_id, t->run.span_id, 8);
+        assert_int_equal(v[i]->sql_hash.len, 4);
+        assert_int_equal(v[i]->rows_affected, 42);
+    }
+    rocky_otel_queue_release(q, 12);
+    assert_int_equal(rocky_otel_queue_size(q), 1); /* the run span */
     rocky_otel_queue_free(q);
 }
 
@@ -412,6 +463,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spans_come_out_in_order_with_their_fields),
         cmocka_unit_test(test_push_says_how_many_are_queued),
+        cmocka_unit_test(test_views_keep_their_run_across_runs_in_one_batch),
         cmocka_unit_test(test_full_queue_refuses_and_counts_model_spans),
         cmocka_unit_test(test_run_span_is_kept_when_the_queue_is_full),
         cmocka_unit_test(test_start_events_are_not_queued),

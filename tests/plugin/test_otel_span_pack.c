@@ -19,13 +19,11 @@ static void assert_str_same(struct rocky_otel_str a, struct rocky_otel_str b)
     assert_memory_equal(a.p, b.p, a.len);
 }
 
-/* Every field the encoder can see, through span_view. */
-static void assert_same_span(const struct rocky_otel_span *a,
-                             const struct rocky_otel_span *b)
+/* Every field the encoder can see. */
+static void assert_same_view(const struct rocky_otel_span_view *pa,
+                             const struct rocky_otel_span_view *pb)
 {
-    struct rocky_otel_span_view va, vb;
-    rocky_otel_span_view_of(a, &va);
-    rocky_otel_span_view_of(b, &vb);
+    const struct rocky_otel_span_view va = *pa, vb = *pb;
     assert_int_equal(va.kind, vb.kind);
     assert_int_equal(va.status, vb.status);
     assert_int_equal(va.attempt, vb.attempt);
@@ -52,7 +50,25 @@ static void assert_same_span(const struct rocky_otel_span *a,
     assert_str_same(va.sql_hash, vb.sql_hash);
     assert_str_same(va.error, vb.error);
     assert_str_same(va.target, vb.target);
+    assert_str_same(va.project, vb.project);
+    assert_str_same(va.trigger, vb.trigger);
+    assert_str_same(va.version, vb.version);
+    assert_str_same(va.trace_state, vb.trace_state);
 }
+
+/* Every field the encoder can see, through span_view. */
+static void assert_same_span(const struct rocky_otel_span *a,
+                             const struct rocky_otel_span *b)
+{
+    struct rocky_otel_span_view va, vb;
+    rocky_otel_span_view_of(a, &va);
+    rocky_otel_span_view_of(b, &vb);
+    assert_same_view(&va, &vb);
+}
+
+/* REF records viewed straight from their bytes: how many were (0) and how
+ * many were left to unpack (1). */
+static int direct_views, unpacked_views;
 
 /* The consumer's current run, as the queue's consumer keeps it. */
 static struct rocky_otel_span_run current;
@@ -73,9 +89,33 @@ static uint32_t pack_as(const struct rocky_event *ev, int mode)
     assert_non_null(rec);
     rocky_otel_span_pack_write(&pk, mode, base, size, rec);
     memset(&got, 0x5c, sizeof got);
+    /* The record viewed in place, against the current run as it was
+     * before the record (a DEFINE record changes it): the same view as
+     * from_event's span, or left to unpack. */
+    struct rocky_otel_span_view_run vrun;
+    struct rocky_otel_span_view direct, expect;
+    int have_run = current.valid;
+    if (have_run)
+        rocky_otel_span_view_run_of(&current, &vrun);
     assert_int_equal(rocky_otel_span_unpack(rec, size, &current, &got), 0);
-    free(rec);
     assert_same_span(&want, &got);
+    if (have_run) {
+        memset(&direct, 0x5c, sizeof direct);
+        int rc = rocky_otel_span_view_of_record(rec, size, &vrun, &direct);
+        if (mode != ROCKY_OTEL_PACK_RUN_REF) {
+            assert_int_equal(rc, 1);
+        } else {
+            assert_true(rc == 0 || rc == 1);
+            if (rc == 0) {
+                rocky_otel_span_view_of(&want, &expect);
+                assert_same_view(&direct, &expect);
+                direct_views++;
+            } else {
+                unpacked_views++;
+            }
+        }
+    }
+    free(rec);
     return size;
 }
 
@@ -228,6 +268,94 @@ static void test_random_strings_and_numbers_round_trip(void **state)
     }
 }
 
+/* Strings for the direct-view test: plain ASCII of any length up to past
+ * the field's size (the ones at or over it are cut by COPY: left to
+ * unpack), now and then a byte sanitizing changes. */
+static void fill_mostly_ascii(unsigned *seed, char *buf, size_t max)
+{
+    size_t n = (size_t)rand_r(seed) % max;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)(' ' + rand_r(seed) % 95);
+    if (n && rand_r(seed) % 8 == 0)
+        buf[(size_t)rand_r(seed) % n] =
+            "\xC3\xA9\xFF\x80\xED\xA0\x80\xF4"[rand_r(seed) % 8];
+    buf[n] = '\0';
+}
+
+static void test_ref_records_view_in_place_as_from_event(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    static char run_id[100], adapter[24], hash[80], err[530], target[150];
+    unsigned seed = 11;
+    direct_views = unpacked_views = 0;
+    memset(&current, 0, sizeof current);
+    for (int i = 0; i < 6000; i++) {
+        if (i % 20 == 0) {
+            fill_mostly_ascii(&seed, run_id, sizeof run_id);
+            fill_mostly_ascii(&seed, adapter, sizeof adapter);
+            t.run.run_id = i % 60 ? run_id : NULL;
+            t.run.adapter = adapter;
+            /* now and then a run span id of zeros: no parent */
+            memset(t.run.span_id, i % 80 ? 0x11 + i : 0, 8);
+            pack_as(test_event(&t, ROCKY_EVENT_MODEL_END),
+                    ROCKY_OTEL_PACK_RUN_DEFINE);
+        }
+        fill_mostly_ascii(&seed, t.name, sizeof t.name);
+        fill_mostly_ascii(&seed, hash, sizeof hash);
+        fill_mostly_ascii(&seed, err, sizeof err);
+        fill_mostly_ascii(&seed, target, sizeof target);
+        /* a SHA-256 in hex (kept binary) or text */
+        t.model.sql_hash = i % 3 == 0 ? hex64 : i % 3 == 1 ? hash : NULL;
+        t.model.error = i % 4 ? NULL : err;
+        t.stmt.error = i % 5 ? NULL : err;
+        t.stmt.target = i % 7 ? target : NULL;
+        int64_t big = (int64_t)(((uint64_t)rand_r(&seed) << 33) ^
+                                (uint64_t)rand_r(&seed));
+        t.model.rows_affected = i % 4 == 0 ? -1 : big;
+        t.model.bytes_written = i % 4 == 1 ? INT64_MIN : big / 7;
+        t.model.started_wall_ns = i % 9 == 0 ? 0 : 1000000000 + big % 999;
+        t.model.finished_wall_ns = i % 7 == 0 ? 0 : big;
+        t.model.status = (uint32_t)rand_r(&seed) % (i % 2 ? 6 : 1000);
+        t.model.attempt = (uint32_t)rand_r(&seed) % (i % 2 ? 4 : 300);
+        t.stmt.rows = big ^ 5;
+        t.stmt.started_wall_ns = big;
+        t.stmt.finished_wall_ns = big + 12345;
+        t.stmt.max_attempts = (uint32_t)i * 977;
+        t.stmt.sequence = (uint32_t)rand_r(&seed);
+        t.stmt.kind = (uint32_t)i % 4;
+        t.stmt.status = (uint32_t)i % 5;
+        t.stmt.attempt = (uint32_t)i % 3;
+        t.model.span_id[i % 8] = (uint8_t)i;
+        t.stmt.span_id[i % 8] = (uint8_t)(i * 3);
+        /* a statement's model span id of zeros: no parent */
+        if (i % 50 == 0)
+            memset(t.model.span_id, 0, 8);
+        pack_as(test_event(&t, ROCKY_EVENT_MODEL_END), ROCKY_OTEL_PACK_RUN_REF);
+        pack_as(test_event(&t, ROCKY_EVENT_STATEMENT_END),
+                ROCKY_OTEL_PACK_RUN_REF);
+        pack_as(test_event(&t, ROCKY_EVENT_MODEL_END),
+                ROCKY_OTEL_PACK_RUN_INLINE);
+    }
+    /* Both ways were taken, the direct one for most. */
+    assert_true(direct_views > 4000);
+    assert_true(unpacked_views > 1000);
+}
+
+static void test_typical_ref_record_is_viewed_in_place(void **state)
+{
+    struct test_run t;
+    test_run_init(&t);
+    t.model.sql_hash = hex64;
+    memset(&current, 0, sizeof current);
+    pack_as(test_event(&t, ROCKY_EVENT_MODEL_END), ROCKY_OTEL_PACK_RUN_DEFINE);
+    direct_views = unpacked_views = 0;
+    pack_as(test_event(&t, ROCKY_EVENT_MODEL_END), ROCKY_OTEL_PACK_RUN_REF);
+    pack_as(test_event(&t, ROCKY_EVENT_STATEMENT_END), ROCKY_OTEL_PACK_RUN_REF);
+    assert_int_equal(direct_views, 2);
+    assert_int_equal(unpacked_views, 0);
+}
+
 static void test_events_that_are_not_packed_are_refused(void **state)
 {
     struct test_run t;
@@ -268,6 +396,21 @@ static void test_unpack_refuses_bytes_that_do_not_parse(void **state)
     }
     assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), 0);
     assert_true(run.valid);
+    /* The in-place view of every truncated REF record: refused, never a
+     * read past its bytes (each copy is exactly n bytes: ASan). */
+    struct rocky_otel_span_view_run vrun;
+    struct rocky_otel_span_view v;
+    rocky_otel_span_view_run_of(&run, &vrun);
+    size = rocky_otel_span_pack_size(&pk, ROCKY_OTEL_PACK_RUN_REF, 0);
+    rocky_otel_span_pack_write(&pk, ROCKY_OTEL_PACK_RUN_REF, 0, size, rec);
+    for (uint32_t n = 0; n <= size; n++) {
+        uint8_t *cut = malloc(n ? n : 1);
+        assert_non_null(cut);
+        memcpy(cut, rec, n);
+        assert_int_equal(rocky_otel_span_view_of_record(cut, n, &vrun, &v),
+                         n == size ? 0 : ROCKY_EINVAL);
+        free(cut);
+    }
     rec[0] = 9; /* no such kind */
     assert_int_equal(rocky_otel_span_unpack(rec, size, &run, &s), ROCKY_EINVAL);
 }
@@ -279,6 +422,8 @@ int main(void)
         cmocka_unit_test(test_statement_span_round_trips),
         cmocka_unit_test(test_hashes_that_are_not_lowercase_sha256_stay_text),
         cmocka_unit_test(test_random_strings_and_numbers_round_trip),
+        cmocka_unit_test(test_typical_ref_record_is_viewed_in_place),
+        cmocka_unit_test(test_ref_records_view_in_place_as_from_event),
         cmocka_unit_test(test_events_that_are_not_packed_are_refused),
         cmocka_unit_test(test_unpack_refuses_bytes_that_do_not_parse),
     };
