@@ -10,7 +10,8 @@
  *    plain integers because the exporter thread reads them meanwhile.)
  *  - A thread finds its shard first in the object's table keyed by thread
  *    pointer (by_tp below: no TLS call), then through a small direct-mapped
- *    thread-local cache keyed by the object's process-unique id (never by
+ *    per-thread cache (a pthread key) keyed by the object's process-unique
+ *    id (never by
  *    its address: an object freed and another allocated at the same
  *    address gets a new id, so a stale entry cannot match). A miss in
  *    both — the thread's first event
@@ -89,9 +90,9 @@ struct rocky_otel_metrics {
     /* The cumulative figures the run gauges derive from, as they were at
      * the last live RUN_START (zero before). Under lock. */
     struct rocky_otel_run_gauges base;
-    /* The hot path's way to a thread's shard, before the thread-local
+    /* The hot path's way to a thread's shard, before the per-thread
      * cache: reading the thread pointer is one instruction, where the
-     * plugin's (global-dynamic) TLS costs a __tls_get_addr call. Slot
+     * cache costs a pthread_getspecific call. Slot
      * TP_SLOT(tp) holds some thread's shard; it is the caller's only if the
      * shard's tp is the caller's thread pointer. No two live threads share
      * a thread pointer, so a shard is written by one thread at a time: its
@@ -117,7 +118,40 @@ struct tls_cache {
     struct tls_slot slot[TLS_SLOTS];
     uint64_t thread_uid; /* 0 until this thread's first shard */
 };
-static _Thread_local struct tls_cache tls;
+/* Each thread's cache hangs off a pthread key, not a _Thread_local: TLS in
+ * a dlopen'ed library is dynamic TLS, reached through __tls_get_addr, and
+ * LeakSanitizer's tracer (GCC 12's libasan) read a bogus dynamic-TLS range
+ * for it and crashed at exit in about 3 runs of 10 (e2e_trace_export under
+ * ASan). A key costs a call too, and the hot path rarely comes here (the
+ * thread-pointer table answers first). The cache is freed when its thread
+ * ends; the library is never unloaded (-z nodelete), so the destructor
+ * stays mapped. */
+static pthread_key_t tls_key;
+static int tls_key_ok;
+static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
+
+static void tls_key_make(void)
+{
+    tls_key_ok = pthread_key_create(&tls_key, free) == 0;
+}
+
+/* The calling thread's cache, made on first use; NULL when out of memory
+ * (the caller then goes through the object's list under its lock). */
+static struct tls_cache *tls_cache_get(void)
+{
+    pthread_once(&tls_key_once, tls_key_make);
+    if (!tls_key_ok)
+        return NULL;
+    struct tls_cache *c = pthread_getspecific(tls_key);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (c && pthread_setspecific(tls_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
 
 /* Bucket lookup without a search: a duration's octave (floor(log2 ns))
  * says which bounds it is surely above (`base`) and which at most two
@@ -224,7 +258,8 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m)
 
 /* Unique among live threads. The thread pointer is one instruction; where
  * the compiler lacks the builtin, the address of this thread's cache is as
- * unique (and is reused by a later thread the same way), at a TLS call. */
+ * unique while the thread lives, at a pthread_getspecific call (0 when the
+ * cache cannot be had: no shard is ever filed under 0). */
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_thread_pointer)
 #define HAVE_THREAD_POINTER 1
@@ -235,7 +270,7 @@ static inline uintptr_t thread_pointer(void)
 #ifdef HAVE_THREAD_POINTER
     return (uintptr_t)__builtin_thread_pointer();
 #else
-    return (uintptr_t)&tls;
+    return (uintptr_t)tls_cache_get();
 #endif
 }
 
@@ -244,7 +279,9 @@ static inline uintptr_t thread_pointer(void)
 static __attribute__((noinline)) struct shard *
 shard_lookup(struct rocky_otel_metrics *m)
 {
-    struct tls_cache *c = &tls;
+    struct tls_cache *c = tls_cache_get();
+    if (!c) /* out of memory: the spill shard takes this event */
+        return NULL;
     if (c->thread_uid == 0)
         c->thread_uid = atomic_fetch_add(&next_thread_uid, 1);
     pthread_mutex_lock(&m->lock);
@@ -272,16 +309,19 @@ shard_lookup(struct rocky_otel_metrics *m)
     return s;
 }
 
-/* The calling thread's shard through its TLS cache, or NULL when it cannot
- * be allocated. (A thread whose by_tp slot another thread took comes here
- * each time: it does not take the slot back, so that two such threads do
+/* The calling thread's shard through its per-thread cache, or NULL when it
+ * cannot be allocated. (A thread whose by_tp slot another thread took comes
+ * here each time: it does not take the slot back, so that two such threads do
  * not bounce its cache line between them.) */
 static struct shard *my_shard_by_tls(struct rocky_otel_metrics *m)
 {
-    const struct tls_slot *slot =
-        (const struct tls_slot *)((const char *)tls.slot + m->slot_offset);
-    if (__builtin_expect(slot->id == m->id, 1))
-        return slot->shard;
+    struct tls_cache *c = tls_cache_get();
+    if (c) {
+        const struct tls_slot *slot =
+            (const struct tls_slot *)((const char *)c->slot + m->slot_offset);
+        if (__builtin_expect(slot->id == m->id, 1))
+            return slot->shard;
+    }
     return shard_lookup(m);
 }
 
@@ -528,7 +568,7 @@ record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Not by the thread pointer: the TLS cache, or the object's list, or the
+/* Not by the thread pointer: the per-thread cache, or the object's list, or the
  * spill shard. Out of line, so that the hot path keeps no frame. */
 static __attribute__((noinline)) void record_slow(struct rocky_otel_metrics *m,
                                                   const struct rocky_event *ev)

@@ -14,11 +14,11 @@
  * object.
  *
  * Costs: a thread finds its shard by its thread pointer in a small table
- * in the object (no TLS call), falling back to a thread-local cache of
- * four objects. When neither has it (the thread's first event for the
- * object, or both entries taken by other threads or objects) the event
- * takes the object's mutex and, the first time, allocates the thread's
- * shard (under 1 KiB). After that
+ * in the object (no TLS call), falling back to a per-thread cache of four
+ * objects (a pthread key: the plugin has no _Thread_local, see metrics.c). When
+ * neither has it (the thread's first event for the object, or both entries
+ * taken by other threads or objects) the event takes the object's mutex and,
+ * the first time, allocates the thread's shard (under 1 KiB). After that
  * MODEL_START, MODEL_END and STATEMENT_END take no lock and allocate
  * nothing. A live RUN_START and a snapshot take the mutex and
  * read every shard. Shards stay until the object is freed, so a thread that
