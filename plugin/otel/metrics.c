@@ -118,14 +118,15 @@ struct tls_cache {
     struct tls_slot slot[TLS_SLOTS];
     uint64_t thread_uid; /* 0 until this thread's first shard */
 };
-/* Each thread's cache hangs off a pthread key, not a _Thread_local: TLS in
- * a dlopen'ed library is dynamic TLS, reached through __tls_get_addr, and
- * LeakSanitizer's tracer (GCC 12's libasan) read a bogus dynamic-TLS range
- * for it and crashed at exit in about 3 runs of 10 (e2e_trace_export under
- * ASan). A key costs a call too, and the hot path rarely comes here (the
- * thread-pointer table answers first). The cache is freed when its thread
- * ends; the library is never unloaded (-z nodelete), so the destructor
- * stays mapped. */
+/* Each thread's cache hangs off a pthread key rather than a _Thread_local:
+ * TLS in a dlopen'ed library is dynamic TLS, reached through a
+ * __tls_get_addr call and allocated lazily per thread, which sanitizer
+ * runtimes track with heuristics (see scripts/test on LeakSanitizer); a key
+ * costs a call too, and the hot path rarely comes here (the thread-pointer
+ * table answers first). (Moving off _Thread_local did not by itself cure
+ * the LeakSanitizer crash scripts/test describes.) The cache is freed when
+ * its thread ends; the library is never unloaded (-z nodelete), so the
+ * destructor stays mapped. */
 static pthread_key_t tls_key;
 static int tls_key_ok;
 static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
