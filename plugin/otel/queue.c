@@ -446,6 +446,20 @@ static struct rocky_otel_span *view_slot(struct rocky_otel_queue *q, size_t i)
                       sizeof **q->views);
 }
 
+/* The header of the next record to peek, past any padding at the ring's
+ * end (peek_pos moves over it); 0 when that record is not written yet.
+ * Consumer thread. */
+static uint32_t next_record(struct rocky_otel_queue *q)
+{
+    for (;;) {
+        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
+                                            memory_order_acquire);
+        if (len == 0 || !(len & PAD))
+            return len;
+        q->peek_pos += len & ~PAD;
+    }
+}
+
 const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
                                                     size_t i)
 {
@@ -453,14 +467,9 @@ const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
         return NULL;
     q->peek_mode = 1;
     while (q->peeked <= i) {
-        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
-                                            memory_order_acquire);
+        uint32_t len = next_record(q);
         if (len == 0)
             return NULL; /* not yet written */
-        if (len & PAD) {
-            q->peek_pos += len & ~PAD;
-            continue;
-        }
         struct rocky_otel_span *s = view_slot(q, q->peeked);
         if (!s)
             return NULL;
@@ -518,14 +527,9 @@ rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i)
         return NULL;
     q->peek_mode = 2;
     while (q->peeked <= i) {
-        uint32_t len = atomic_load_explicit(header_at(q, q->peek_pos),
-                                            memory_order_acquire);
+        uint32_t len = next_record(q);
         if (len == 0)
             return NULL; /* not yet written */
-        if (len & PAD) {
-            q->peek_pos += len & ~PAD;
-            continue;
-        }
         struct rocky_otel_span_view *v =
             block_slot((void ***)&q->vviews, &q->vview_blocks, q->peeked,
                        sizeof **q->vviews);
