@@ -105,24 +105,23 @@ struct rocky_otel_queue {
     pthread_mutex_t run_lock;
     struct run_node *runs, **runs_tail;
 
-    /* Consumer only: records 0..peeked-1 from head are unpacked in views,
+    /* Consumer only: records 0..peeked-1 from head have views (vviews),
      * and the next record starts at byte `peek_pos`; the current run as of
      * head and as of peek_pos. */
     size_t peeked;
     uint32_t peek_pos;
     struct rocky_otel_span_run head_run, peek_run;
-    struct rocky_otel_span **views; /* blocks of VIEW_BLOCK */
+    /* The spans unpacked for views that needed a repair (slot i for view
+     * i), the views (both in blocks of VIEW_BLOCK), and the current runs
+     * REF views point into (one per run met since release; `vrun` the one
+     * of peek_run, NULL until a REF record needs it). */
+    struct rocky_otel_span **views;
     size_t view_blocks;
-    /* peek_view's: the views (blocks of VIEW_BLOCK), the current runs REF
-     * views point into (one per run met since release; `vrun` the one of
-     * peek_run, NULL until a REF record needs it), and which peek the
-     * batch walks with (0 none yet, 1 peek, 2 peek_view). */
     struct rocky_otel_span_view **vviews;
     size_t vview_blocks;
     struct rocky_otel_span_view_run **vruns;
     size_t vrun_blocks, vruns_used;
     struct rocky_otel_span_view_run *vrun;
-    int peek_mode;
 };
 
 static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
@@ -323,13 +322,6 @@ install(struct rocky_otel_queue *q, struct rocky_otel_span_pack *pk)
     return 0;
 }
 
-int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
-                                const struct rocky_event *ev)
-{
-    size_t queued;
-    return rocky_otel_queue_push(q, ev, &queued);
-}
-
 static __attribute__((noinline, cold)) int
 push_run_sized(struct rocky_otel_queue *q, const struct rocky_event *ev,
                size_t *queued)
@@ -460,33 +452,6 @@ static uint32_t next_record(struct rocky_otel_queue *q)
     }
 }
 
-const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
-                                                    size_t i)
-{
-    if (i >= q->cap || q->peek_mode == 2)
-        return NULL;
-    q->peek_mode = 1;
-    while (q->peeked <= i) {
-        uint32_t len = next_record(q);
-        if (len == 0)
-            return NULL; /* not yet written */
-        struct rocky_otel_span *s = view_slot(q, q->peeked);
-        if (!s)
-            return NULL;
-        const uint8_t *rec = q->ring + (q->peek_pos & q->mask) + HEADER;
-        if (rocky_otel_span_unpack(rec, len - HEADER, &q->peek_run, s) != 0) {
-            /* Cannot happen for what pack_write wrote; never hand the
-             * encoder half a span. An empty model span goes out instead. */
-            memset(s, 0, sizeof *s);
-            s->kind = ROCKY_OTEL_SPAN_MODEL;
-        }
-        q->peek_pos += STRIDE(len);
-        q->peeked++;
-    }
-    size_t b = i / VIEW_BLOCK;
-    return &q->views[b][i % VIEW_BLOCK];
-}
-
 /* The view of the record of `len` bytes at `rec`, the i-th peeked, into
  * `v`: straight from the ring when it needs no repair (REF records of the
  * current run: nearly all), else unpacked into span slot i and viewed
@@ -512,7 +477,8 @@ static int view_record(struct rocky_otel_queue *q, size_t i, const uint8_t *rec,
     if (rec[0] & ROCKY_OTEL_PACK_DEFINE)
         q->vrun = NULL; /* REF views from here on: the new run's */
     if (rocky_otel_span_unpack(rec, len, &q->peek_run, s) != 0) {
-        /* As peek: never hand the encoder half a span. */
+        /* Cannot happen for what pack_write wrote; never hand the encoder
+         * half a span. An empty model span goes out instead. */
         memset(s, 0, sizeof *s);
         s->kind = ROCKY_OTEL_SPAN_MODEL;
     }
@@ -523,9 +489,8 @@ static int view_record(struct rocky_otel_queue *q, size_t i, const uint8_t *rec,
 const struct rocky_otel_span_view *
 rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i)
 {
-    if (i >= q->cap || q->peek_mode == 1)
+    if (i >= q->cap)
         return NULL;
-    q->peek_mode = 2;
     while (q->peeked <= i) {
         uint32_t len = next_record(q);
         if (len == 0)
@@ -597,7 +562,6 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
     q->peeked = 0;
     q->peek_pos = pos;
     q->peek_run = q->head_run;
-    q->peek_mode = 0;
     q->vrun = NULL;
     q->vruns_used = 0;
 }

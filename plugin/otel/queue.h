@@ -19,7 +19,7 @@
  * consumer's outcome counters (delivered, dropped) read before `pushed`
  * never exceed it.
  *
- * Threads: push_* from any number of threads; peek/release from exactly
+ * Threads: push from any number of threads; peek_view/release from exactly
  * one consumer thread (the exporter's).
  */
 #ifndef ROCKY_OTEL_QUEUE_H
@@ -42,60 +42,51 @@ int rocky_otel_queue_new(uint32_t capacity, struct rocky_otel_queue **out);
 void rocky_otel_queue_free(struct rocky_otel_queue *q);
 
 /*
- * Copy the span of a MODEL_END or RUN_END event into the queue. Returns 0
- * (counted as pushed), ROCKY_EAGAIN when it was not taken (the ring is
- * full, or no memory for a run span; counted as refused) or ROCKY_EINVAL
- * (not an end event; nothing counted). Thread-safe, lock-free for model
- * spans.
+ * Copy the span of a MODEL_END, STATEMENT_END or RUN_END event into the
+ * queue. Returns 0 (counted as pushed) and sets *queued to what
+ * rocky_otel_queue_size would have said just after this span was taken
+ * (the caller's batch-full check without a second look at the counters),
+ * ROCKY_EAGAIN when it was not taken (the ring is full, or no memory for a
+ * run span; counted as refused) or ROCKY_EINVAL (not an end event; nothing
+ * counted). Thread-safe, lock-free for model and statement spans.
  */
-int rocky_otel_queue_push_event(struct rocky_otel_queue *q,
-                                const struct rocky_event *ev);
-/* The same, and on 0 also sets *queued to what rocky_otel_queue_size would
- * have said just after this span was taken: the caller's batch-full check
- * without a second look at the counters. */
 int rocky_otel_queue_push(struct rocky_otel_queue *q,
                           const struct rocky_event *ev, size_t *queued);
 
 /*
- * Consumer side. take_runs moves every listed run span into `out`
- * (capacity `max`), returns how many. peek returns the i-th unreleased
- * model span counted from the head, unpacked into memory the queue owns
- * (NULL when fewer than i+1 are written, or out of memory; a span still
- * being written hides the ones behind it). The pointer stays valid until
- * the next release; peeking i costs unpacking the records up to i once,
- * so walk i = 0, 1, 2, ... The queue keeps as many unpacked spans as the
- * largest i peeked (a batch). release frees the first `n` peeked spans
- * for producers (n <= how many peek returned).
- */
-size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
-                                  struct rocky_otel_span *out, size_t max);
-const struct rocky_otel_span *rocky_otel_queue_peek(struct rocky_otel_queue *q,
-                                                    size_t i);
-void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
-
-/*
- * As peek, but the i-th unreleased model span as the encoder's view
- * (span_view.h), made straight from its packed record where it lies in
- * the ring when that needs no UTF-8 repair (nearly always; else from a
- * span unpacked into memory the queue owns). The view, and the record
- * bytes, run copy and span it points into, stay valid and unchanged until
- * the next release (which zeroes the released records for the next lap):
- * do not keep it past that. A batch walks with peek or with peek_view,
- * not both (the other returns NULL until the release). Consumer thread
- * only; the queue keeps as many views as the largest i peeked.
+ * Consumer side (the exporter thread only). take_runs moves every listed
+ * run span into `out` (capacity `max`), returns how many.
+ *
+ * peek_view returns the i-th unreleased model span counted from the head,
+ * as the encoder's view (span_view.h): made straight from its packed
+ * record where it lies in the ring when that needs no UTF-8 repair (nearly
+ * always), else from a span unpacked into memory the queue owns. NULL when
+ * fewer than i+1 are written (a span still being written hides the ones
+ * behind it) or out of memory. Peeking i costs viewing the records up to i
+ * once, so walk i = 0, 1, 2, ...; the queue keeps as many views as the
+ * largest i peeked (a batch). The view, and the record bytes, run copy and
+ * span it points into, stay valid and unchanged until the next release
+ * (which zeroes the released records for the next lap): do not keep it
+ * past that.
+ *
+ * release frees the first `n` peeked spans for producers (n <= how many
+ * peek_view returned).
  */
 struct rocky_otel_span_view;
+size_t rocky_otel_queue_take_runs(struct rocky_otel_queue *q,
+                                  struct rocky_otel_span *out, size_t max);
 const struct rocky_otel_span_view *
 rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i);
+void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
 
 /* Approximate number of spans waiting (ring + run list). Any thread. */
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q);
 
-/* Spans taken in by push_event since creation. Any thread; acquire, so a
+/* Spans taken in by push since creation. Any thread; acquire, so a
  * counter the consumer bumped before this call is covered (see above). */
 uint64_t rocky_otel_queue_pushed(const struct rocky_otel_queue *q);
 
-/* Spans push_event refused (ROCKY_EAGAIN) since creation. Any thread. */
+/* Spans push refused (ROCKY_EAGAIN) since creation. Any thread. */
 uint64_t rocky_otel_queue_refused(const struct rocky_otel_queue *q);
 
 /* Capacity passed to new. */

@@ -14,6 +14,22 @@
 #include "queue.h"
 #include "span_view.h"
 
+/* Push one event, as the exporter does, without the queued count. */
+static int push(struct rocky_otel_queue *q, const struct rocky_event *ev)
+{
+    size_t queued;
+    return rocky_otel_queue_push(q, ev, &queued);
+}
+
+/* A view's string as a NUL-terminated copy in `buf` (tests compare text). */
+static const char *text(struct rocky_otel_str str, char *buf, size_t size)
+{
+    size_t n = str.len < size - 1 ? str.len : size - 1;
+    memcpy(buf, str.p, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 static void test_spans_come_out_in_order_with_their_fields(void **state)
 {
     struct rocky_otel_queue *q;
@@ -22,22 +38,22 @@ static void test_spans_come_out_in_order_with_their_fields(void **state)
     test_run_init(&t);
     for (int i = 0; i < 3; i++) {
         snprintf(t.name, sizeof t.name, "m%d", i);
-        assert_int_equal(rocky_otel_queue_push_event(
-                             q, test_event(&t, ROCKY_EVENT_MODEL_END)),
-                         0);
+        assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
     }
     assert_int_equal(rocky_otel_queue_size(q), 3);
     for (int i = 0; i < 3; i++) {
-        const struct rocky_otel_span *s = rocky_otel_queue_peek(q, (size_t)i);
+        const struct rocky_otel_span_view *s =
+            rocky_otel_queue_peek_view(q, (size_t)i);
+        char buf[600];
         assert_non_null(s);
         char want[8];
         snprintf(want, sizeof want, "m%d", i);
-        assert_string_equal(s->name, want);
+        assert_string_equal(text(s->name, buf, sizeof buf), want);
         assert_int_equal(s->kind, ROCKY_OTEL_SPAN_MODEL);
         assert_memory_equal(s->parent_span_id, t.run.span_id, 8);
         assert_int_equal(s->rows_affected, 42);
     }
-    assert_null(rocky_otel_queue_peek(q, 3));
+    assert_null(rocky_otel_queue_peek_view(q, 3));
     rocky_otel_queue_release(q, 3);
     assert_int_equal(rocky_otel_queue_size(q), 0);
     rocky_otel_queue_free(q);
@@ -64,7 +80,7 @@ static void test_push_says_how_many_are_queued(void **state)
         rocky_otel_queue_push(q, test_event(&t, ROCKY_EVENT_RUN_END), &queued),
         0);
     assert_int_equal(queued, 4);
-    assert_non_null(rocky_otel_queue_peek(q, 1));
+    assert_non_null(rocky_otel_queue_peek_view(q, 1));
     rocky_otel_queue_release(q, 2);
     /* The run ended: this span installs it again. */
     assert_int_equal(rocky_otel_queue_push(
@@ -96,20 +112,14 @@ static void test_views_keep_their_run_across_runs_in_one_batch(void **state)
     for (int i = 0; i < 12; i++) {
         struct test_run *t = i < 6 ? &a : &b;
         if (i == 6) /* run a ends: run b becomes current */
-            assert_int_equal(rocky_otel_queue_push_event(
-                                 q, test_event(&a, ROCKY_EVENT_RUN_END)),
-                             0);
+            assert_int_equal(push(q, test_event(&a, ROCKY_EVENT_RUN_END)), 0);
         snprintf(t->name, sizeof t->name, "m%d", i);
-        assert_int_equal(rocky_otel_queue_push_event(
-                             q, test_event(t, ROCKY_EVENT_MODEL_END)),
-                         0);
+        assert_int_equal(push(q, test_event(t, ROCKY_EVENT_MODEL_END)), 0);
     }
     const struct rocky_otel_span_view *v[12];
     for (int i = 0; i < 12; i++)
         assert_non_null(v[i] = rocky_otel_queue_peek_view(q, (size_t)i));
     assert_null(rocky_otel_queue_peek_view(q, 12));
-    /* A batch walks one way: peek refuses until the release. */
-    assert_null(rocky_otel_queue_peek(q, 0));
     for (int i = 0; i < 12; i++) {
         struct test_run *t = i < 6 ? &a : &b;
         char want[8];
@@ -136,16 +146,16 @@ static void test_full_queue_refuses_and_counts_model_spans(void **state)
     struct test_run t;
     test_run_init(&t);
     const struct rocky_event *ev = test_event(&t, ROCKY_EVENT_MODEL_END);
-    assert_int_equal(rocky_otel_queue_push_event(q, ev), 0);
-    assert_int_equal(rocky_otel_queue_push_event(q, ev), 0);
-    assert_int_equal(rocky_otel_queue_push_event(q, ev), ROCKY_EAGAIN);
-    assert_int_equal(rocky_otel_queue_push_event(q, ev), ROCKY_EAGAIN);
+    assert_int_equal(push(q, ev), 0);
+    assert_int_equal(push(q, ev), 0);
+    assert_int_equal(push(q, ev), ROCKY_EAGAIN);
+    assert_int_equal(push(q, ev), ROCKY_EAGAIN);
     /* Refused: not taken, so not pushed. */
     assert_int_equal(rocky_otel_queue_refused(q), 2);
     assert_int_equal(rocky_otel_queue_pushed(q), 2);
     /* Freed slots are reused. */
     rocky_otel_queue_release(q, 1);
-    assert_int_equal(rocky_otel_queue_push_event(q, ev), 0);
+    assert_int_equal(push(q, ev), 0);
     assert_int_equal(rocky_otel_queue_pushed(q), 3);
     rocky_otel_queue_free(q);
 }
@@ -156,11 +166,8 @@ static void test_run_span_is_kept_when_the_queue_is_full(void **state)
     assert_int_equal(rocky_otel_queue_new(1, &q), 0);
     struct test_run t;
     test_run_init(&t);
-    assert_int_equal(
-        rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_MODEL_END)),
-        0);
-    assert_int_equal(
-        rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_RUN_END)), 0);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_RUN_END)), 0);
     assert_int_equal(rocky_otel_queue_refused(q), 0);
     assert_int_equal(rocky_otel_queue_pushed(q), 2);
     struct rocky_otel_span runs[4];
@@ -176,9 +183,8 @@ static void test_start_events_are_not_queued(void **state)
     assert_int_equal(rocky_otel_queue_new(4, &q), 0);
     struct test_run t;
     test_run_init(&t);
-    assert_int_equal(
-        rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_MODEL_START)),
-        ROCKY_EINVAL);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_START)),
+                     ROCKY_EINVAL);
     assert_int_equal(rocky_otel_queue_size(q), 0);
     assert_int_equal(rocky_otel_queue_pushed(q), 0);
     assert_int_equal(rocky_otel_queue_refused(q), 0);
@@ -228,8 +234,7 @@ static void *producer(void *arg)
          * the others': the current run changes hands all the time, and
          * spans of the other runs carry theirs inline. */
         if (i % RUN_LENGTH == 0) {
-            if (i > 0 && rocky_otel_queue_push_event(
-                             p->q, test_event(&t, ROCKY_EVENT_RUN_END)) == 0)
+            if (i > 0 && push(p->q, test_event(&t, ROCKY_EVENT_RUN_END)) == 0)
                 p->runs++;
             set_run(&t, run_id, p->id, i / RUN_LENGTH);
         }
@@ -238,8 +243,7 @@ static void *producer(void *arg)
          * at the ring's end, and refusals for bytes as well as count. */
         t.model.error = error_of(
             err, (size_t)(rand_r(&seed) % 4 == 0 ? rand_r(&seed) % 512 : 0));
-        int rc = rocky_otel_queue_push_event(
-            p->q, test_event(&t, ROCKY_EVENT_MODEL_END));
+        int rc = push(p->q, test_event(&t, ROCKY_EVENT_MODEL_END));
         if (rc == 0) {
             p->accepted[i] = 1;
             p->ok++;
@@ -253,22 +257,23 @@ static void *producer(void *arg)
 
 /* Takes one span: checks it is whole, of its own run, in order for its
  * producer, and never seen before. */
-static void consume(const struct rocky_otel_span *s, int last[PRODUCERS],
+static void consume(const struct rocky_otel_span_view *s, int last[PRODUCERS],
                     unsigned char seen[PRODUCERS][PER_PRODUCER])
 {
     int who, seq;
-    assert_int_equal(sscanf(s->name, "%d:%d", &who, &seq), 2);
+    char buf[80];
+    assert_int_equal(
+        sscanf(text(s->name, buf, sizeof buf), "%d:%d", &who, &seq), 2);
     assert_true(who >= 0 && who < PRODUCERS && seq >= 0 && seq < PER_PRODUCER);
     assert_true(seq > last[who]);
     assert_false(seen[who][seq]);
     seen[who][seq] = 1;
     last[who] = seq;
-    size_t n = strlen(s->error);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(s->error[i], 'e');
+    for (size_t i = 0; i < s->error.len; i++)
+        assert_int_equal(s->error.p[i], 'e');
     char want[32];
     sprintf(want, "run-%d-%d", who, seq / RUN_LENGTH);
-    assert_string_equal(s->run_id, want);
+    assert_string_equal(text(s->run_id, buf, sizeof buf), want);
     assert_int_equal(s->trace_id[0], who);
     assert_int_equal(s->trace_id[1], seq / RUN_LENGTH);
     assert_int_equal(s->parent_span_id[0], who);
@@ -301,10 +306,10 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
     long consumed = 0;
     int done = 0;
     unsigned seed = 99;
-    while (!done || rocky_otel_queue_peek(q, 0)) {
+    while (!done || rocky_otel_queue_peek_view(q, 0)) {
         size_t want = 1 + (size_t)rand_r(&seed) % 8, n = 0;
-        const struct rocky_otel_span *s;
-        while (n < want && (s = rocky_otel_queue_peek(q, n))) {
+        const struct rocky_otel_span_view *s;
+        while (n < want && (s = rocky_otel_queue_peek_view(q, n))) {
             consume(s, last, seen);
             n++;
         }
@@ -325,8 +330,8 @@ static void test_concurrent_producers_lose_nothing_uncounted(void **state)
         refused += p[i].refused;
         runs += p[i].runs;
     }
-    const struct rocky_otel_span *s;
-    while ((s = rocky_otel_queue_peek(q, 0))) {
+    const struct rocky_otel_span_view *s;
+    while ((s = rocky_otel_queue_peek_view(q, 0))) {
         consume(s, last, seen);
         rocky_otel_queue_release(q, 1);
         consumed++;
@@ -369,9 +374,7 @@ static void test_an_unused_queue_costs_no_memory(void **state)
     struct test_run t;
     test_run_init(&t);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(rocky_otel_queue_push_event(
-                             q, test_event(&t, ROCKY_EVENT_MODEL_END)),
-                         0);
+        assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
     /* 100 spans in a queue for 100,000: a few pages, not ~90 MB. */
     assert_true(rss_kb() - before < 1024);
     assert_int_equal(rocky_otel_queue_size(q), 100);
@@ -389,8 +392,7 @@ static void test_long_spans_are_refused_when_the_bytes_run_out(void **state)
     int ok = 0, refused = 0;
     for (int i = 0; i < 64; i++) {
         snprintf(t.name, sizeof t.name, "%d", i);
-        int rc = rocky_otel_queue_push_event(
-            q, test_event(&t, ROCKY_EVENT_MODEL_END));
+        int rc = push(q, test_event(&t, ROCKY_EVENT_MODEL_END));
         if (rc == 0)
             ok++;
         else
@@ -403,19 +405,19 @@ static void test_long_spans_are_refused_when_the_bytes_run_out(void **state)
     assert_int_equal(rocky_otel_queue_refused(q), refused);
     assert_int_equal(rocky_otel_queue_pushed(q), ok);
     for (int i = 0; i < ok; i++) {
-        const struct rocky_otel_span *s = rocky_otel_queue_peek(q, (size_t)i);
+        const struct rocky_otel_span_view *s =
+            rocky_otel_queue_peek_view(q, (size_t)i);
+        char buf[600];
         assert_non_null(s);
         char want[16];
         snprintf(want, sizeof want, "%d", i);
-        assert_string_equal(s->name, want);
-        assert_int_equal(strlen(s->error), 511);
+        assert_string_equal(text(s->name, buf, sizeof buf), want);
+        assert_int_equal(s->error.len, 511);
     }
-    assert_null(rocky_otel_queue_peek(q, (size_t)ok));
+    assert_null(rocky_otel_queue_peek_view(q, (size_t)ok));
     rocky_otel_queue_release(q, (size_t)ok);
     /* The room is back. */
-    assert_int_equal(
-        rocky_otel_queue_push_event(q, test_event(&t, ROCKY_EVENT_MODEL_END)),
-        0);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
     rocky_otel_queue_free(q);
 }
 
@@ -433,19 +435,17 @@ static void test_records_of_every_size_wrap_around_intact(void **state)
     for (int round = 0; round < 4000; round++) {
         snprintf(t.name, sizeof t.name, "%d", in);
         t.model.error = error_of(err, (size_t)(in * 37 % 512));
-        if (rocky_otel_queue_push_event(
-                q, test_event(&t, ROCKY_EVENT_MODEL_END)) == 0)
+        if (push(q, test_event(&t, ROCKY_EVENT_MODEL_END)) == 0)
             in++;
         if (round % 3 == 2) {
             size_t n = 0;
-            const struct rocky_otel_span *s;
+            const struct rocky_otel_span_view *s;
             while (n < (size_t)(round % 5) &&
-                   (s = rocky_otel_queue_peek(q, n))) {
-                char want[16];
+                   (s = rocky_otel_queue_peek_view(q, n))) {
+                char want[16], buf[16];
                 snprintf(want, sizeof want, "%d", next_out);
-                assert_string_equal(s->name, want);
-                assert_int_equal(strlen(s->error),
-                                 (size_t)(next_out * 37 % 512));
+                assert_string_equal(text(s->name, buf, sizeof buf), want);
+                assert_int_equal(s->error.len, (size_t)(next_out * 37 % 512));
                 next_out++;
                 n++;
             }
