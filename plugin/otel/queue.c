@@ -258,11 +258,21 @@ static inline int room_for(struct rocky_otel_queue *q, uint64_t t,
     return 0;
 }
 
-/* Write the record placed at tail word `t` (the word before the CAS). */
-static inline __attribute__((always_inline)) void
-place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
-      const struct rocky_otel_span_pack *pk, int mode, int64_t base,
-      uint32_t size)
+/* The tail word after placing one span of `need` bytes (and `pad` bytes of
+ * padding) at tail word `t`: WORD(SPANS(t) + 1, BYTES(t) + pad + need) with
+ * t's ACTIVE, each field added in place (adding 2^30 leaves the bytes as
+ * they are). */
+static inline uint64_t next_tail(uint64_t t, uint32_t pad, uint32_t need)
+{
+    return (t & ACTIVE) | ((t + (1ull << 30)) & (SPAN_MASK << 30)) |
+           (((uint32_t)t + pad + need) & BYTE_MASK);
+}
+
+/* Where the record placed at tail word `t` (the word before the CAS)
+ * goes: its header's offset, after writing the padding's header if it
+ * has one. */
+static inline uint32_t record_at(struct rocky_otel_queue *q, uint64_t t,
+                                 uint32_t pad)
 {
     uint32_t off = BYTES(t) & q->mask;
     if (pad) {
@@ -270,9 +280,27 @@ place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
                               memory_order_release);
         off = 0;
     }
-    rocky_otel_span_pack_write(pk, mode, base, size, q->ring + off + HEADER);
+    return off;
+}
+
+/* The record of `size` bytes at `off` is written: the consumer may read
+ * it. */
+static inline void publish(struct rocky_otel_queue *q, uint32_t off,
+                           uint32_t size)
+{
     atomic_store_explicit(header_at(q, off), (uint16_t)(HEADER + size),
                           memory_order_release);
+}
+
+/* Write the record placed at tail word `t`. */
+static inline __attribute__((always_inline)) void
+place(struct rocky_otel_queue *q, uint64_t t, uint32_t pad,
+      const struct rocky_otel_span_pack *pk, int mode, int64_t base,
+      uint32_t size)
+{
+    uint32_t off = record_at(q, t, pad);
+    rocky_otel_span_pack_write(pk, mode, base, size, q->ring + off + HEADER);
+    publish(q, off, size);
 }
 
 static __attribute__((noinline, cold)) int refuse(struct rocky_otel_queue *q)
@@ -331,8 +359,11 @@ push_run_sized(struct rocky_otel_queue *q, const struct rocky_event *ev,
     return rc;
 }
 
-int rocky_otel_queue_push(struct rocky_otel_queue *q,
-                          const struct rocky_event *ev, size_t *queued)
+/* Any span, the general way: a run span, a span of a run that is not the
+ * current one (or when there is none yet), a span with an error text, ... */
+static __attribute__((noinline)) int push_general(struct rocky_otel_queue *q,
+                                                  const struct rocky_event *ev,
+                                                  size_t *queued)
 {
     if (ev->type == ROCKY_EVENT_RUN_END && ev->run)
         return push_run_sized(q, ev, queued);
@@ -344,7 +375,7 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
 
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
     uint32_t size, pad;
-    uint64_t spans, next;
+    uint64_t spans;
     int mode;
     int64_t base = 0;
     for (;;) {
@@ -366,17 +397,47 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
         uint32_t need = STRIDE(HEADER + size);
         if (room_for(q, t, need, &pad, &spans) != 0)
             return refuse(q);
-        /* WORD(SPANS(t) + 1, BYTES(t) + pad + need) with t's ACTIVE, each
-         * field added in place (adding 2^30 leaves the bytes as they are). */
-        next = (t & ACTIVE) | ((t + (1ull << 30)) & (SPAN_MASK << 30)) |
-               (((uint32_t)t + pad + need) & BYTE_MASK);
         /* Expecting the very word the mode was chosen under: see the top. */
         if (atomic_compare_exchange_weak_explicit(
-                &q->tail, &t, next, memory_order_acquire, memory_order_acquire))
+                &q->tail, &t, next_tail(t, pad, need), memory_order_acquire,
+                memory_order_acquire))
             break;
     }
     place(q, t, pad, &pk, mode, base, size);
     /* As queue_size: head before tail, so never behind. */
+    *queued = (size_t)spans + 1 +
+              atomic_load_explicit(&q->run_count, memory_order_relaxed);
+    return 0;
+}
+
+int rocky_otel_queue_push(struct rocky_otel_queue *q,
+                          const struct rocky_event *ev, size_t *queued)
+{
+    /* The common span (span_pack.h's fast record): a MODEL_END of the
+     * current run, measured and written straight; anything else, or no
+     * current run, the general way. */
+    struct rocky_otel_pack_fast f;
+    if (ev->type != ROCKY_EVENT_MODEL_END ||
+        rocky_otel_pack_fast_prepare(ev, &f) != 0)
+        return push_general(q, ev, queued);
+    uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    uint32_t size, need, pad;
+    uint64_t spans;
+    do {
+        /* The same rule as the general way's REF (see the top). */
+        if (!(t & ACTIVE) || !is_current(q, ev->run))
+            return push_general(q, ev, queued);
+        size = rocky_otel_pack_fast_size(
+            &f, atomic_load_explicit(&q->ident_base, memory_order_relaxed));
+        need = STRIDE(HEADER + size);
+        if (room_for(q, t, need, &pad, &spans) != 0)
+            return refuse(q);
+    } while (!atomic_compare_exchange_weak_explicit(
+        &q->tail, &t, next_tail(t, pad, need), memory_order_acquire,
+        memory_order_acquire));
+    uint32_t off = record_at(q, t, pad);
+    rocky_otel_pack_fast_write(&f, q->ring + off + HEADER);
+    publish(q, off, size);
     *queued = (size_t)spans + 1 +
               atomic_load_explicit(&q->run_count, memory_order_relaxed);
     return 0;

@@ -101,32 +101,13 @@ int rocky_otel_span_from_event(const struct rocky_event *ev,
 
 /* ---- packed form ----------------------------------------------------- */
 
-static int64_t unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-/* Reads one varint from [*p, end); 0 on success. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        r |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* A packed string into an array of `cap` bytes: sanitized exactly as
  * COPY would have (the same call on the same bytes). */
 static int get_str(const uint8_t **p, const uint8_t *end, char *dst, size_t cap)
 {
     uint64_t len;
-    if (get_varint(p, end, &len) || len > cap || len > (size_t)(end - *p))
+    if (rocky_otel_get_len(p, end, &len) || len > cap ||
+        len > (size_t)(end - *p))
         return -1;
     rocky_otel_utf8_sanitize((const char *)*p, len, dst, cap);
     *p += len;
@@ -188,14 +169,12 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
 {
     static const char hexd[] = "0123456789abcdef";
     const uint8_t *p = rec, *end = rec + size;
-    uint64_t v[7] = {0};
+    uint64_t v[ROCKY_OTEL_PACK_NUMS] = {0};
     struct rocky_otel_span_run own;
     if (size < 1)
         return ROCKY_EINVAL;
     int flags = *p++;
     uint32_t kind = (uint32_t)(flags & ROCKY_OTEL_PACK_KIND);
-    /* status, attempt, rows, bytes or the statement's three; duration */
-    int nums = kind == ROCKY_OTEL_SPAN_STATEMENT ? 7 : 5;
     if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
         return ROCKY_EINVAL;
     if ((flags & ROCKY_OTEL_PACK_DEFINE) && (flags & ROCKY_OTEL_PACK_REF))
@@ -213,24 +192,28 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
         return ROCKY_EINVAL;
     const struct rocky_otel_span_run *r =
         flags & (ROCKY_OTEL_PACK_DEFINE | ROCKY_OTEL_PACK_REF) ? use : &own;
-    int i = 0;
+    /* [status, attempt,] rows, bytes or the statement's three, the
+     * duration, [a REF record's start delta] */
+    uint32_t i = 0, n = kind == ROCKY_OTEL_SPAN_STATEMENT ? 5 : 3;
     if (flags & ROCKY_OTEL_PACK_SMALL) { /* status and attempt in one byte */
         if (p >= end)
             return ROCKY_EINVAL;
         v[0] = *p & 7;
         v[1] = *p++ >> 3;
         i = 2;
+    } else {
+        n += 2;
     }
-    for (; i < nums; i++)
-        if (get_varint(&p, end, &v[i]))
-            return ROCKY_EINVAL;
-    uint64_t dur = v[nums - 1];
+    if (flags & ROCKY_OTEL_PACK_REF)
+        n++;
+    if (rocky_otel_get_nums(&p, end, v + i, n))
+        return ROCKY_EINVAL;
+    /* v: status, attempt, rows, x, [y, z,] duration, [delta] */
+    uint32_t last = i + n - 1;
+    uint64_t dur = v[(flags & ROCKY_OTEL_PACK_REF) ? last - 1 : last];
     if (flags & ROCKY_OTEL_PACK_REF) {
-        uint64_t delta;
-        if (get_varint(&p, end, &delta))
-            return ROCKY_EINVAL;
-        s->start_wall_ns =
-            (int64_t)((uint64_t)r->base + (uint64_t)unzigzag(delta));
+        s->start_wall_ns = (int64_t)((uint64_t)r->base +
+                                     (uint64_t)rocky_otel_unzigzag(v[last]));
     } else {
         if (end - p < 8)
             return ROCKY_EINVAL;
@@ -258,7 +241,7 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
     s->kind = kind;
     s->status = (uint32_t)v[0];
     s->attempt = (uint32_t)v[1];
-    s->rows_affected = unzigzag(v[2]);
+    s->rows_affected = rocky_otel_unzigzag(v[2]);
     s->models_total = s->models_failed = 0;
     s->models_succeeded = s->models_skipped = 0;
     if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
@@ -271,7 +254,7 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
             get_error(&p, end, flags, s->stmt_error, sizeof s->stmt_error))
             return ROCKY_EINVAL;
     } else {
-        s->bytes_written = unzigzag(v[3]);
+        s->bytes_written = rocky_otel_unzigzag(v[3]);
         s->max_attempts = s->stmt_kind = s->sequence = 0;
         if (get_str(&p, end, s->name, sizeof s->name))
             return ROCKY_EINVAL;

@@ -12,10 +12,7 @@
 
 #include "rocky/error.h"
 #include "span_build.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "sql_hash.h"
 
 /* Inlined into the queue's push even where the compiler would not: the
  * point of this file is that push is one function. */
@@ -27,17 +24,19 @@
  * struct above is ~900). Unpacking gives exactly the struct that
  * rocky_otel_span_from_event would have filled from the same event.
  *
- * Layout (this file and rocky_otel_span_unpack only): a kind-and-flags
- * byte; the run's part (trace id, for DEFINE the run's span id, run_id,
- * adapter) unless the record refers to the current run; LEB128 numbers
- * (status, attempt, zigzag rows, then bytes or the statement's fields, the
- * duration); the start time (raw, or as the zigzag difference from the
- * current run's base); the span id and, unless it is the current run's
- * span, the parent; the strings, each as its length and its
- * bytes: the event's bytes as COPY would read them (up to the array's
- * size, before any NUL), sanitized when unpacked by the same call COPY
- * makes, so the runner's thread only measures and copies. A 64-char
- * lowercase hex sql_hash is kept as its 32 bytes.
+ * Layout (this file and the readers in span_build.c and span_view.c): a
+ * kind-and-flags byte; the run's part (trace id, for DEFINE the run's span
+ * id, run_id, adapter) unless the record refers to the current run; status
+ * and attempt in one byte when both are small; the numbers as a group
+ * (below: status and attempt when not small, rows, then bytes or the
+ * statement's max_attempts, kind and sequence, the duration, and a REF
+ * record's start as its difference from the current run's base); the start
+ * time itself unless REF; the span id and, unless it is the current run's
+ * span, the parent; the strings, each as its length and its bytes: the
+ * event's bytes as COPY would read them (up to the array's size, before any
+ * NUL), sanitized when unpacked by the same call COPY makes, so the
+ * runner's thread only measures and copies. A 64-char lowercase hex
+ * sql_hash is kept as its 32 bytes.
  *
  * The current run. Every span of a run repeats the run's trace id, run_id
  * and adapter (and a model span's parent is the run's span): ~40 bytes a
@@ -46,6 +45,11 @@
  * which records define and which refer (queue.c: the choice is made by the
  * same CAS that places the record); the consumer, reading in order, keeps
  * the last defined run in a struct rocky_otel_span_run.
+ *
+ * The common record. Nearly every span is a MODEL_END of the current run
+ * with a small status, no error and a SHA-256 hash: the queue writes those
+ * through pack_fast_* (straight-line, no general measuring), which write
+ * exactly the bytes the general pack_* functions would.
  */
 enum rocky_otel_pack_run {
     ROCKY_OTEL_PACK_RUN_INLINE = 0, /* the run's part in the record          */
@@ -54,34 +58,16 @@ enum rocky_otel_pack_run {
 };
 
 #define ROCKY_OTEL_PACK_STRINGS 5
-
-/* A span measured for packing. Filled by prepare; the calling thread's
- * (the stack is the place for it). */
-struct rocky_otel_span_pack {
-    uint32_t kind, flags;
-    int64_t start;
-    uint32_t span_size; /* the span's part, without its start or parent */
-    uint32_t run_size;  /* the run's part inline; 0 until measured */
-    uint32_t nums_len;
-    uint32_t delta_len; /* a REF record's start, after the numbers */
-    /* The numbers, already LEB128 (<= 2 * 5 + 10 + 3 * 5 + 10), then a REF
-     * record's start (<= 10): written with them in one copy. */
-    uint8_t nums[56];
-    const struct rocky_run *run;
-    const uint8_t *span_id, *parent;
-    /* run_id, adapter, name, sql_hash or target, error: not yet sanitized */
-    const char *str[ROCKY_OTEL_PACK_STRINGS];
-    uint32_t len[ROCKY_OTEL_PACK_STRINGS];
-    uint8_t hash[32]; /* sql_hash in binary, when flagged */
-};
+#define ROCKY_OTEL_PACK_NUMS    8 /* the most numbers a record has */
 
 /* The most bytes a record can take: the flags, the run's part with the
- * DEFINE span id, 7 varints of at most 10, the start, two span ids, the
- * binary hash and five strings with their 2-byte lengths. */
+ * DEFINE span id, the small byte, 2 code bytes and 8 numbers of 8, the
+ * start, two span ids, the binary hash and five strings with their 2-byte
+ * lengths. */
 #define ROCKY_OTEL_PACK_MAX                                                    \
-    (1 + ROCKY_TRACE_ID_SIZE + ROCKY_SPAN_ID_SIZE + 7 * 10 + 8 +               \
-     2 * ROCKY_SPAN_ID_SIZE + 32 + 2 * ROCKY_OTEL_PACK_STRINGS + 80 + 16 +     \
-     128 + 136 + 512)
+    (1 + ROCKY_TRACE_ID_SIZE + ROCKY_SPAN_ID_SIZE + 1 + 2 +                    \
+     8 * ROCKY_OTEL_PACK_NUMS + 8 + 2 * ROCKY_SPAN_ID_SIZE + 32 +              \
+     2 * ROCKY_OTEL_PACK_STRINGS + 80 + 16 + 128 + 136 + 512)
 
 /* The first byte: the kind in the low two bits, then these. */
 enum {
@@ -102,26 +88,154 @@ ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_zigzag(int64_t v)
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
-/* LEB128. (Spelling out the 1..3-byte cases, or writing a word at once,
- * measured more instructions in the queue's push, not fewer.) */
-ROCKY_OTEL_PACK_INLINE uint8_t *rocky_otel_put_varint(uint8_t *p, uint64_t v)
+ROCKY_OTEL_PACK_INLINE int64_t rocky_otel_unzigzag(uint64_t v)
 {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_varint_size(uint64_t v)
+/* ---- numbers --------------------------------------------------------- */
+
+/*
+ * A record's numbers are written as a group: first their size codes, two
+ * bits each, four to a byte (code c: the number takes 1 << c bytes, so 1,
+ * 2, 4 or 8), then each number in that many little-endian bytes. They are
+ * encoded while the record is measured (before its room is taken), each
+ * as a store of 8 bytes and a step by its size, with no loop per byte, and
+ * copied into the record as one block. Reading one is a load of 8 bytes
+ * and a mask: every record has at least a span id after its numbers, so
+ * the load stays inside it. (LEB128 took ~80 instructions a model span.)
+ */
+#define ROCKY_OTEL_CODE_BYTES(n) (((n) + 3) / 4)
+
+ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_le64(uint64_t v)
 {
-    if (v < (1u << 28))
-        return 1 + (v >= (1u << 7)) + (v >= (1u << 14)) + (v >= (1u << 21));
-    uint32_t n = 5;
-    for (v >>= 35; v; v >>= 7)
-        n++;
-    return n;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(v);
+#else
+    return v;
+#endif
+}
+
+/* A number's size by the index of its highest set bit. */
+static const uint8_t rocky_otel_num_len[64] __attribute__((unused)) = {
+    1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+
+/* A group encoded: its codes (number i's at bits 2i), the bytes of its
+ * numbers (without the code bytes) and those bytes, with room for the last
+ * number's 8-byte store. */
+struct rocky_otel_nums {
+    uint32_t codes, bytes;
+    uint8_t enc[8 * ROCKY_OTEL_PACK_NUMS];
+};
+
+ROCKY_OTEL_PACK_INLINE void
+rocky_otel_nums_encode(const uint64_t *v, uint32_t n, struct rocky_otel_nums *g)
+{
+    uint32_t codes = 0, off = 0;
+#pragma GCC unroll 8
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len = rocky_otel_num_len[63 ^ __builtin_clzll(v[i] | 1)];
+        uint64_t w = rocky_otel_le64(v[i]);
+        memcpy(g->enc + off, &w, 8);
+        off += len;
+        codes |= (uint32_t)__builtin_ctz(len) << (2 * i);
+    }
+    g->codes = codes;
+    g->bytes = off;
+}
+
+/* Write the encoded group of n numbers at d; returns its end. */
+ROCKY_OTEL_PACK_INLINE uint8_t *
+rocky_otel_put_nums(uint8_t *d, const struct rocky_otel_nums *g, uint32_t n)
+{
+    d[0] = (uint8_t)g->codes;
+    if (n > 4)
+        d[1] = (uint8_t)(g->codes >> 8);
+    d += ROCKY_OTEL_CODE_BYTES(n);
+    memcpy(d, g->enc, g->bytes);
+    return d + g->bytes;
+}
+
+/* Read a group of n numbers at *p into v and move *p past it: 0, or -1
+ * when [*p, end) does not hold them and the 7 bytes after them that every
+ * record has (so that each 8-byte load stays inside the record). */
+ROCKY_OTEL_PACK_INLINE int rocky_otel_get_nums(const uint8_t **p,
+                                               const uint8_t *end, uint64_t *v,
+                                               uint32_t n)
+{
+    const uint8_t *q = *p;
+    uint32_t code_bytes = ROCKY_OTEL_CODE_BYTES(n), bytes = 0;
+    if ((size_t)(end - q) < code_bytes)
+        return -1;
+    uint32_t codes = q[0] | (n > 4 ? (uint32_t)q[1] << 8 : 0);
+    q += code_bytes;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += 1u << (codes >> (2 * i) & 3);
+    if ((size_t)(end - q) < (size_t)bytes + 7)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = codes >> (2 * i) & 3;
+        uint64_t w;
+        memcpy(&w, q, 8);
+        v[i] = rocky_otel_le64(w) & (~0ull >> (64 - (8u << k)));
+        q += 1u << k;
+    }
+    *p = q;
+    return 0;
+}
+
+/* A span measured for packing. Filled by prepare; the calling thread's
+ * (the stack is the place for it). */
+struct rocky_otel_span_pack {
+    uint32_t kind, flags;
+    uint32_t small; /* status | attempt << 3, when flagged SMALL */
+    int64_t start;
+    uint32_t span_size; /* the span's part, without its start, parent or
+                           numbers */
+    uint32_t run_size;  /* the run's part inline; 0 until measured */
+    uint32_t nums;      /* numbers prepare measured (REF adds the delta) */
+    uint32_t n;         /* as the last pack_size left them: how many, encoded */
+    uint64_t num[ROCKY_OTEL_PACK_NUMS];
+    struct rocky_otel_nums group;
+    const struct rocky_run *run;
+    const uint8_t *span_id, *parent;
+    /* run_id, adapter, name, sql_hash or target, error: not yet sanitized */
+    const char *str[ROCKY_OTEL_PACK_STRINGS];
+    uint32_t len[ROCKY_OTEL_PACK_STRINGS];
+    uint8_t hash[32]; /* sql_hash in binary, when flagged */
+};
+
+/* ---- strings --------------------------------------------------------- */
+
+/* A string's length: one byte below 128, else two (LEB128; len <= 512). */
+ROCKY_OTEL_PACK_INLINE uint8_t *rocky_otel_put_len(uint8_t *d, uint32_t len)
+{
+    if (len < 0x80) {
+        *d = (uint8_t)len;
+        return d + 1;
+    }
+    d[0] = (uint8_t)(len | 0x80);
+    d[1] = (uint8_t)(len >> 7);
+    return d + 2;
+}
+
+/* Read a length put_len wrote at *p: 0, or -1 when it does not parse. */
+ROCKY_OTEL_PACK_INLINE int rocky_otel_get_len(const uint8_t **p,
+                                              const uint8_t *end, uint64_t *len)
+{
+    const uint8_t *q = *p;
+    if (q < end && *q < 0x80) {
+        *len = *q;
+        *p = q + 1;
+        return 0;
+    }
+    if (end - q < 2 || q[1] >= 0x80)
+        return -1;
+    *len = (uint64_t)(q[0] & 0x7F) | (uint64_t)q[1] << 7;
+    *p = q + 2;
+    return 0;
 }
 
 /* String k: the first bytes of `src` that COPY into an array of `cap`
@@ -140,7 +254,7 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_pack_take(
 ROCKY_OTEL_PACK_INLINE uint8_t *
 rocky_otel_pack_put_str(uint8_t *d, const char *s, uint32_t len)
 {
-    d = rocky_otel_put_varint(d, len);
+    d = rocky_otel_put_len(d, len);
     /* Short strings (names, ids) as two overlapping copies, not a call. */
     if (len >= 16 && len <= 32) {
         memcpy(d, s, 16);
@@ -148,76 +262,30 @@ rocky_otel_pack_put_str(uint8_t *d, const char *s, uint32_t len)
     } else if (len >= 8 && len < 16) {
         memcpy(d, s, 8);
         memcpy(d + len - 8, s + len - 8, 8);
+    } else if (len >= 4 && len < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + len - 4, s + len - 4, 4);
     } else {
         memcpy(d, s, len);
     }
     return d + len;
 }
 
-/* A 64-char string (64 readable bytes) that is lowercase hex, as 32 bytes;
- * 0 when it is one. Not inlined: inlined where a caller passes a shorter
- * literal, gcc warns about the 16-byte loads it cannot see are guarded by
- * the caller's strnlen. */
-static __attribute__((noinline, unused)) int
-rocky_otel_hex_to_binary(const char *s, uint8_t *out)
-{
-#if defined(__SSE2__)
-    /* A range check is one add and one signed compare: adding 0x80 - lo
-     * maps lo..lo+n-1, and only those bytes, onto -128..-128+n-1. */
-    const __m128i to_digit = _mm_set1_epi8((char)(0x80 - '0'));
-    const __m128i digits = _mm_set1_epi8((char)(0x80 + 10));
-    const __m128i to_alpha = _mm_set1_epi8((char)(0x80 - 'a'));
-    const __m128i alphas = _mm_set1_epi8((char)(0x80 + 6));
-    const __m128i low = _mm_set1_epi8(0x0F), nine = _mm_set1_epi8(9);
-    /* Per 16-bit lane (first char's nibble n0 in the low byte, n1 in the
-     * high one), n0 + n1 << 8 times 0x1001 has n0 << 4 | n1 as its high
-     * byte: the bits never overlap, so nothing carries. */
-    const __m128i join = _mm_set1_epi16(0x1001);
-    __m128i good = _mm_set1_epi8(-1), pair[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        __m128i x =
-            _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
-        __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(x, to_digit), digits);
-        __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(x, to_alpha), alphas);
-        /* Checked once, after all four. */
-        good = _mm_and_si128(good, _mm_or_si128(digit, alpha));
-        /* A nibble per byte: a letter's low bits + 9. */
-        __m128i nib =
-            _mm_add_epi8(_mm_and_si128(x, low), _mm_and_si128(alpha, nine));
-        pair[i] = _mm_srli_epi16(_mm_mullo_epi16(nib, join), 8);
-    }
-    _mm_storeu_si128((__m128i *)(void *)out,
-                     _mm_packus_epi16(pair[0], pair[1]));
-    _mm_storeu_si128((__m128i *)(void *)(out + 16),
-                     _mm_packus_epi16(pair[2], pair[3]));
-    return _mm_movemask_epi8(good) == 0xFFFF ? 0 : -1;
-#else
-    for (int i = 0; i < 64; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int v = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                       : -1;
-        if (v < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-    }
-    return 0;
-#endif
-}
+/* ---- the general record ---------------------------------------------- */
 
-/* Status and attempt: one byte when both are small (nearly always). */
-ROCKY_OTEL_PACK_INLINE uint8_t *
-rocky_otel_pack_status(struct rocky_otel_span_pack *p, uint8_t *n,
-                       uint32_t status, uint32_t attempt)
+/* Status and attempt: one byte when both are small (nearly always), else
+ * the first two numbers. */
+ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_pack_status(
+    struct rocky_otel_span_pack *p, uint32_t status, uint32_t attempt)
 {
     if (status < 8 && attempt < 32) {
         p->flags |= ROCKY_OTEL_PACK_SMALL;
-        *n = (uint8_t)(status | attempt << 3);
-        return n + 1;
+        p->small = status | attempt << 3;
+        return 0;
     }
-    n = rocky_otel_put_varint(n, status);
-    return rocky_otel_put_varint(n, attempt);
+    p->num[0] = status;
+    p->num[1] = attempt;
+    return 2;
 }
 
 /* The error text (string 4): nothing at all when there is none. */
@@ -253,8 +321,7 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
     if (!run || !m)
         return ROCKY_EINVAL;
     int64_t end;
-    uint32_t size;
-    uint8_t *n = p->nums;
+    uint32_t size, n;
     p->flags = 0;
     if (ev->type == ROCKY_EVENT_MODEL_END) {
         p->kind = ROCKY_OTEL_SPAN_MODEL;
@@ -262,9 +329,9 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
          * zero-length span when the model has no start time. */
         end = m->finished_wall_ns ? m->finished_wall_ns : ev->wall_ns;
         p->start = m->started_wall_ns ? m->started_wall_ns : end;
-        n = rocky_otel_pack_status(p, n, m->status, m->attempt);
-        n = rocky_otel_put_varint(n, rocky_otel_zigzag(m->rows_affected));
-        n = rocky_otel_put_varint(n, rocky_otel_zigzag(m->bytes_written));
+        n = rocky_otel_pack_status(p, m->status, m->attempt);
+        p->num[n++] = rocky_otel_zigzag(m->rows_affected);
+        p->num[n++] = rocky_otel_zigzag(m->bytes_written);
         p->span_id = m->span_id;
         p->parent = run->span_id;
         size = rocky_otel_pack_take(p, 2, m->model_name, 128) +
@@ -272,8 +339,8 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
          * its 32 bytes (half the room), and written back as hex when
          * unpacked. Anything else is kept as text. */
-        if (m->sql_hash && strnlen(m->sql_hash, 65) == 64 &&
-            rocky_otel_hex_to_binary(m->sql_hash, p->hash) == 0) {
+        if (m->sql_hash &&
+            rocky_otel_sql_hash_to_binary(m->sql_hash, p->hash) == 0) {
             p->flags |= ROCKY_OTEL_PACK_HASH_BINARY;
             size += 32;
         } else {
@@ -288,11 +355,11 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         p->kind = ROCKY_OTEL_SPAN_STATEMENT;
         end = st->finished_wall_ns ? st->finished_wall_ns : ev->wall_ns;
         p->start = st->started_wall_ns ? st->started_wall_ns : end;
-        n = rocky_otel_pack_status(p, n, st->status, st->attempt);
-        n = rocky_otel_put_varint(n, rocky_otel_zigzag(st->rows));
-        n = rocky_otel_put_varint(n, st->max_attempts);
-        n = rocky_otel_put_varint(n, (uint32_t)st->kind);
-        n = rocky_otel_put_varint(n, st->sequence);
+        n = rocky_otel_pack_status(p, st->status, st->attempt);
+        p->num[n++] = rocky_otel_zigzag(st->rows);
+        p->num[n++] = st->max_attempts;
+        p->num[n++] = (uint32_t)st->kind;
+        p->num[n++] = st->sequence;
         p->span_id = st->span_id;
         p->parent = m->span_id;
         size = rocky_otel_pack_take(p, 2, m->model_name, 128) +
@@ -302,11 +369,12 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
         return ROCKY_EINVAL;
     }
     /* The duration is small; modular, so any pair of times round-trips. */
-    n = rocky_otel_put_varint(n, (uint64_t)end - (uint64_t)p->start);
-    p->nums_len = (uint32_t)(n - p->nums);
+    p->num[n++] = (uint64_t)end - (uint64_t)p->start;
+    p->nums = n;
     p->run = run;
     p->run_size = 0;
-    p->span_size = size + 1 + p->nums_len + ROCKY_SPAN_ID_SIZE;
+    p->span_size =
+        size + 1 + !!(p->flags & ROCKY_OTEL_PACK_SMALL) + ROCKY_SPAN_ID_SIZE;
     return 0;
 }
 
@@ -319,10 +387,10 @@ rocky_otel_pack_parent_implied(const struct rocky_otel_span_pack *p, int mode)
 }
 
 /* The start as a REF record keeps it: the difference from the run's base. */
-ROCKY_OTEL_PACK_INLINE uint64_t
-rocky_otel_pack_delta(const struct rocky_otel_span_pack *p, int64_t base)
+ROCKY_OTEL_PACK_INLINE uint64_t rocky_otel_pack_delta(int64_t start,
+                                                      int64_t base)
 {
-    return rocky_otel_zigzag((int64_t)((uint64_t)p->start - (uint64_t)base));
+    return rocky_otel_zigzag((int64_t)((uint64_t)start - (uint64_t)base));
 }
 
 /* Bytes the record takes packed as `mode`, when the current run's base
@@ -332,15 +400,10 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
     struct rocky_otel_span_pack *p, int mode, int64_t base)
 {
     uint32_t size = p->span_size;
+    p->n = p->nums;
     if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        /* Encoded here, once, where write copies it with the numbers. */
-        uint8_t *n = p->nums + p->nums_len;
-        p->delta_len = (uint32_t)(rocky_otel_put_varint(
-                                      n, rocky_otel_pack_delta(p, base)) -
-                                  n);
-        size += p->delta_len;
+        p->num[p->n++] = rocky_otel_pack_delta(p->start, base);
     } else {
-        p->delta_len = 0;
         if (!p->run_size)
             p->run_size = ROCKY_TRACE_ID_SIZE +
                           rocky_otel_pack_take(p, 0, p->run->run_id, 80) +
@@ -349,6 +412,8 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
         if (mode == ROCKY_OTEL_PACK_RUN_DEFINE)
             size += ROCKY_SPAN_ID_SIZE;
     }
+    rocky_otel_nums_encode(p->num, p->n, &p->group);
+    size += ROCKY_OTEL_CODE_BYTES(p->n) + p->group.bytes;
     if (!rocky_otel_pack_parent_implied(p, mode))
         size += ROCKY_SPAN_ID_SIZE;
     return size;
@@ -356,13 +421,13 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
 
 /* Write the record at `d`: `size` is what the last pack_size(p, mode,
  * base) said (with this mode and base: a REF record's start is the one it
- * encoded), and exactly that many bytes are written. */
+ * measured), and exactly that many bytes are written. */
 ROCKY_OTEL_PACK_INLINE void
 rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
                            int64_t base, uint32_t size, uint8_t *d)
 {
-    (void)base; /* already in p->nums, by pack_size */
-    const uint8_t *start = d;
+    (void)base; /* already in p->num, by pack_size */
+    (void)size;
     /* The mode's flag is the mode shifted (asserted below the enums). */
     *d++ = (uint8_t)(p->kind | p->flags | (uint32_t)mode << 3);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
@@ -375,14 +440,9 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
         d = rocky_otel_pack_put_str(d, p->str[0], p->len[0]);
         d = rocky_otel_pack_put_str(d, p->str[1], p->len[1]);
     }
-    /* 16 bytes at once when the record has them (the excess is written
-     * over next, and stays inside this record); else exactly. */
-    uint32_t nums_len = p->nums_len + p->delta_len;
-    if (nums_len <= 16 && (uint32_t)(d - start) + 16 <= size)
-        memcpy(d, p->nums, 16);
-    else
-        memcpy(d, p->nums, nums_len);
-    d += nums_len;
+    if (p->flags & ROCKY_OTEL_PACK_SMALL)
+        *d++ = (uint8_t)p->small;
+    d = rocky_otel_put_nums(d, &p->group, p->n);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, &p->start, 8);
         d += 8;
@@ -402,6 +462,76 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     }
     if (!(p->flags & ROCKY_OTEL_PACK_NO_ERROR))
         rocky_otel_pack_put_str(d, p->str[4], p->len[4]);
+}
+
+/* ---- the common record, straight ------------------------------------- */
+
+/* A MODEL_END measured for the fast record (see the top). */
+struct rocky_otel_pack_fast {
+    /* rows and bytes (zigzag), the duration, the start's delta (zigzag;
+     * set by fast_size) */
+    uint64_t num[4];
+    int64_t start;
+    const uint8_t *span_id;
+    const char *name;
+    uint32_t name_len, small;
+    struct rocky_otel_nums group;
+    uint8_t hash[32];
+};
+
+#define ROCKY_OTEL_PACK_FAST_FLAGS                                             \
+    (ROCKY_OTEL_SPAN_MODEL | ROCKY_OTEL_PACK_HASH_BINARY |                     \
+     ROCKY_OTEL_PACK_REF | ROCKY_OTEL_PACK_NO_ERROR | ROCKY_OTEL_PACK_SMALL)
+
+/* Measure the MODEL_END `ev` for the fast record: 0, or -1 when it is not
+ * one (the general pack_* take it). Same rules as pack_prepare. */
+ROCKY_OTEL_PACK_INLINE int
+rocky_otel_pack_fast_prepare(const struct rocky_event *ev,
+                             struct rocky_otel_pack_fast *f)
+{
+    const struct rocky_model_exec *m = ev->model;
+    if (!ev->run || !m || (m->error && m->error[0]) || m->status >= 8 ||
+        m->attempt >= 32 || !m->model_name || !m->sql_hash)
+        return -1;
+    f->name_len = (uint32_t)strnlen(m->model_name, 128);
+    if (f->name_len >= 128 ||
+        rocky_otel_sql_hash_to_binary(m->sql_hash, f->hash) != 0)
+        return -1;
+    int64_t end = m->finished_wall_ns ? m->finished_wall_ns : ev->wall_ns;
+    f->start = m->started_wall_ns ? m->started_wall_ns : end;
+    f->num[0] = rocky_otel_zigzag(m->rows_affected);
+    f->num[1] = rocky_otel_zigzag(m->bytes_written);
+    f->num[2] = (uint64_t)end - (uint64_t)f->start;
+    f->small = m->status | m->attempt << 3;
+    f->span_id = m->span_id;
+    f->name = m->model_name;
+    return 0;
+}
+
+/* Its size as a REF record against the current run's base. */
+ROCKY_OTEL_PACK_INLINE uint32_t
+rocky_otel_pack_fast_size(struct rocky_otel_pack_fast *f, int64_t base)
+{
+    f->num[3] = rocky_otel_pack_delta(f->start, base);
+    rocky_otel_nums_encode(f->num, 4, &f->group);
+    return 3 + f->group.bytes + ROCKY_SPAN_ID_SIZE + 1 + f->name_len + 32;
+}
+
+/* Write it at `d`: the bytes pack_write(REF) would write. */
+ROCKY_OTEL_PACK_INLINE void
+rocky_otel_pack_fast_write(const struct rocky_otel_pack_fast *f, uint8_t *d)
+{
+    d[0] = ROCKY_OTEL_PACK_FAST_FLAGS;
+    d[1] = (uint8_t)f->small;
+    d[2] = (uint8_t)f->group.codes;
+    /* All four numbers' room at once: at most 32 bytes, and the span id,
+     * name and hash that follow (41 bytes or more) are written over the
+     * rest. */
+    memcpy(d + 3, f->group.enc, 32);
+    d += 3 + f->group.bytes;
+    memcpy(d, f->span_id, ROCKY_SPAN_ID_SIZE);
+    d = rocky_otel_pack_put_str(d + ROCKY_SPAN_ID_SIZE, f->name, f->name_len);
+    memcpy(d, f->hash, 32);
 }
 
 #endif

@@ -136,61 +136,14 @@ HOT void to_hex(const uint8_t *b, char *out)
 #endif
 }
 
-HOT int64_t unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-HOT int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    const uint8_t *q = *p;
-    if (q < end && *q < 0x80) { /* nearly every number here */
-        *v = *q;
-        *p = q + 1;
-        return 0;
-    }
-    uint64_t r = 0;
-    if (end - q >= 5) {
-        /* Durations, byte counts and start offsets take 2..5 bytes:
-         * spelled out, constant shifts, no bound check per byte. */
-        uint64_t b;
-        r = q[0] & 0x7F;
-#define STEP(k)                                                                \
-    do {                                                                       \
-        b = q[k];                                                              \
-        r |= (b & 0x7F) << (7 * (k));                                          \
-        if (b < 0x80) {                                                        \
-            *v = r;                                                            \
-            *p = q + (k) + 1;                                                  \
-            return 0;                                                          \
-        }                                                                      \
-    } while (0)
-        STEP(1);
-        STEP(2);
-        STEP(3);
-        STEP(4);
-#undef STEP
-        r = 0; /* longer: the loop below, from the start */
-    }
-    for (int shift = 0; shift < 64 && q < end; shift += 7) {
-        uint8_t b = *q++;
-        r |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            *p = q;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* A string of a field of `cap` bytes: 0 when it is as COPY would leave it,
  * 1 when sanitizing would change it, -1 when it does not parse. */
 HOT int string(const uint8_t **p, const uint8_t *end, uint32_t cap,
                struct rocky_otel_str *out)
 {
     uint64_t len;
-    if (varint(p, end, &len) || len > cap || len > (uint64_t)(end - *p))
+    if (rocky_otel_get_len(p, end, &len) || len > cap ||
+        len > (uint64_t)(end - *p))
         return -1;
     if (len >= cap || !plain(*p, (uint32_t)len))
         return 1;
@@ -214,44 +167,36 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
         return 1;
     if (kind != ROCKY_OTEL_SPAN_MODEL && kind != ROCKY_OTEL_SPAN_STATEMENT)
         return ROCKY_EINVAL;
-    /* The numbers in their order (span_pack.h), each in its own variable:
-     * status, attempt, rows, then bytes or the statement's three, the
-     * duration and the start's offset from the run's. */
-    uint64_t status, attempt, rows, x = 0, y = 0, z = 0, dur, delta;
-#define GET(var)                                                               \
-    do {                                                                       \
-        if (varint(&p, end, &(var)))                                           \
-            return ROCKY_EINVAL;                                               \
-    } while (0)
+    /* The numbers in their order (span_pack.h): [status, attempt,] rows,
+     * then bytes or the statement's three, the duration and the start's
+     * offset from the run's. */
+    uint64_t num[ROCKY_OTEL_PACK_NUMS] = {0};
+    uint32_t i = 0, n = kind == ROCKY_OTEL_SPAN_STATEMENT ? 6 : 4;
     if (flags & ROCKY_OTEL_PACK_SMALL) {
         if (p >= end)
             return ROCKY_EINVAL;
-        status = *p & 7;
-        attempt = *p++ >> 3;
+        num[0] = *p & 7;
+        num[1] = *p++ >> 3;
+        i = 2;
     } else {
-        GET(status);
-        GET(attempt);
+        n += 2;
     }
-    GET(rows);
-    GET(x);
-    if (kind == ROCKY_OTEL_SPAN_STATEMENT) {
-        GET(y);
-        GET(z);
-    }
-    GET(dur);
-    GET(delta);
-#undef GET
+    if (rocky_otel_get_nums(&p, end, num + i, n))
+        return ROCKY_EINVAL;
+    uint64_t status = num[0], attempt = num[1], rows = num[2], x = num[3];
+    uint64_t y = num[4], z = num[5], dur = num[i + n - 2],
+             delta = num[i + n - 1];
     int implied = kind == ROCKY_OTEL_SPAN_MODEL;
     if (end - p < ROCKY_SPAN_ID_SIZE * (implied ? 1 : 2))
         return ROCKY_EINVAL;
     v->kind = kind;
     v->status = (uint32_t)status;
     v->attempt = (uint32_t)attempt;
-    v->rows_affected = unzigzag(rows);
+    v->rows_affected = rocky_otel_unzigzag(rows);
     v->models_total = v->models_failed = 0;
     v->models_succeeded = v->models_skipped = 0;
     v->start_wall_ns =
-        (int64_t)((uint64_t)r->run.base + (uint64_t)unzigzag(delta));
+        (int64_t)((uint64_t)r->run.base + (uint64_t)rocky_otel_unzigzag(delta));
     v->end_wall_ns = (int64_t)((uint64_t)v->start_wall_ns + dur);
     v->trace_id = r->run.trace_id;
     v->span_id = p;
@@ -278,7 +223,7 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
             (rc = string(&p, end, 136, &v->target)) != 0)
             return rc < 0 ? ROCKY_EINVAL : 1;
     } else {
-        v->bytes_written = unzigzag(x);
+        v->bytes_written = rocky_otel_unzigzag(x);
         v->max_attempts = v->stmt_kind = v->sequence = 0;
         v->target = none;
         if ((rc = string(&p, end, 128, &v->name)) != 0)
