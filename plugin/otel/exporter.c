@@ -433,6 +433,9 @@ static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
     for (;;) {
         if (rocky_clock_mono_ns() >= work_deadline(e, deadline))
             break;
+        /* Page faults of the ring ahead are this thread's, not the
+         * runner's: once per batch, while producers fill it. */
+        rocky_otel_queue_populate_ahead(e->queue);
         size_t runs = rocky_otel_queue_take_runs(e->queue, e->runs, RUN_BATCH);
         size_t n = 0, bytes = 0;
         for (size_t i = 0; i < runs; i++) {
@@ -518,6 +521,8 @@ static void *run(void *arg)
     int64_t now = rocky_clock_mono_ns();
     int64_t next_batch = now + e->cfg.bsp_schedule_delay_ms * 1000000;
     int64_t next_metrics = now + e->cfg.metric_export_interval_ms * 1000000;
+    if (e->traces) /* the first spans' pages, before they come */
+        rocky_otel_queue_populate_ahead(e->queue);
 
     pthread_mutex_lock(&e->mu);
     for (;;) {

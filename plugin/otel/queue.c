@@ -38,8 +38,10 @@
  * in one process) carry their run inline: correct, only larger.
  *
  * Memory. The ring is mapped, not written, at creation: a page costs
- * nothing until a record lands on it, so a large OTEL_BSP_MAX_QUEUE_SIZE
- * that is never filled stays virtual. The exporter peeks views made
+ * nothing until records come near it, so a large OTEL_BSP_MAX_QUEUE_SIZE
+ * that is never filled stays virtual. The consumer makes pages resident a
+ * little ahead of the producers (populate_ahead), so that the page faults
+ * are its, not the runner's. The exporter peeks views made
  * straight from the records where they lie (peek_view; a record that needs
  * UTF-8 repair, or is not a REF one, is unpacked into a full `struct
  * rocky_otel_span` first): views, run copies and unpacked spans as many as
@@ -49,6 +51,7 @@
 
 #include "cacheline.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -64,6 +67,10 @@
 #define BYTES_EACH 160  /* ring bytes per span of capacity (before pow2) */
 #define MIN_BYTES  8192 /* >= 2 * the largest record, so one always fits */
 #define VIEW_BLOCK 64   /* unpacked spans per allocation */
+/* How far ahead of the producers populate_ahead keeps pages resident, and
+ * the least it does at once (one madvise call per 64 KiB, not per batch). */
+#define POPULATE_AHEAD (256u * 1024)
+#define POPULATE_STEP  (64u * 1024)
 /* A header holds the record's exact length; records start 2-aligned (the
  * header's own alignment: every byte of alignment is ~100 KB at 100k). */
 #define STRIDE(len) (((len) + 1) & ~1u)
@@ -101,6 +108,9 @@ struct rocky_otel_queue {
     _Atomic uint64_t runs_pushed;
     uint32_t cap, bytes, mask;
     uint8_t *ring;
+    /* Consumer only: ring bytes from 0 made resident by populate_ahead
+     * (first lap only; a page-multiple). */
+    uint32_t populated;
     pthread_mutex_t install_lock;
     pthread_mutex_t run_lock;
     struct run_node *runs, **runs_tail;
@@ -625,6 +635,33 @@ void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n)
     q->peek_run = q->head_run;
     q->vrun = NULL;
     q->vruns_used = 0;
+}
+
+void rocky_otel_queue_populate_ahead(struct rocky_otel_queue *q)
+{
+#if defined(MADV_POPULATE_WRITE)
+    if (q->populated >= q->bytes)
+        return; /* every page has been resident since the first lap */
+    /* The byte count is modular 2^30 and the ring at most 2^29 bytes: on
+     * the first lap it is the offset itself; past it, no page is new. */
+    uint32_t at = BYTES(atomic_load_explicit(&q->tail, memory_order_relaxed));
+    uint32_t want = at >= q->bytes || q->bytes - at <= POPULATE_AHEAD
+                        ? q->bytes
+                        : (at + POPULATE_AHEAD + 4095) & ~4095u;
+    if (want < q->populated + POPULATE_STEP && want < q->bytes)
+        return;
+    /* Faults the pages in as a write would, without writing: the bytes
+     * stay as they are (zero, or a producer's record being written). A
+     * kernel without it (before 5.14) says EINVAL: producers then fault
+     * as before, and we stop asking. */
+    if (madvise(q->ring + q->populated, want - q->populated,
+                MADV_POPULATE_WRITE) == 0)
+        q->populated = want;
+    else if (errno != EINTR && errno != EAGAIN)
+        q->populated = q->bytes;
+#else
+    (void)q;
+#endif
 }
 
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q)

@@ -79,6 +79,16 @@ const struct rocky_otel_span_view *
 rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i);
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
 
+/*
+ * Make the ring's pages up to 256 KiB ahead of the producers resident (on
+ * the first lap only: after it every page is), so that the runner's
+ * threads do not take a page fault every ~50 spans: the consumer calls it
+ * as it works, and takes the faults off their path. Memory is then at
+ * most that much ahead of what spans use. Consumer thread; cheap when
+ * there is nothing to do; without kernel support (Linux < 5.14) a no-op.
+ */
+void rocky_otel_queue_populate_ahead(struct rocky_otel_queue *q);
+
 /* Approximate number of spans waiting (ring + run list). Any thread. */
 size_t rocky_otel_queue_size(const struct rocky_otel_queue *q);
 

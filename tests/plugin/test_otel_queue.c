@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "otel_test_events.h"
 #include "queue.h"
@@ -381,6 +382,47 @@ static void test_an_unused_queue_costs_no_memory(void **state)
     rocky_otel_queue_free(q);
 }
 
+/* Whether this kernel can populate pages without writing them (5.14+). */
+static int kernel_populates(void)
+{
+#if defined(MADV_POPULATE_WRITE)
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    int ok = madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
+    munmap(p, 4096);
+    return ok;
+#else
+    return 0;
+#endif
+}
+
+static void test_pages_are_made_resident_just_ahead_of_the_spans(void **state)
+{
+    if (!kernel_populates())
+        skip();
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(100000, &q), 0); /* a 16 MiB ring */
+    long before = rss_kb();
+    rocky_otel_queue_populate_ahead(q);
+    long first = rss_kb() - before;
+    /* The first 256 KiB, not the ring. */
+    assert_true(first >= 200 && first < 1024);
+    struct test_run t;
+    test_run_init(&t);
+    for (int i = 0; i < 10000; i++) /* ~1 MiB of records */
+        assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
+    long pushed = rss_kb() - before;
+    rocky_otel_queue_populate_ahead(q);
+    long ahead = rss_kb() - before - pushed;
+    /* Again about 256 KiB past the spans, and no more. */
+    assert_true(ahead >= 150 && ahead < 1024);
+    rocky_otel_queue_populate_ahead(q); /* nothing new: no more memory */
+    assert_true(rss_kb() - before - pushed - ahead < 64);
+    rocky_otel_queue_free(q);
+}
+
 static void test_long_spans_are_refused_when_the_bytes_run_out(void **state)
 {
     struct rocky_otel_queue *q;
@@ -469,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_start_events_are_not_queued),
         cmocka_unit_test(test_concurrent_producers_lose_nothing_uncounted),
         cmocka_unit_test(test_an_unused_queue_costs_no_memory),
+        cmocka_unit_test(test_pages_are_made_resident_just_ahead_of_the_spans),
         cmocka_unit_test(test_long_spans_are_refused_when_the_bytes_run_out),
         cmocka_unit_test(test_records_of_every_size_wrap_around_intact),
     };
