@@ -12,7 +12,7 @@
 
 #include "rocky/error.h"
 #include "span_build.h"
-#include "sql_hash.h"
+#include "model_strings.h"
 
 /* Inlined into the queue's push even where the compiler would not: the
  * point of this file is that push is one function. */
@@ -338,9 +338,12 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
                rocky_otel_pack_error(p, m->error);
         /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
          * its 32 bytes (half the room), and written back as hex when
-         * unpacked. Anything else is kept as text. */
-        if (m->sql_hash &&
-            rocky_otel_sql_hash_to_binary(m->sql_hash, p->hash) == 0) {
+         * unpacked. Anything else is kept as text; so is any hash of a
+         * model whose name is 128 bytes or more (the call that converts it
+         * measures the name too, for the fast record). */
+        uint32_t name_len;
+        if (m->sql_hash && rocky_otel_model_strings(p->str[2], m->sql_hash,
+                                                    &name_len, p->hash) == 0) {
             p->flags |= ROCKY_OTEL_PACK_HASH_BINARY;
             size += 32;
         } else {
@@ -493,9 +496,8 @@ rocky_otel_pack_fast_prepare(const struct rocky_event *ev,
     if (!ev->run || !m || (m->error && m->error[0]) || m->status >= 8 ||
         m->attempt >= 32 || !m->model_name || !m->sql_hash)
         return -1;
-    f->name_len = (uint32_t)strnlen(m->model_name, 128);
-    if (f->name_len >= 128 ||
-        rocky_otel_sql_hash_to_binary(m->sql_hash, f->hash) != 0)
+    if (rocky_otel_model_strings(m->model_name, m->sql_hash, &f->name_len,
+                                 f->hash) != 0)
         return -1;
     int64_t end = m->finished_wall_ns ? m->finished_wall_ns : ev->wall_ns;
     f->start = m->started_wall_ns ? m->started_wall_ns : end;

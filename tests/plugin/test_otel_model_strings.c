@@ -1,6 +1,7 @@
-/* Unit tests: every conversion of a SQL hash (plain C, SSE2, AVX2 where
- * the CPU has it) accepts exactly the 64-digit lowercase hex strings, gives
- * their bytes, and never reads where it may not: strings end right before
+/* Unit tests: every way of measuring a model's strings (plain C, SSE2,
+ * AVX2 where the CPU has it) gives the name's length, accepts exactly the
+ * names under 128 bytes and the 64-digit lowercase hex hashes, gives the
+ * hash's bytes, and never reads where it may not: strings end right before
  * a page that cannot be read. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,15 +14,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sql_hash.h"
+#include "model_strings.h"
 
 static const char digits[] = "0123456789abcdef";
 
-/* What a conversion must answer: 0 and the bytes, or -1. */
-static int reference(const char *s, uint8_t *out)
+/* What a conversion must answer: 0, the name's length and the bytes, or
+ * -1. */
+static int reference(const char *name, const char *s, uint32_t *name_len,
+                     uint8_t *out)
 {
+    *name_len = (uint32_t)strnlen(name, 128);
     size_t n = strlen(s);
-    if (n != 64)
+    if (*name_len >= 128 || n != 64)
         return -1;
     for (size_t i = 0; i < 64; i++) {
         const char *d = memchr(digits, s[i], 16);
@@ -33,27 +37,38 @@ static int reference(const char *s, uint8_t *out)
     return 0;
 }
 
-/* Each available conversion gives the reference's answer for s. */
-static void check(const char *s)
+/* Each available way gives the reference's answer for (name, s); the
+ * name's length whenever it is under 128. */
+static void check_both(const char *name, const char *s)
 {
     uint8_t want[32], got[32];
-    int rc = reference(s, want);
-    for (int i = 0; i < ROCKY_OTEL_SQL_HASH_IMPLS; i++) {
-        rocky_otel_sql_hash_fn fn = rocky_otel_sql_hash_impl_at(i);
+    uint32_t want_len, got_len;
+    int rc = reference(name, s, &want_len, want);
+    for (int i = 0; i <= ROCKY_OTEL_MODEL_STRINGS_IMPLS; i++) {
+        /* the last round: the one this CPU runs */
+        rocky_otel_model_strings_fn fn =
+            i < ROCKY_OTEL_MODEL_STRINGS_IMPLS
+                ? rocky_otel_model_strings_impl_at(i)
+                : rocky_otel_model_strings_impl;
         if (!fn)
             continue;
         memset(got, 0x5c, sizeof got);
-        if (fn(s, got) != rc) {
-            fprintf(stderr, "conversion %d on \"%s\": not %d\n", i, s, rc);
+        got_len = 999;
+        if (fn(name, s, &got_len, got) != rc) {
+            fprintf(stderr, "way %d on \"%s\", \"%s\": not %d\n", i, name, s,
+                    rc);
             fail();
         }
+        if (want_len < 128)
+            assert_int_equal(got_len, want_len);
         if (rc == 0)
             assert_memory_equal(got, want, 32);
     }
-    memset(got, 0x5c, sizeof got);
-    assert_int_equal(rocky_otel_sql_hash_to_binary(s, got), rc);
-    if (rc == 0)
-        assert_memory_equal(got, want, 32);
+}
+
+static void check(const char *s)
+{
+    check_both("analytics.daily_orders", s);
 }
 
 static void random_hash(unsigned *seed, char *s)
@@ -66,7 +81,7 @@ static void random_hash(unsigned *seed, char *s)
 static void test_lowercase_sha256_converts(void **state)
 {
     (void)state;
-    assert_non_null(rocky_otel_sql_hash_impl_at(0));
+    assert_non_null(rocky_otel_model_strings_impl_at(0));
     check("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     check("0000000000000000000000000000000000000000000000000000000000000000");
     check("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
@@ -132,7 +147,34 @@ static void test_strings_at_a_page_end_are_read_safely(void **state)
         s[len] = '\0';
         check(s);
     }
+    static const char hash[] =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for (int len = 0; len <= 140; len++) {
+        char *name = end - len - 1;
+        memset(name, 'm', (size_t)len);
+        name[len] = '\0';
+        check_both(name, hash);
+    }
     munmap(map, (size_t)page * 2);
+}
+
+/* Names of every length, a NUL anywhere in the first 32 bytes (where the
+ * vector ways look at once) and past them, and names of 128 bytes or more,
+ * which are refused. */
+static void test_names_are_measured_and_long_ones_refused(void **state)
+{
+    (void)state;
+    static const char hash[] =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char name[200];
+    for (int len = 0; len < 200; len++) {
+        memset(name, 'a' + len % 26, sizeof name);
+        name[len] = '\0';
+        check_both(name, hash);
+        check_both(name, "not a hash");
+    }
+    check_both("", hash);
+    check_both("\xC3\xA9", hash); /* bytes, not characters */
 }
 
 int main(void)
@@ -142,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_any_other_byte_anywhere_is_refused),
         cmocka_unit_test(test_wrong_lengths_and_case_are_refused),
         cmocka_unit_test(test_strings_at_a_page_end_are_read_safely),
+        cmocka_unit_test(test_names_are_measured_and_long_ones_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,17 @@
 /*
- * sql_hash.c — 64 lowercase hex digits to 32 bytes, three ways.
+ * model_strings.c — a model span's name length and its SQL hash as 32
+ * bytes, three ways.
  *
- * The vector ways do not look for the string's end first. When the 64
- * bytes at `s` lie in one page they are loaded at once: a shorter string
- * is then read past its NUL, but only inside the page that holds its first
- * byte, which cannot fault; a NUL is not a digit, so such a string fails,
- * and s[64] is read only once 64 digits have proved the string that long.
- * (When they cross a page, strnlen first.) That read past a short string's
- * end is why sanitizers do not instrument those two functions.
+ * The vector ways do not look for a string's end first. When the bytes
+ * they load (32 of the name, 64 of the hash) lie in the page that holds
+ * the string's first byte, they are loaded at once: a shorter string is
+ * then read past its NUL, which cannot fault. The name's length is where
+ * its first NUL is; a NUL is not a hex digit, so a short hash fails, and
+ * hash[64] is read only once 64 digits have proved it that long. (When the
+ * loads would cross a page, strnlen first.) Those reads past a short
+ * string's end are why sanitizers do not instrument the vector functions.
  */
-#include "sql_hash.h"
+#include "model_strings.h"
 
 #include <string.h>
 
@@ -25,22 +27,34 @@
     __attribute__((no_sanitize_address, no_sanitize_thread))
 #endif
 
-/* Whether 64 bytes from s may be loaded at once (see the top): they lie
- * in one page, or the string is 64 bytes long (the loads then stay inside
- * it). The second question out of line, so that the vector functions need
- * no frame for a call they rarely make. */
+/* Whether `n` bytes from s lie in the page of s[0] (see the top). */
+#define IN_PAGE(s, n) (((uintptr_t)(s)&4095) <= 4096 - (n))
+
+/* The slow questions out of line, so that the vector functions need no
+ * frame for calls they rarely make. */
 static __attribute__((noinline, cold)) int is_64_long(const char *s)
 {
     return strnlen(s, 65) == 64;
 }
 
-static inline int may_load_64(const char *s)
+static __attribute__((noinline, cold)) uint32_t name_len_slow(const char *s)
 {
-    return ((uintptr_t)s & 4095) <= 4096 - 64 || is_64_long(s);
+    return (uint32_t)strnlen(s, 128);
 }
 
-static int hash_c(const char *s, uint8_t *out)
+/* Whether 64 bytes of the hash may be loaded at once: they lie in one
+ * page, or the string is 64 bytes long (the loads then stay inside it). */
+static inline int may_load_64(const char *s)
 {
+    return IN_PAGE(s, 64) || is_64_long(s);
+}
+
+static int model_c(const char *name, const char *s, uint32_t *name_len,
+                   uint8_t *out)
+{
+    *name_len = (uint32_t)strnlen(name, 128);
+    if (*name_len >= 128)
+        return -1;
     for (int i = 0; i < 64; i++) { /* stops at the first non-digit: a NUL */
         unsigned char c = (unsigned char)s[i];
         int v = c >= '0' && c <= '9'   ? c - '0'
@@ -57,9 +71,19 @@ static int hash_c(const char *s, uint8_t *out)
 /* A range check is one add and one signed compare: adding 0x80 - lo maps
  * lo..lo+n-1, and only those bytes, onto -128..-128+n-1. A letter's
  * nibble is its low four bits + 9. */
-static NO_SANITIZE_READS int hash_sse2(const char *s, uint8_t *out)
+static NO_SANITIZE_READS int model_sse2(const char *name, const char *s,
+                                        uint32_t *name_len, uint8_t *out)
 {
-    if (!may_load_64(s))
+    if (IN_PAGE(name, 16)) {
+        __m128i z =
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)name),
+                           _mm_setzero_si128());
+        unsigned m = (unsigned)_mm_movemask_epi8(z);
+        *name_len = m ? (uint32_t)__builtin_ctz(m) : name_len_slow(name);
+    } else {
+        *name_len = name_len_slow(name);
+    }
+    if (*name_len >= 128 || !may_load_64(s))
         return -1;
     const __m128i to_digit = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i digits = _mm_set1_epi8((char)(0x80 + 10));
@@ -113,9 +137,18 @@ static const uint16_t avx2_join[16] __attribute__((aligned(32))) = {
     0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110};
 
 static __attribute__((target("avx2"))) NO_SANITIZE_READS int
-hash_avx2(const char *s, uint8_t *out)
+model_avx2(const char *name, const char *s, uint32_t *name_len, uint8_t *out)
 {
-    if (!may_load_64(s))
+    if (IN_PAGE(name, 32)) {
+        __m256i z = _mm256_cmpeq_epi8(
+            _mm256_loadu_si256((const __m256i *)(const void *)name),
+            _mm256_setzero_si256());
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(z);
+        *name_len = m ? (uint32_t)__builtin_ctz(m) : name_len_slow(name);
+    } else {
+        *name_len = name_len_slow(name);
+    }
+    if (*name_len >= 128 || !may_load_64(s))
         return -1;
     /* Hidden from the optimizer, which would otherwise build each
      * constant again from its value (two or three instructions each). */
@@ -155,9 +188,9 @@ hash_avx2(const char *s, uint8_t *out)
 #endif
 
 #if defined(HAVE_SSE2)
-rocky_otel_sql_hash_fn rocky_otel_sql_hash_impl = hash_sse2;
+rocky_otel_model_strings_fn rocky_otel_model_strings_impl = model_sse2;
 #else
-rocky_otel_sql_hash_fn rocky_otel_sql_hash_impl = hash_c;
+rocky_otel_model_strings_fn rocky_otel_model_strings_impl = model_c;
 #endif
 
 #if defined(HAVE_AVX2)
@@ -171,19 +204,19 @@ static int cpu_has_avx2(void)
 static __attribute__((constructor)) void pick_impl(void)
 {
     if (cpu_has_avx2())
-        rocky_otel_sql_hash_impl = hash_avx2;
+        rocky_otel_model_strings_impl = model_avx2;
 }
 #endif
 
-rocky_otel_sql_hash_fn rocky_otel_sql_hash_impl_at(int i)
+rocky_otel_model_strings_fn rocky_otel_model_strings_impl_at(int i)
 {
     switch (i) {
-    case 0: return hash_c;
+    case 0: return model_c;
 #if defined(HAVE_SSE2)
-    case 1: return hash_sse2;
+    case 1: return model_sse2;
 #endif
 #if defined(HAVE_AVX2)
-    case 2: return cpu_has_avx2() ? hash_avx2 : NULL;
+    case 2: return cpu_has_avx2() ? model_avx2 : NULL;
 #endif
     default: return NULL;
     }
