@@ -78,18 +78,6 @@ struct shard {
 _Static_assert(TP_SLOTS == 64, "TP_SLOT keeps 6 bits");
 
 struct rocky_otel_metrics {
-    /* The spill shard takes events of a thread whose own shard could not be
-     * allocated (out of memory), written under `lock`. First, so that it
-     * starts the (cache-line-aligned) object. */
-    struct shard spill;
-    uint64_t id; /* process-unique, never 0; immutable */
-    /* Byte offset of its slot (id % TLS_SLOTS) in every thread's cache. */
-    size_t slot_offset;
-    pthread_mutex_t lock;
-    struct shard *shards; /* under lock; only ever grows */
-    /* The cumulative figures the run gauges derive from, as they were at
-     * the last live RUN_START (zero before). Under lock. */
-    struct rocky_otel_run_gauges base;
     /* The hot path's way to a thread's shard, before the per-thread
      * cache: reading the thread pointer is one instruction, where the
      * cache costs a pthread_getspecific call. Slot
@@ -99,9 +87,29 @@ struct rocky_otel_metrics {
      * owner, or after the owner ended, the one thread that now has that
      * pointer (which takes its counts over, as the owner would have had
      * them; every count still lands in exactly one shard). Written by any
-     * thread after a miss (release: the shard's fields first). */
+     * thread after a miss (release: the shard's fields first). First in the
+     * object, so that a slot's address is the object's plus the slot's
+     * offset, without a constant to add; eight whole cache lines. */
     _Atomic(struct shard *) by_tp[TP_SLOTS];
+    /* The spill shard takes events of a thread whose own shard could not be
+     * allocated (out of memory), written under `lock`. On its own cache
+     * lines (ROCKY_OTEL_OWN_LINE in struct shard). */
+    struct shard spill;
+    uint64_t id; /* process-unique, never 0; immutable */
+    /* Byte offset of its slot (id % TLS_SLOTS) in every thread's cache. */
+    size_t slot_offset;
+    pthread_mutex_t lock;
+    struct shard *shards; /* under lock; only ever grows */
+    /* The cumulative figures the run gauges derive from, as they were at
+     * the last live RUN_START (zero before). Under lock. */
+    struct rocky_otel_run_gauges base;
 };
+
+/* What an empty by_tp slot points at, so that the lookup needs no null
+ * test: its tp is no thread's (neither a thread pointer nor, without the
+ * builtin, a cache's address is all ones; and not 0, which thread_pointer
+ * may return). Never written. */
+static struct shard no_shard = {.tp = UINTPTR_MAX};
 
 /* Ids of metrics objects and of recording threads; 0 means "none". */
 static _Atomic uint64_t next_metrics_id = 1;
@@ -239,6 +247,8 @@ int rocky_otel_metrics_new(struct rocky_otel_metrics **out)
         return ROCKY_ENOMEM;
     }
     shard_init(&m->spill);
+    for (int i = 0; i < TP_SLOTS; i++)
+        atomic_init(&m->by_tp[i], &no_shard);
     m->id = atomic_fetch_add(&next_metrics_id, 1);
     m->slot_offset = m->id % TLS_SLOTS * sizeof(struct tls_slot);
     *out = m;
@@ -327,13 +337,13 @@ static struct shard *my_shard_by_tls(struct rocky_otel_metrics *m)
 }
 
 /* The calling thread's shard by its thread pointer: one load and compare;
- * NULL when the table does not have it. */
+ * NULL when the table does not have it (an empty slot holds no_shard). */
 static inline struct shard *my_shard(struct rocky_otel_metrics *m)
 {
     uintptr_t tp = thread_pointer();
     struct shard *s =
         atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
-    return s && s->tp == tp ? s : NULL;
+    return s->tp == tp ? s : NULL;
 }
 
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
@@ -571,15 +581,16 @@ record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
 
 /* Not by the thread pointer: the per-thread cache, or the object's list, or the
  * spill shard. Out of line, so that the hot path keeps no frame. */
-static __attribute__((noinline)) void record_slow(struct rocky_otel_metrics *m,
-                                                  const struct rocky_event *ev)
+static __attribute__((noinline)) int record_slow(struct rocky_otel_metrics *m,
+                                                 const struct rocky_event *ev)
 {
     struct shard *s = my_shard_by_tls(m);
     if (__builtin_expect(s == NULL, 0)) {
         record_spilled(m, ev); /* no shard: out of memory */
-        return;
+        return 0;
     }
     dispatch(m, s, ev);
+    return 0;
 }
 
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
@@ -596,6 +607,59 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
         return;
     }
     dispatch(m, s, ev);
+}
+
+/* The exporter knows the type already: these skip the dispatch, and return
+ * 0 so that it reaches them by a tail call. Anything not on the way to the
+ * thread-pointer shard goes through record_slow, which dispatches on the
+ * type as rocky_otel_metrics_record does. */
+int rocky_otel_metrics_model_start(struct rocky_otel_metrics *m,
+                                   const struct rocky_event *ev)
+{
+    if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
+        return 0;
+    struct shard *s = my_shard(m);
+    if (__builtin_expect(s == NULL, 0))
+        return record_slow(m, ev);
+    ADD(s->in_flight, 1);
+    return 0;
+}
+
+void rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
+                                  const struct rocky_event *ev)
+{
+    if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
+        return;
+    struct shard *s = my_shard(m);
+    if (__builtin_expect(s == NULL, 0)) {
+        record_slow(m, ev);
+        return;
+    }
+    const struct rocky_model_exec *x = ev->model;
+    if (!x)
+        return;
+    /* The usual model, inline: it ran (both monotonic times), first
+     * attempt, a status we count and not SKIPPED. Any other goes the whole
+     * way, out of line, so that this function calls nothing and keeps no
+     * frame. What is left is record_model_end for that case. */
+    uint32_t status = x->status;
+    int64_t start = x->started_mono_ns, end = x->finished_mono_ns;
+    if (__builtin_expect(!start || !end || x->attempt > 1 ||
+                             status >= ROCKY_OTEL_MODEL_STATUSES ||
+                             status == ROCKY_MODEL_SKIPPED,
+                         0)) {
+        hot_model_end(s, ev);
+        return;
+    }
+    ADD(s->in_flight, -1);
+    ADD(s->executions[status], 1);
+    if (x->rows_affected > 0)
+        ADD(s->rows, (uint64_t)x->rows_affected);
+    if (x->bytes_written > 0)
+        ADD(s->bytes, (uint64_t)x->bytes_written);
+    int64_t d = end - start;
+    if (d >= 0)
+        hist_add(&s->model_duration, (uint64_t)d);
 }
 
 static void hist_snap(const struct shard_hist_sum *h,
