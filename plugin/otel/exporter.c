@@ -669,10 +669,9 @@ static inline int push_span(struct rocky_otel_exporter *e,
 static __attribute__((noinline)) int on_model_end(struct rocky_otel_exporter *e,
                                                   const struct rocky_event *ev)
 {
-    rocky_otel_metrics_model_end(e->metrics, ev);
     /* A skipped model never ran: metrics only, no span (and so nothing
      * accepted for it). */
-    if (!e->traces || (ev->model && ev->model->status == ROCKY_MODEL_SKIPPED))
+    if (!rocky_otel_metrics_model_end(e->metrics, ev) || !e->traces)
         return 0;
     return push_span(e, ev);
 }

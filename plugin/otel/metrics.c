@@ -4,9 +4,10 @@
  * Protocol
  *  - Every (thread, metrics object) pair that records gets its own shard: a
  *    cache-line-aligned block of cumulative counters that only that thread
- *    writes, each as a relaxed atomic load and store of its own value. No
- *    read-modify-write, so no lock-prefixed instruction and no cache line
- *    shared with another recorder on the hot path. (Atomics rather than
+ *    writes, each as a relaxed atomic load and store of its own value (on
+ *    x86-64 one add to memory, see ADD). No locked read-modify-write, so
+ *    no lock-prefixed instruction and no cache line shared with another
+ *    recorder on the hot path. (Atomics rather than
  *    plain integers because the exporter thread reads them meanwhile.)
  *  - A thread finds its shard first in the object's table keyed by thread
  *    pointer (by_tp below: no TLS call), then through a small direct-mapped
@@ -169,12 +170,12 @@ static struct tls_cache *tls_cache_get(void)
  * says which bounds it is surely above (`base`) and which at most two
  * bounds fall in the octave and need a comparison. Built once from
  * rocky_otel_hist_bounds_ms, read-only afterwards. */
-struct octave {
-    uint64_t above[2]; /* bounds in this octave, UINT64_MAX when fewer */
-    uint64_t base;     /* bounds below this octave */
-    uint64_t pad;      /* 32 bytes: the index is a shift */
-};
-static struct octave octaves[64];
+/* One table of three arrays indexed by the octave: one base address, and
+ * the octave a scaled index into each (no shift, no add). */
+static struct {
+    uint64_t above[2][64]; /* bounds in octave k, UINT64_MAX when fewer */
+    uint64_t base[64];     /* bounds below octave k */
+} octaves;
 static pthread_once_t octaves_once = PTHREAD_ONCE_INIT;
 
 static void octaves_build(void)
@@ -183,28 +184,48 @@ static void octaves_build(void)
         /* Octave k holds [2^k, 2^(k+1)); octave 0 also holds 0. */
         uint64_t lo = k == 0 ? 0 : (uint64_t)1 << k;
         uint64_t hi = k == 63 ? UINT64_MAX : ((uint64_t)1 << (k + 1)) - 1;
-        struct octave *o = &octaves[k];
-        o->above[0] = o->above[1] = UINT64_MAX;
-        o->base = 0;
+        octaves.above[0][k] = octaves.above[1][k] = UINT64_MAX;
+        octaves.base[k] = 0;
         int n = 0;
         for (int b = 0; b < ROCKY_OTEL_HIST_BOUNDS; b++) {
             uint64_t ns = (uint64_t)(rocky_otel_hist_bounds_ms[b] * 1e6);
             if (ns < lo)
-                o->base++;
+                octaves.base[k]++;
             else if (ns <= hi && n < 2)
-                o->above[n++] = ns;
+                octaves.above[n++][k] = ns;
             else if (ns <= hi)
                 abort(); /* the bounds changed: give octaves more slots */
         }
     }
 }
 
-/* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. */
-static inline unsigned bucket_of(uint64_t ns)
+/* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. For ns > 0
+ * (the octave of 0 is undefined): a caller that knows its value is
+ * positive saves the `| 1`. */
+static inline size_t bucket_of_positive(uint64_t ns)
 {
-    unsigned k = 63u ^ (unsigned)__builtin_clzll(ns | 1); /* ns 0: octave 0 */
-    const struct octave *o = &octaves[k];
-    return (unsigned)(o->base + (ns > o->above[0]) + (ns > o->above[1]));
+#if defined(__has_builtin) && defined(__x86_64__)
+#if __has_builtin(__builtin_ia32_bsrdi)
+#define HAVE_BSRDI 1
+#endif
+#endif
+#ifdef HAVE_BSRDI
+    /* The index as bsr leaves it, 64 bits wide: 63 ^ __builtin_clzll is
+     * an int that GCC sign-extends first. */
+    size_t k = (size_t)__builtin_ia32_bsrdi((long long)ns);
+#else
+    size_t k = (size_t)(63 ^ __builtin_clzll(ns));
+#endif
+    uint64_t b = octaves.base[k];
+    b += ns > octaves.above[0][k];
+    b += ns > octaves.above[1][k];
+    return (size_t)b;
+}
+
+static inline size_t bucket_of(uint64_t ns)
+{
+    /* 0 is in octave 0, as 1 is, and in bucket 0 (bound 0 is 0). */
+    return ns ? bucket_of_positive(ns) : 0;
 }
 
 double rocky_otel_error_rate_pct(const struct rocky_otel_run_gauges *g)
@@ -368,19 +389,30 @@ static inline struct shard *my_shard(struct rocky_otel_metrics *m)
 #if defined(__x86_64__) && !defined(ROCKY_OTEL_TSAN)
 #define ADD(field, n)                                                          \
     __asm__("addq %1, %0" : "+m"(*(uint64_t *)&(field)) : "er"((uint64_t)(n)))
+/* The owner's read of its own counter, for a comparison: no other thread
+ * writes it, so a plain load (which the compiler may fold into the
+ * comparison) races with nothing. */
+#define OWN(field) (*(const __typeof__(LOAD(field)) *)&(field))
 #else
 #define ADD(field, n)                                                          \
     atomic_store_explicit(&(field), LOAD(field) + (n), memory_order_relaxed)
+#define OWN(field) LOAD(field)
 #endif
+
+/* ns in `bucket`: bucket_of(ns), or bucket_of_positive when ns > 0. */
+static inline void hist_add_in(struct shard_hist *h, uint64_t ns, size_t bucket)
+{
+    ADD(h->buckets[bucket], 1);
+    ADD(h->sum_ns, ns);
+    if ((int64_t)ns < OWN(h->min_ns))
+        atomic_store_explicit(&h->min_ns, (int64_t)ns, memory_order_relaxed);
+    if ((int64_t)ns > OWN(h->max_ns))
+        atomic_store_explicit(&h->max_ns, (int64_t)ns, memory_order_relaxed);
+}
 
 static inline void hist_add(struct shard_hist *h, uint64_t ns)
 {
-    ADD(h->buckets[bucket_of(ns)], 1);
-    ADD(h->sum_ns, ns);
-    if ((int64_t)ns < LOAD(h->min_ns))
-        atomic_store_explicit(&h->min_ns, (int64_t)ns, memory_order_relaxed);
-    if ((int64_t)ns > LOAD(h->max_ns))
-        atomic_store_explicit(&h->max_ns, (int64_t)ns, memory_order_relaxed);
+    hist_add_in(h, ns, bucket_of(ns));
 }
 
 /* Duration from the monotonic clock when both ends have it (live runs),
@@ -647,31 +679,46 @@ int rocky_otel_metrics_model_start(struct rocky_otel_metrics *m,
     return 0;
 }
 
-void rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
-                                  const struct rocky_event *ev)
+/* What rocky_otel_metrics_model_end returns when it does not take the
+ * usual way. Out of line: the usual way knows it without a load. */
+static __attribute__((noinline)) int model_ran(const struct rocky_event *ev)
+{
+    return !(ev->model && ev->model->status == ROCKY_MODEL_SKIPPED);
+}
+
+static __attribute__((noinline)) int
+model_end_slow(struct rocky_otel_metrics *m, const struct rocky_event *ev)
+{
+    record_slow(m, ev);
+    return model_ran(ev);
+}
+
+int rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
+                                 const struct rocky_event *ev)
 {
     if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
-        return;
+        return model_ran(ev);
     struct shard *s = my_shard(m);
-    if (__builtin_expect(s == NULL, 0)) {
-        record_slow(m, ev);
-        return;
-    }
+    if (__builtin_expect(s == NULL, 0))
+        return model_end_slow(m, ev);
     const struct rocky_model_exec *x = ev->model;
     if (!x)
-        return;
-    /* The usual model, inline: it ran (both monotonic times), first
-     * attempt, a status we count and not SKIPPED. Any other goes the whole
-     * way, out of line, so that this function calls nothing and keeps no
-     * frame. What is left is record_model_end for that case. */
+        return 1;
+    /* The usual model, inline: it ran (both monotonic times, the end
+     * after the start), first attempt, a status we count and not SKIPPED.
+     * Any other goes the whole way, out of line, so that this function
+     * calls nothing and keeps no frame. What is left is record_model_end
+     * for that case. (start > 0 and end > start: both are nonzero, as
+     * duration_ns asks, and the duration is positive, as
+     * bucket_of_positive asks, in two tests.) */
     uint32_t status = x->status;
     int64_t start = x->started_mono_ns, end = x->finished_mono_ns;
-    if (__builtin_expect(!start || !end || x->attempt > 1 ||
+    if (__builtin_expect(start <= 0 || end <= start || x->attempt > 1 ||
                              status >= ROCKY_OTEL_MODEL_STATUSES ||
                              status == ROCKY_MODEL_SKIPPED,
                          0)) {
         hot_model_end(s, ev);
-        return;
+        return status != ROCKY_MODEL_SKIPPED;
     }
     ADD(s->in_flight, -1);
     ADD(s->executions[status], 1);
@@ -680,9 +727,9 @@ void rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
         ADD(s->rows, (uint64_t)x->rows_affected);
     if (__builtin_expect(x->bytes_written > 0, 1))
         ADD(s->bytes, (uint64_t)x->bytes_written);
-    int64_t d = end - start;
-    if (d >= 0)
-        hist_add(&s->model_duration, (uint64_t)d);
+    uint64_t d = (uint64_t)(end - start);
+    hist_add_in(&s->model_duration, d, bucket_of_positive(d));
+    return 1;
 }
 
 static void hist_snap(const struct shard_hist_sum *h,
