@@ -4,9 +4,10 @@
  * Protocol
  *  - Every (thread, metrics object) pair that records gets its own shard: a
  *    cache-line-aligned block of cumulative counters that only that thread
- *    writes, each as a relaxed atomic load and store of its own value. No
- *    read-modify-write, so no lock-prefixed instruction and no cache line
- *    shared with another recorder on the hot path. (Atomics rather than
+ *    writes, each as a relaxed atomic load and store of its own value (on
+ *    x86-64 one add to memory, see ADD). No locked read-modify-write, so
+ *    no lock-prefixed instruction and no cache line shared with another
+ *    recorder on the hot path. (Atomics rather than
  *    plain integers because the exporter thread reads them meanwhile.)
  *  - A thread finds its shard first in the object's table keyed by thread
  *    pointer (by_tp below: no TLS call), then through a small direct-mapped
@@ -72,24 +73,15 @@ struct shard {
 
 #define TP_SLOTS 64
 /* Thread pointers are a stack size or more apart: multiply the page
- * number so that its low bits reach the slot. */
+ * number so that its low bits reach the slot. In 32 bits: the multiplier
+ * is then an immediate operand (a 64-bit one costs a move first), and
+ * threads a stack apart spread over the slots as well (simulated for
+ * stacks of 2^k and 2^k + 1 pages). */
 #define TP_SLOT(tp)                                                            \
-    ((unsigned)((((uint64_t)(tp) >> 12) * 0x9E3779B97F4A7C15ull) >> 58))
+    ((unsigned)((uint32_t)((uint64_t)(tp) >> 12) * 0x9E3779B1u >> 26))
 _Static_assert(TP_SLOTS == 64, "TP_SLOT keeps 6 bits");
 
 struct rocky_otel_metrics {
-    /* The spill shard takes events of a thread whose own shard could not be
-     * allocated (out of memory), written under `lock`. First, so that it
-     * starts the (cache-line-aligned) object. */
-    struct shard spill;
-    uint64_t id; /* process-unique, never 0; immutable */
-    /* Byte offset of its slot (id % TLS_SLOTS) in every thread's cache. */
-    size_t slot_offset;
-    pthread_mutex_t lock;
-    struct shard *shards; /* under lock; only ever grows */
-    /* The cumulative figures the run gauges derive from, as they were at
-     * the last live RUN_START (zero before). Under lock. */
-    struct rocky_otel_run_gauges base;
     /* The hot path's way to a thread's shard, before the per-thread
      * cache: reading the thread pointer is one instruction, where the
      * cache costs a pthread_getspecific call. Slot
@@ -99,9 +91,29 @@ struct rocky_otel_metrics {
      * owner, or after the owner ended, the one thread that now has that
      * pointer (which takes its counts over, as the owner would have had
      * them; every count still lands in exactly one shard). Written by any
-     * thread after a miss (release: the shard's fields first). */
+     * thread after a miss (release: the shard's fields first). First in the
+     * object, so that a slot's address is the object's plus the slot's
+     * offset, without a constant to add; eight whole cache lines. */
     _Atomic(struct shard *) by_tp[TP_SLOTS];
+    /* The spill shard takes events of a thread whose own shard could not be
+     * allocated (out of memory), written under `lock`. On its own cache
+     * lines (ROCKY_OTEL_OWN_LINE in struct shard). */
+    struct shard spill;
+    uint64_t id; /* process-unique, never 0; immutable */
+    /* Byte offset of its slot (id % TLS_SLOTS) in every thread's cache. */
+    size_t slot_offset;
+    pthread_mutex_t lock;
+    struct shard *shards; /* under lock; only ever grows */
+    /* The cumulative figures the run gauges derive from, as they were at
+     * the last live RUN_START (zero before). Under lock. */
+    struct rocky_otel_run_gauges base;
 };
+
+/* What an empty by_tp slot points at, so that the lookup needs no null
+ * test: its tp is no thread's (neither a thread pointer nor, without the
+ * builtin, a cache's address is all ones; and not 0, which thread_pointer
+ * may return). Never written. */
+static struct shard no_shard = {.tp = UINTPTR_MAX};
 
 /* Ids of metrics objects and of recording threads; 0 means "none". */
 static _Atomic uint64_t next_metrics_id = 1;
@@ -158,12 +170,12 @@ static struct tls_cache *tls_cache_get(void)
  * says which bounds it is surely above (`base`) and which at most two
  * bounds fall in the octave and need a comparison. Built once from
  * rocky_otel_hist_bounds_ms, read-only afterwards. */
-struct octave {
-    uint64_t above[2]; /* bounds in this octave, UINT64_MAX when fewer */
-    uint64_t base;     /* bounds below this octave */
-    uint64_t pad;      /* 32 bytes: the index is a shift */
-};
-static struct octave octaves[64];
+/* One table of three arrays indexed by the octave: one base address, and
+ * the octave a scaled index into each (no shift, no add). */
+static struct {
+    uint64_t above[2][64]; /* bounds in octave k, UINT64_MAX when fewer */
+    uint64_t base[64];     /* bounds below octave k */
+} octaves;
 static pthread_once_t octaves_once = PTHREAD_ONCE_INIT;
 
 static void octaves_build(void)
@@ -172,28 +184,48 @@ static void octaves_build(void)
         /* Octave k holds [2^k, 2^(k+1)); octave 0 also holds 0. */
         uint64_t lo = k == 0 ? 0 : (uint64_t)1 << k;
         uint64_t hi = k == 63 ? UINT64_MAX : ((uint64_t)1 << (k + 1)) - 1;
-        struct octave *o = &octaves[k];
-        o->above[0] = o->above[1] = UINT64_MAX;
-        o->base = 0;
+        octaves.above[0][k] = octaves.above[1][k] = UINT64_MAX;
+        octaves.base[k] = 0;
         int n = 0;
         for (int b = 0; b < ROCKY_OTEL_HIST_BOUNDS; b++) {
             uint64_t ns = (uint64_t)(rocky_otel_hist_bounds_ms[b] * 1e6);
             if (ns < lo)
-                o->base++;
+                octaves.base[k]++;
             else if (ns <= hi && n < 2)
-                o->above[n++] = ns;
+                octaves.above[n++][k] = ns;
             else if (ns <= hi)
                 abort(); /* the bounds changed: give octaves more slots */
         }
     }
 }
 
-/* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. */
-static inline unsigned bucket_of(uint64_t ns)
+/* Bucket i holds (bound[i-1], bound[i]]: the OTLP convention. For ns > 0
+ * (the octave of 0 is undefined): a caller that knows its value is
+ * positive saves the `| 1`. */
+static inline size_t bucket_of_positive(uint64_t ns)
 {
-    unsigned k = 63u ^ (unsigned)__builtin_clzll(ns | 1); /* ns 0: octave 0 */
-    const struct octave *o = &octaves[k];
-    return (unsigned)(o->base + (ns > o->above[0]) + (ns > o->above[1]));
+#if defined(__has_builtin) && defined(__x86_64__)
+#if __has_builtin(__builtin_ia32_bsrdi)
+#define HAVE_BSRDI 1
+#endif
+#endif
+#ifdef HAVE_BSRDI
+    /* The index as bsr leaves it, 64 bits wide: 63 ^ __builtin_clzll is
+     * an int that GCC sign-extends first. */
+    size_t k = (size_t)__builtin_ia32_bsrdi((long long)ns);
+#else
+    size_t k = (size_t)(63 ^ __builtin_clzll(ns));
+#endif
+    uint64_t b = octaves.base[k];
+    b += ns > octaves.above[0][k];
+    b += ns > octaves.above[1][k];
+    return (size_t)b;
+}
+
+static inline size_t bucket_of(uint64_t ns)
+{
+    /* 0 is in octave 0, as 1 is, and in bucket 0 (bound 0 is 0). */
+    return ns ? bucket_of_positive(ns) : 0;
 }
 
 double rocky_otel_error_rate_pct(const struct rocky_otel_run_gauges *g)
@@ -239,6 +271,8 @@ int rocky_otel_metrics_new(struct rocky_otel_metrics **out)
         return ROCKY_ENOMEM;
     }
     shard_init(&m->spill);
+    for (int i = 0; i < TP_SLOTS; i++)
+        atomic_init(&m->by_tp[i], &no_shard);
     m->id = atomic_fetch_add(&next_metrics_id, 1);
     m->slot_offset = m->id % TLS_SLOTS * sizeof(struct tls_slot);
     *out = m;
@@ -327,28 +361,58 @@ static struct shard *my_shard_by_tls(struct rocky_otel_metrics *m)
 }
 
 /* The calling thread's shard by its thread pointer: one load and compare;
- * NULL when the table does not have it. */
+ * NULL when the table does not have it (an empty slot holds no_shard). */
 static inline struct shard *my_shard(struct rocky_otel_metrics *m)
 {
     uintptr_t tp = thread_pointer();
     struct shard *s =
         atomic_load_explicit(&m->by_tp[TP_SLOT(tp)], memory_order_acquire);
-    return s && s->tp == tp ? s : NULL;
+    return s->tp == tp ? s : NULL;
 }
 
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
-/* Only the shard's owner writes it: load + store, not a read-modify-write. */
+/* Only the shard's owner writes it: load + store, not a read-modify-write.
+ * On x86-64 that is one add to memory without a lock prefix: its load and
+ * its store are each a single-copy-atomic 8-byte access, so a reader sees
+ * the old value or the new one, exactly as with the relaxed load and store
+ * (which compilers do not fuse into one instruction themselves: three
+ * instead of one). ThreadSanitizer does not see into asm, so it keeps the
+ * C11 form. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ROCKY_OTEL_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define ROCKY_OTEL_TSAN 1
+#endif
+#if defined(__x86_64__) && !defined(ROCKY_OTEL_TSAN)
+#define ADD(field, n)                                                          \
+    __asm__("addq %1, %0" : "+m"(*(uint64_t *)&(field)) : "er"((uint64_t)(n)))
+/* The owner's read of its own counter, for a comparison: no other thread
+ * writes it, so a plain load (which the compiler may fold into the
+ * comparison) races with nothing. */
+#define OWN(field) (*(const __typeof__(LOAD(field)) *)&(field))
+#else
 #define ADD(field, n)                                                          \
     atomic_store_explicit(&(field), LOAD(field) + (n), memory_order_relaxed)
+#define OWN(field) LOAD(field)
+#endif
+
+/* ns in `bucket`: bucket_of(ns), or bucket_of_positive when ns > 0. */
+static inline void hist_add_in(struct shard_hist *h, uint64_t ns, size_t bucket)
+{
+    ADD(h->buckets[bucket], 1);
+    ADD(h->sum_ns, ns);
+    if ((int64_t)ns < OWN(h->min_ns))
+        atomic_store_explicit(&h->min_ns, (int64_t)ns, memory_order_relaxed);
+    if ((int64_t)ns > OWN(h->max_ns))
+        atomic_store_explicit(&h->max_ns, (int64_t)ns, memory_order_relaxed);
+}
 
 static inline void hist_add(struct shard_hist *h, uint64_t ns)
 {
-    ADD(h->buckets[bucket_of(ns)], 1);
-    ADD(h->sum_ns, ns);
-    if ((int64_t)ns < LOAD(h->min_ns))
-        atomic_store_explicit(&h->min_ns, (int64_t)ns, memory_order_relaxed);
-    if ((int64_t)ns > LOAD(h->max_ns))
-        atomic_store_explicit(&h->max_ns, (int64_t)ns, memory_order_relaxed);
+    hist_add_in(h, ns, bucket_of(ns));
 }
 
 /* Duration from the monotonic clock when both ends have it (live runs),
@@ -571,15 +635,16 @@ record_spilled(struct rocky_otel_metrics *m, const struct rocky_event *ev)
 
 /* Not by the thread pointer: the per-thread cache, or the object's list, or the
  * spill shard. Out of line, so that the hot path keeps no frame. */
-static __attribute__((noinline)) void record_slow(struct rocky_otel_metrics *m,
-                                                  const struct rocky_event *ev)
+static __attribute__((noinline)) int record_slow(struct rocky_otel_metrics *m,
+                                                 const struct rocky_event *ev)
 {
     struct shard *s = my_shard_by_tls(m);
     if (__builtin_expect(s == NULL, 0)) {
         record_spilled(m, ev); /* no shard: out of memory */
-        return;
+        return 0;
     }
     dispatch(m, s, ev);
+    return 0;
 }
 
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
@@ -596,6 +661,75 @@ void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
         return;
     }
     dispatch(m, s, ev);
+}
+
+/* The exporter knows the type already: these skip the dispatch, and return
+ * 0 so that it reaches them by a tail call. Anything not on the way to the
+ * thread-pointer shard goes through record_slow, which dispatches on the
+ * type as rocky_otel_metrics_record does. */
+int rocky_otel_metrics_model_start(struct rocky_otel_metrics *m,
+                                   const struct rocky_event *ev)
+{
+    if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
+        return 0;
+    struct shard *s = my_shard(m);
+    if (__builtin_expect(s == NULL, 0))
+        return record_slow(m, ev);
+    ADD(s->in_flight, 1);
+    return 0;
+}
+
+/* What rocky_otel_metrics_model_end returns when it does not take the
+ * usual way. Out of line: the usual way knows it without a load. */
+static __attribute__((noinline)) int model_ran(const struct rocky_event *ev)
+{
+    return !(ev->model && ev->model->status == ROCKY_MODEL_SKIPPED);
+}
+
+static __attribute__((noinline)) int
+model_end_slow(struct rocky_otel_metrics *m, const struct rocky_event *ev)
+{
+    record_slow(m, ev);
+    return model_ran(ev);
+}
+
+int rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
+                                 const struct rocky_event *ev)
+{
+    if (ev->flags & ROCKY_EVENT_FLAG_REPLAY)
+        return model_ran(ev);
+    struct shard *s = my_shard(m);
+    if (__builtin_expect(s == NULL, 0))
+        return model_end_slow(m, ev);
+    const struct rocky_model_exec *x = ev->model;
+    if (!x)
+        return 1;
+    /* The usual model, inline: it ran (both monotonic times, the end
+     * after the start), first attempt, a status we count and not SKIPPED.
+     * Any other goes the whole way, out of line, so that this function
+     * calls nothing and keeps no frame. What is left is record_model_end
+     * for that case. (start > 0 and end > start: both are nonzero, as
+     * duration_ns asks, and the duration is positive, as
+     * bucket_of_positive asks, in two tests.) */
+    uint32_t status = x->status;
+    int64_t start = x->started_mono_ns, end = x->finished_mono_ns;
+    if (__builtin_expect(start <= 0 || end <= start || x->attempt > 1 ||
+                             status >= ROCKY_OTEL_MODEL_STATUSES ||
+                             status == ROCKY_MODEL_SKIPPED,
+                         0)) {
+        hot_model_end(s, ev);
+        return status != ROCKY_MODEL_SKIPPED;
+    }
+    ADD(s->in_flight, -1);
+    ADD(s->executions[status], 1);
+    /* Known, usually: the adds in line. */
+    if (__builtin_expect(x->rows_affected > 0, 1))
+        ADD(s->rows, (uint64_t)x->rows_affected);
+    if (__builtin_expect(x->bytes_written > 0, 1))
+        ADD(s->bytes, (uint64_t)x->bytes_written);
+    uint64_t d = (uint64_t)(end - start);
+    hist_add_in(&s->model_duration, d, bucket_of_positive(d));
+    return 1;
 }
 
 static void hist_snap(const struct shard_hist_sum *h,

@@ -122,6 +122,18 @@ void rocky_otel_metrics_free(struct rocky_otel_metrics *m);
 void rocky_otel_metrics_record(struct rocky_otel_metrics *m,
                                const struct rocky_event *ev);
 
+/* rocky_otel_metrics_record for an event the caller knows to be a
+ * MODEL_START (ev->type must be ROCKY_EVENT_MODEL_START; returns 0) or a
+ * MODEL_END (ROCKY_EVENT_MODEL_END): the same counts, without the dispatch
+ * on the type. The exporter's hot path. model_end returns whether the
+ * model ran: 0 when ev->model is SKIPPED, else 1 (also for a replayed
+ * event, which is not counted), so that the exporter, which gives a
+ * skipped model no span, need not load the status again. */
+int rocky_otel_metrics_model_start(struct rocky_otel_metrics *m,
+                                   const struct rocky_event *ev);
+int rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
+                                 const struct rocky_event *ev);
+
 /* Copy the cumulative totals (the sum of every thread's shard). Histogram
  * count equals the bucket sum even while other threads record; each
  * counter is never lower than in an earlier snapshot. Each thread's part

@@ -357,6 +357,173 @@ static void test_histogram_bucket_on_each_side_of_every_bound(void **state)
                      ROCKY_OTEL_HIST_BUCKETS - 1);
 }
 
+/* The exporter's entries (rocky_otel_metrics_model_start/_end) count
+ * exactly what rocky_otel_metrics_record counts, on the usual way inline
+ * and on every other, and model_end says whether the model ran. */
+struct model_case {
+    uint32_t status, attempt, flags;
+    int64_t started_mono, finished_mono, started_wall, finished_wall;
+    int64_t rows, bytes;
+    int no_model, no_start_event;
+};
+
+static void apply_case(struct test_run *t, const struct model_case *c)
+{
+    test_run_init(t);
+    t->model.status = c->status;
+    t->model.attempt = c->attempt;
+    t->model.started_mono_ns = c->started_mono;
+    t->model.finished_mono_ns = c->finished_mono;
+    t->model.started_wall_ns = c->started_wall;
+    t->model.finished_wall_ns = c->finished_wall;
+    t->model.rows_affected = c->rows;
+    t->model.bytes_written = c->bytes;
+}
+
+static const struct rocky_event *
+case_event(struct test_run *t, const struct model_case *c, uint32_t type)
+{
+    const struct rocky_event *ev = test_event(t, type);
+    t->ev.flags = c->flags;
+    if (c->no_model)
+        t->ev.model = NULL;
+    return ev;
+}
+
+static void assert_hist_equal(const struct rocky_otel_hist_snap *a,
+                              const struct rocky_otel_hist_snap *b)
+{
+    for (int i = 0; i < ROCKY_OTEL_HIST_BUCKETS; i++)
+        assert_int_equal(a->buckets[i], b->buckets[i]);
+    assert_int_equal(a->count, b->count);
+    assert_true(a->sum_ms == b->sum_ms);
+    assert_int_equal(a->has_min_max, b->has_min_max);
+    assert_true(a->min_ms == b->min_ms);
+    assert_true(a->max_ms == b->max_ms);
+}
+
+static void assert_snap_equal(const struct rocky_otel_metrics_snap *a,
+                              const struct rocky_otel_metrics_snap *b)
+{
+    for (int i = 0; i < ROCKY_OTEL_MODEL_STATUSES; i++)
+        assert_int_equal(a->executions[i], b->executions[i]);
+    assert_int_equal(a->rows, b->rows);
+    assert_int_equal(a->bytes, b->bytes);
+    assert_int_equal(a->runs, b->runs);
+    assert_int_equal(a->in_flight, b->in_flight);
+    assert_int_equal(a->run.tables_processed, b->run.tables_processed);
+    assert_int_equal(a->run.tables_failed, b->run.tables_failed);
+    assert_int_equal(a->run.statements_executed, b->run.statements_executed);
+    assert_int_equal(a->run.retries_attempted, b->run.retries_attempted);
+    assert_int_equal(a->run.retries_succeeded, b->run.retries_succeeded);
+    assert_hist_equal(&a->model_duration, &b->model_duration);
+    assert_hist_equal(&a->run_duration, &b->run_duration);
+    assert_hist_equal(&a->query_duration, &b->query_duration);
+}
+
+static void test_model_entries_count_as_record_does(void **state)
+{
+    const int64_t W = 1700000000000000000LL; /* a wall clock start */
+    static const struct model_case base = {.status = ROCKY_MODEL_SUCCESS,
+                                           .attempt = 1,
+                                           .started_mono = 100,
+                                           .finished_mono = 100000100,
+                                           .started_wall = W,
+                                           .finished_wall = W + 100000000,
+                                           .rows = 42,
+                                           .bytes = 4096};
+    struct model_case cases[64];
+    int n = 0;
+    /* Each status, in range and out of it. */
+    for (uint32_t st = 0; st <= ROCKY_OTEL_MODEL_STATUSES + 1; st++) {
+        cases[n] = base;
+        cases[n++].status = st;
+    }
+    /* A skipped model that never started, and one that (wrongly) did. */
+    cases[n] = base;
+    cases[n].status = ROCKY_MODEL_SKIPPED;
+    cases[n].started_mono = cases[n].started_wall = 0;
+    cases[n++].no_start_event = 1;
+    /* Retried, succeeded and failed. */
+    cases[n] = base;
+    cases[n++].attempt = 3;
+    cases[n] = base;
+    cases[n].attempt = 2;
+    cases[n++].status = ROCKY_MODEL_FAILED;
+    /* Durations: zero, negative, each side of every bound, the far end. */
+    cases[n] = base;
+    cases[n++].finished_mono = base.started_mono;
+    cases[n] = base;
+    cases[n++].finished_mono = base.started_mono - 1;
+    for (int i = 0; i < ROCKY_OTEL_HIST_BOUNDS; i++) {
+        int64_t ns = (int64_t)(rocky_otel_hist_bounds_ms[i] * 1e6);
+        for (int64_t dd = -1; dd <= 1; dd++) {
+            if (ns + dd <= 0)
+                continue;
+            cases[n] = base;
+            cases[n++].finished_mono = base.started_mono + ns + dd;
+        }
+    }
+    cases[n] = base;
+    cases[n++].finished_mono = INT64_MAX;
+    /* Clocks missing: wall only, no monotonic end (the event's time), a
+     * negative monotonic start, none at all. */
+    cases[n] = base;
+    cases[n].started_mono = cases[n].finished_mono = 0;
+    n++;
+    cases[n] = base;
+    cases[n++].finished_mono = 0;
+    cases[n] = base;
+    cases[n++].started_mono = -5;
+    cases[n] = base;
+    cases[n].started_mono = cases[n].finished_mono = 0;
+    cases[n].started_wall = cases[n].finished_wall = 0;
+    n++;
+    /* Unknown rows and bytes; replayed; no model. */
+    cases[n] = base;
+    cases[n].rows = cases[n].bytes = -1;
+    n++;
+    cases[n] = base;
+    cases[n++].flags = ROCKY_EVENT_FLAG_REPLAY;
+    cases[n] = base;
+    cases[n++].no_model = 1;
+    assert_true(n <= (int)(sizeof cases / sizeof cases[0]));
+
+    for (int i = 0; i < n; i++) {
+        const struct model_case *c = &cases[i];
+        struct rocky_otel_metrics *by_record, *by_entries;
+        assert_int_equal(rocky_otel_metrics_new(&by_record), 0);
+        assert_int_equal(rocky_otel_metrics_new(&by_entries), 0);
+        struct test_run t;
+        /* Twice: the first events find no shard yet (the slow way), the
+         * second find it by the thread pointer. */
+        for (int round = 0; round < 2; round++) {
+            apply_case(&t, c);
+            if (!c->no_start_event) {
+                rocky_otel_metrics_record(
+                    by_record, case_event(&t, c, ROCKY_EVENT_MODEL_START));
+                assert_int_equal(
+                    rocky_otel_metrics_model_start(
+                        by_entries, case_event(&t, c, ROCKY_EVENT_MODEL_START)),
+                    0);
+            }
+            rocky_otel_metrics_record(by_record,
+                                      case_event(&t, c, ROCKY_EVENT_MODEL_END));
+            int ran = rocky_otel_metrics_model_end(
+                by_entries, case_event(&t, c, ROCKY_EVENT_MODEL_END));
+            assert_int_equal(ran,
+                             c->no_model || c->status != ROCKY_MODEL_SKIPPED);
+        }
+        struct rocky_otel_metrics_snap a, b;
+        rocky_otel_metrics_snapshot(by_record, &a);
+        rocky_otel_metrics_snapshot(by_entries, &b);
+        print_message("case %d\n", i);
+        assert_snap_equal(&a, &b);
+        rocky_otel_metrics_free(by_record);
+        rocky_otel_metrics_free(by_entries);
+    }
+}
+
 /* A thread's shard of a freed object must never serve the next object,
  * even at the same address: counts start from zero each time (and ASan
  * would see a write into the freed shard). */
@@ -770,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_recording_counts_every_event),
         cmocka_unit_test(test_more_threads_than_table_slots_count_every_event),
         cmocka_unit_test(test_histogram_bucket_on_each_side_of_every_bound),
+        cmocka_unit_test(test_model_entries_count_as_record_does),
         cmocka_unit_test(test_new_object_never_uses_a_freed_objects_shard),
         cmocka_unit_test(test_one_thread_feeds_several_objects),
         cmocka_unit_test(test_in_flight_across_threads),
