@@ -427,26 +427,27 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
      * current run, measured and written straight; anything else, or no
      * current run, the general way. */
     struct rocky_otel_pack_fast f;
+    uint32_t size;
     if (ev->type != ROCKY_EVENT_MODEL_END ||
-        rocky_otel_pack_fast_prepare(ev, &f) != 0)
+        (size = rocky_otel_pack_fast_prepare(ev, &f)) == 0)
         return push_general(q, ev, queued);
+    uint32_t need = STRIDE(HEADER + size), pad;
     uint64_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
-    uint32_t size, need, pad;
     uint64_t spans;
+    int64_t base;
     do {
-        /* The same rule as the general way's REF (see the top). */
+        /* The same rule as the general way's REF (see the top): the run
+         * and its base as read under `t`, which the CAS then expects. */
         if (!(t & ACTIVE) || !is_current(q, ev->run))
             return push_general(q, ev, queued);
-        size = rocky_otel_pack_fast_size(
-            &f, atomic_load_explicit(&q->ident_base, memory_order_relaxed));
-        need = STRIDE(HEADER + size);
+        base = atomic_load_explicit(&q->ident_base, memory_order_relaxed);
         if (room_for(q, t, need, &pad, &spans) != 0)
             return refuse(q);
     } while (!atomic_compare_exchange_weak_explicit(
         &q->tail, &t, next_tail(t, pad, need), memory_order_acquire,
         memory_order_acquire));
     uint32_t off = record_at(q, t, pad);
-    rocky_otel_pack_fast_write(&f, q->ring + off + HEADER);
+    rocky_otel_pack_fast_write(&f, base, q->ring + off + HEADER);
     publish(q, off, size);
     *queued = (size_t)spans + 1 +
               atomic_load_explicit(&q->run_count, memory_order_relaxed);

@@ -206,8 +206,14 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
     }
     if (flags & ROCKY_OTEL_PACK_REF)
         n++;
-    if (rocky_otel_get_nums(&p, end, v + i, n))
+    if (flags & ROCKY_OTEL_PACK_FIXED) {
+        /* Only a model REF record's, after its small byte: v[2..5]. */
+        if (n != 4 || i != 2 || kind != ROCKY_OTEL_SPAN_MODEL ||
+            rocky_otel_get_fixed(&p, end, v + 2, &v[5]))
+            return ROCKY_EINVAL;
+    } else if (rocky_otel_get_nums(&p, end, v + i, n)) {
         return ROCKY_EINVAL;
+    }
     /* v: status, attempt, rows, x, [y, z,] duration, [delta] */
     uint32_t last = i + n - 1;
     uint64_t dur = v[(flags & ROCKY_OTEL_PACK_REF) ? last - 1 : last];

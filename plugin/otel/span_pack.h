@@ -30,7 +30,8 @@
  * and attempt in one byte when both are small; the numbers as a group
  * (below: status and attempt when not small, rows, then bytes or the
  * statement's max_attempts, kind and sequence, the duration, and a REF
- * record's start as its difference from the current run's base); the start
+ * record's start as its difference from the current run's base), or, for
+ * most model REF records, as fixed numbers (ROCKY_OTEL_PACK_FIXED); the start
  * time itself unless REF; the span id and, unless it is the current run's
  * span, the parent; the strings, each as its length and its bytes: the
  * event's bytes as COPY would read them (up to the array's size, before any
@@ -76,8 +77,18 @@ enum {
     ROCKY_OTEL_PACK_DEFINE = 0x08,
     ROCKY_OTEL_PACK_REF = 0x10,
     ROCKY_OTEL_PACK_NO_ERROR = 0x20, /* no error text, not even its length */
-    ROCKY_OTEL_PACK_SMALL = 0x40     /* status < 8 and attempt < 32: one byte */
+    ROCKY_OTEL_PACK_SMALL = 0x40,    /* status < 8 and attempt < 32: one byte */
+    ROCKY_OTEL_PACK_FIXED = 0x80     /* fixed numbers, not a group (below) */
 };
+
+/* The fixed numbers of a model REF record that is SMALL and whose rows,
+ * bytes (both zigzag) and duration are each below 2^32 (a model under
+ * 4.29 s, nearly every one whose cost per span matters): those three in 4
+ * bytes each and the start's delta in 8, little-endian, with no size
+ * codes. Their size does not depend on the values, so the queue knows a
+ * record's size before it reads the current run's base, and writes them
+ * as two stores. */
+#define ROCKY_OTEL_PACK_FIXED_BYTES 20
 _Static_assert(ROCKY_OTEL_PACK_RUN_INLINE << 3 == 0 &&
                    ROCKY_OTEL_PACK_RUN_DEFINE << 3 == ROCKY_OTEL_PACK_DEFINE &&
                    ROCKY_OTEL_PACK_RUN_REF << 3 == ROCKY_OTEL_PACK_REF,
@@ -196,7 +207,11 @@ struct rocky_otel_span_pack {
                            numbers */
     uint32_t run_size;  /* the run's part inline; 0 until measured */
     uint32_t nums;      /* numbers prepare measured (REF adds the delta) */
-    uint32_t n;         /* as the last pack_size left them: how many, encoded */
+    /* As the last pack_size left them: ROCKY_OTEL_PACK_FIXED and the
+     * delta, or how many numbers and their group. */
+    uint32_t fixed;
+    uint64_t delta;
+    uint32_t n;
     uint64_t num[ROCKY_OTEL_PACK_NUMS];
     struct rocky_otel_nums group;
     const struct rocky_run *run;
@@ -206,6 +221,52 @@ struct rocky_otel_span_pack {
     uint32_t len[ROCKY_OTEL_PACK_STRINGS];
     uint8_t hash[32]; /* sql_hash in binary, when flagged */
 };
+
+/* Whether a model's rows, bytes and duration (num[0..2]) may be fixed. */
+ROCKY_OTEL_PACK_INLINE int rocky_otel_pack_fits_fixed(const uint64_t *num)
+{
+    return ((num[0] | num[1] | num[2]) >> 32) == 0;
+}
+
+ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap32(v);
+#else
+    return v;
+#endif
+}
+
+/* The fixed numbers at d (ROCKY_OTEL_PACK_FIXED_BYTES); returns their end. */
+ROCKY_OTEL_PACK_INLINE uint8_t *
+rocky_otel_put_fixed(uint8_t *d, const uint64_t *num, uint64_t delta)
+{
+    for (int i = 0; i < 3; i++) {
+        uint32_t v = rocky_otel_le32((uint32_t)num[i]);
+        memcpy(d + 4 * i, &v, 4);
+    }
+    delta = rocky_otel_le64(delta);
+    memcpy(d + 12, &delta, 8);
+    return d + ROCKY_OTEL_PACK_FIXED_BYTES;
+}
+
+/* Read them at *p into num[0..2] and *delta: 0, or -1 when too short. */
+ROCKY_OTEL_PACK_INLINE int rocky_otel_get_fixed(const uint8_t **p,
+                                                const uint8_t *end,
+                                                uint64_t *num, uint64_t *delta)
+{
+    if ((size_t)(end - *p) < ROCKY_OTEL_PACK_FIXED_BYTES)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        uint32_t v;
+        memcpy(&v, *p + 4 * i, 4);
+        num[i] = rocky_otel_le32(v);
+    }
+    memcpy(delta, *p + 12, 8);
+    *delta = rocky_otel_le64(*delta);
+    *p += ROCKY_OTEL_PACK_FIXED_BYTES;
+    return 0;
+}
 
 /* ---- strings --------------------------------------------------------- */
 
@@ -404,8 +465,18 @@ ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_span_pack_size(
 {
     uint32_t size = p->span_size;
     p->n = p->nums;
+    p->fixed = 0;
     if (mode == ROCKY_OTEL_PACK_RUN_REF) {
-        p->num[p->n++] = rocky_otel_pack_delta(p->start, base);
+        uint64_t delta = rocky_otel_pack_delta(p->start, base);
+        if (p->kind == ROCKY_OTEL_SPAN_MODEL &&
+            (p->flags & ROCKY_OTEL_PACK_SMALL) &&
+            rocky_otel_pack_fits_fixed(p->num)) {
+            /* Its parent is implied (a model of the current run). */
+            p->fixed = ROCKY_OTEL_PACK_FIXED;
+            p->delta = delta;
+            return size + ROCKY_OTEL_PACK_FIXED_BYTES;
+        }
+        p->num[p->n++] = delta;
     } else {
         if (!p->run_size)
             p->run_size = ROCKY_TRACE_ID_SIZE +
@@ -432,7 +503,7 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     (void)base; /* already in p->num, by pack_size */
     (void)size;
     /* The mode's flag is the mode shifted (asserted below the enums). */
-    *d++ = (uint8_t)(p->kind | p->flags | (uint32_t)mode << 3);
+    *d++ = (uint8_t)(p->kind | p->flags | p->fixed | (uint32_t)mode << 3);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, p->run->trace_id, ROCKY_TRACE_ID_SIZE);
         d += ROCKY_TRACE_ID_SIZE;
@@ -445,7 +516,10 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
     }
     if (p->flags & ROCKY_OTEL_PACK_SMALL)
         *d++ = (uint8_t)p->small;
-    d = rocky_otel_put_nums(d, &p->group, p->n);
+    if (p->fixed)
+        d = rocky_otel_put_fixed(d, p->num, p->delta);
+    else
+        d = rocky_otel_put_nums(d, &p->group, p->n);
     if (mode != ROCKY_OTEL_PACK_RUN_REF) {
         memcpy(d, &p->start, 8);
         d += 8;
@@ -469,68 +543,59 @@ rocky_otel_span_pack_write(const struct rocky_otel_span_pack *p, int mode,
 
 /* ---- the common record, straight ------------------------------------- */
 
-/* A MODEL_END measured for the fast record (see the top). */
+/* A MODEL_END measured for the fast record (see the top): a model REF
+ * record with fixed numbers, always. */
 struct rocky_otel_pack_fast {
-    /* rows and bytes (zigzag), the duration, the start's delta (zigzag;
-     * set by fast_size) */
-    uint64_t num[4];
+    uint64_t num[3]; /* rows and bytes (zigzag), the duration */
     int64_t start;
     const uint8_t *span_id;
     const char *name;
     uint32_t name_len, small;
-    struct rocky_otel_nums group;
     uint8_t hash[32];
 };
 
 #define ROCKY_OTEL_PACK_FAST_FLAGS                                             \
     (ROCKY_OTEL_SPAN_MODEL | ROCKY_OTEL_PACK_HASH_BINARY |                     \
-     ROCKY_OTEL_PACK_REF | ROCKY_OTEL_PACK_NO_ERROR | ROCKY_OTEL_PACK_SMALL)
+     ROCKY_OTEL_PACK_REF | ROCKY_OTEL_PACK_NO_ERROR | ROCKY_OTEL_PACK_SMALL |  \
+     ROCKY_OTEL_PACK_FIXED)
 
-/* Measure the MODEL_END `ev` for the fast record: 0, or -1 when it is not
- * one (the general pack_* take it). Same rules as pack_prepare. */
-ROCKY_OTEL_PACK_INLINE int
-rocky_otel_pack_fast_prepare(const struct rocky_event *ev,
-                             struct rocky_otel_pack_fast *f)
+/* Measure the MODEL_END `ev` for the fast record: returns its size as a
+ * REF record (whatever the current run's base), or 0 when it is not one
+ * (the general pack_* take it). Same rules as pack_prepare + pack_size. */
+ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_pack_fast_prepare(
+    const struct rocky_event *ev, struct rocky_otel_pack_fast *f)
 {
     const struct rocky_model_exec *m = ev->model;
-    if (!ev->run || !m || (m->error && m->error[0]) || m->status >= 8 ||
-        m->attempt >= 32 || !m->model_name || !m->sql_hash)
-        return -1;
-    if (rocky_otel_model_strings(m->model_name, m->sql_hash, &f->name_len,
-                                 f->hash) != 0)
-        return -1;
+    if (!ev->run || !m || (m->error && m->error[0]) ||
+        ((m->status >> 3) | (m->attempt >> 5)) != 0 || !m->model_name ||
+        !m->sql_hash)
+        return 0;
     int64_t end = m->finished_wall_ns ? m->finished_wall_ns : ev->wall_ns;
     f->start = m->started_wall_ns ? m->started_wall_ns : end;
     f->num[0] = rocky_otel_zigzag(m->rows_affected);
     f->num[1] = rocky_otel_zigzag(m->bytes_written);
     f->num[2] = (uint64_t)end - (uint64_t)f->start;
+    if (!rocky_otel_pack_fits_fixed(f->num) ||
+        rocky_otel_model_strings(m->model_name, m->sql_hash, &f->name_len,
+                                 f->hash) != 0)
+        return 0;
     f->small = m->status | m->attempt << 3;
     f->span_id = m->span_id;
     f->name = m->model_name;
-    return 0;
+    return 2 + ROCKY_OTEL_PACK_FIXED_BYTES + ROCKY_SPAN_ID_SIZE + 1 +
+           f->name_len + 32;
 }
 
-/* Its size as a REF record against the current run's base. */
-ROCKY_OTEL_PACK_INLINE uint32_t
-rocky_otel_pack_fast_size(struct rocky_otel_pack_fast *f, int64_t base)
-{
-    f->num[3] = rocky_otel_pack_delta(f->start, base);
-    rocky_otel_nums_encode(f->num, 4, &f->group);
-    return 3 + f->group.bytes + ROCKY_SPAN_ID_SIZE + 1 + f->name_len + 32;
-}
-
-/* Write it at `d`: the bytes pack_write(REF) would write. */
+/* Write it at `d` against the current run's base: the bytes
+ * pack_write(REF) would write. */
 ROCKY_OTEL_PACK_INLINE void
-rocky_otel_pack_fast_write(const struct rocky_otel_pack_fast *f, uint8_t *d)
+rocky_otel_pack_fast_write(const struct rocky_otel_pack_fast *f, int64_t base,
+                           uint8_t *d)
 {
     d[0] = ROCKY_OTEL_PACK_FAST_FLAGS;
     d[1] = (uint8_t)f->small;
-    d[2] = (uint8_t)f->group.codes;
-    /* All four numbers' room at once: at most 32 bytes, and the span id,
-     * name and hash that follow (41 bytes or more) are written over the
-     * rest. */
-    memcpy(d + 3, f->group.enc, 32);
-    d += 3 + f->group.bytes;
+    d = rocky_otel_put_fixed(d + 2, f->num,
+                             rocky_otel_pack_delta(f->start, base));
     memcpy(d, f->span_id, ROCKY_SPAN_ID_SIZE);
     d = rocky_otel_pack_put_str(d + ROCKY_SPAN_ID_SIZE, f->name, f->name_len);
     memcpy(d, f->hash, 32);

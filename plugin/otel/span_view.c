@@ -181,8 +181,14 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
     } else {
         n += 2;
     }
-    if (rocky_otel_get_nums(&p, end, num + i, n))
+    if (flags & ROCKY_OTEL_PACK_FIXED) {
+        /* Only a model REF record's, after its small byte: num[2..5]. */
+        if (n != 4 || i != 2 || kind != ROCKY_OTEL_SPAN_MODEL ||
+            rocky_otel_get_fixed(&p, end, num + 2, &num[5]))
+            return ROCKY_EINVAL;
+    } else if (rocky_otel_get_nums(&p, end, num + i, n)) {
         return ROCKY_EINVAL;
+    }
     uint64_t status = num[0], attempt = num[1], rows = num[2], x = num[3];
     uint64_t y = num[4], z = num[5], dur = num[i + n - 2],
              delta = num[i + n - 1];
