@@ -2,14 +2,16 @@
  * model_strings.c — a model span's name length and its SQL hash as 32
  * bytes, three ways.
  *
- * The vector ways do not look for a string's end first. When the bytes
- * they load (32 of the name, 64 of the hash) lie in the page that holds
- * the string's first byte, they are loaded at once: a shorter string is
- * then read past its NUL, which cannot fault. The name's length is where
- * its first NUL is; a NUL is not a hex digit, so a short hash fails, and
- * hash[64] is read only once 64 digits have proved it that long. (When the
- * loads would cross a page, strnlen first.) Those reads past a short
- * string's end are why sanitizers do not instrument the vector functions.
+ * The vector ways do not look for a string's end first. They load a
+ * vector's worth of the name at a time, and 64 bytes of the hash at once,
+ * only where those bytes lie in the page that holds the first one loaded,
+ * which is a byte of the string or its NUL: so a shorter string is read
+ * past its NUL, but never into a page that may not be there. The name's
+ * length is where its first NUL is; a NUL is not a hex digit, so a short
+ * hash fails, and hash[64] is read only once 64 digits have proved it that
+ * long. Where a load would cross a page, the plain C way does it all
+ * (strnlen first). Those reads past a short string's end are why
+ * sanitizers do not instrument the vector functions.
  */
 #include "model_strings.h"
 
@@ -30,25 +32,6 @@
 /* Whether `n` bytes from s lie in the page of s[0] (see the top). */
 #define IN_PAGE(s, n) (((uintptr_t)(s)&4095) <= 4096 - (n))
 
-/* The slow questions out of line, so that the vector functions need no
- * frame for calls they rarely make. */
-static __attribute__((noinline, cold)) int is_64_long(const char *s)
-{
-    return strnlen(s, 65) == 64;
-}
-
-static __attribute__((noinline, cold)) uint32_t name_len_slow(const char *s)
-{
-    return (uint32_t)strnlen(s, 128);
-}
-
-/* Whether 64 bytes of the hash may be loaded at once: they lie in one
- * page, or the string is 64 bytes long (the loads then stay inside it). */
-static inline int may_load_64(const char *s)
-{
-    return IN_PAGE(s, 64) || is_64_long(s);
-}
-
 static int model_c(const char *name, const char *s, uint32_t *name_len,
                    uint8_t *out)
 {
@@ -67,24 +50,23 @@ static int model_c(const char *name, const char *s, uint32_t *name_len,
     return s[64] == '\0' ? 0 : -1;
 }
 
+/* The name's length and whether the hash's 64 bytes may be loaded, the
+ * long way: for a name past the first vector, or loads that would cross a
+ * page (returns -1 from the caller when the answer is no). */
+#define MEASURE_REST(name, s, name_len)                                        \
+    do {                                                                       \
+        *(name_len) = (uint32_t)strnlen(name, 128);                            \
+        if (*(name_len) >= 128 || (!IN_PAGE(s, 64) && strnlen(s, 65) != 64))   \
+            return -1;                                                         \
+    } while (0)
+
 #if defined(HAVE_X86) && defined(__SSE2__)
 /* A range check is one add and one signed compare: adding 0x80 - lo maps
  * lo..lo+n-1, and only those bytes, onto -128..-128+n-1. A letter's
  * nibble is its low four bits + 9. */
-static NO_SANITIZE_READS int model_sse2(const char *name, const char *s,
-                                        uint32_t *name_len, uint8_t *out)
+static inline __attribute__((always_inline)) int hash_sse2(const char *s,
+                                                           uint8_t *out)
 {
-    if (IN_PAGE(name, 16)) {
-        __m128i z =
-            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)name),
-                           _mm_setzero_si128());
-        unsigned m = (unsigned)_mm_movemask_epi8(z);
-        *name_len = m ? (uint32_t)__builtin_ctz(m) : name_len_slow(name);
-    } else {
-        *name_len = name_len_slow(name);
-    }
-    if (*name_len >= 128 || !may_load_64(s))
-        return -1;
     const __m128i to_digit = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i digits = _mm_set1_epi8((char)(0x80 + 10));
     const __m128i to_alpha = _mm_set1_epi8((char)(0x80 - 'a'));
@@ -114,12 +96,35 @@ static NO_SANITIZE_READS int model_sse2(const char *name, const char *s,
         return -1;
     return s[64] == '\0' ? 0 : -1;
 }
+
+static __attribute__((noinline)) NO_SANITIZE_READS int
+model_sse2_rest(const char *name, const char *s, uint32_t *name_len,
+                uint8_t *out)
+{
+    MEASURE_REST(name, s, name_len);
+    return hash_sse2(s, out);
+}
+
+/* The common case straight: a name shorter than a vector (16 bytes), both
+ * loads in their pages; anything else by a tail call (no frame here for
+ * what is rare). */
+static NO_SANITIZE_READS int model_sse2(const char *name, const char *s,
+                                        uint32_t *name_len, uint8_t *out)
+{
+    if (!IN_PAGE(name, 16) || !IN_PAGE(s, 64))
+        return model_sse2_rest(name, s, name_len, out);
+    unsigned m = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)name),
+                       _mm_setzero_si128()));
+    if (!m)
+        return model_sse2_rest(name, s, name_len, out);
+    *name_len = (uint32_t)__builtin_ctz(m);
+    return hash_sse2(s, out);
+}
 #define HAVE_SSE2 1
 #endif
 
 #if defined(HAVE_X86) && defined(__GNUC__)
-/* The same in 32-byte halves; the nibbles are joined by one multiply-add
- * (n0 * 16 + n1 per 16-bit lane). */
 /* The constants as memory, so that each is an operand, not two or three
  * instructions that build it. */
 static const uint8_t avx2_consts[6][32] __attribute__((aligned(32))) = {
@@ -136,20 +141,11 @@ static const uint16_t avx2_join[16] __attribute__((aligned(32))) = {
     0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110,
     0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110, 0x0110};
 
-static __attribute__((target("avx2"))) NO_SANITIZE_READS int
-model_avx2(const char *name, const char *s, uint32_t *name_len, uint8_t *out)
+/* As hash_sse2, in 32-byte halves; the nibbles are joined by one
+ * multiply-add (n0 * 16 + n1 per 16-bit lane). */
+static inline __attribute__((always_inline, target("avx2"))) int
+hash_avx2(const char *s, uint8_t *out)
 {
-    if (IN_PAGE(name, 32)) {
-        __m256i z = _mm256_cmpeq_epi8(
-            _mm256_loadu_si256((const __m256i *)(const void *)name),
-            _mm256_setzero_si256());
-        uint32_t m = (uint32_t)_mm256_movemask_epi8(z);
-        *name_len = m ? (uint32_t)__builtin_ctz(m) : name_len_slow(name);
-    } else {
-        *name_len = name_len_slow(name);
-    }
-    if (*name_len >= 128 || !may_load_64(s))
-        return -1;
     /* Hidden from the optimizer, which would otherwise build each
      * constant again from its value (two or three instructions each). */
     const uint8_t(*k)[32] = avx2_consts;
@@ -183,6 +179,29 @@ model_avx2(const char *name, const char *s, uint32_t *name_len, uint8_t *out)
     if ((uint32_t)_mm256_movemask_epi8(good) != 0xFFFFFFFFu)
         return -1;
     return s[64] == '\0' ? 0 : -1;
+}
+
+static __attribute__((noinline, target("avx2"))) NO_SANITIZE_READS int
+model_avx2_rest(const char *name, const char *s, uint32_t *name_len,
+                uint8_t *out)
+{
+    MEASURE_REST(name, s, name_len);
+    return hash_avx2(s, out);
+}
+
+/* As model_sse2, with the name's first 32 bytes. */
+static __attribute__((target("avx2"))) NO_SANITIZE_READS int
+model_avx2(const char *name, const char *s, uint32_t *name_len, uint8_t *out)
+{
+    if (!IN_PAGE(name, 32) || !IN_PAGE(s, 64))
+        return model_avx2_rest(name, s, name_len, out);
+    uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+        _mm256_loadu_si256((const __m256i *)(const void *)name),
+        _mm256_setzero_si256()));
+    if (!m)
+        return model_avx2_rest(name, s, name_len, out);
+    *name_len = (uint32_t)__builtin_ctz(m);
+    return hash_avx2(s, out);
 }
 #define HAVE_AVX2 1
 #endif
