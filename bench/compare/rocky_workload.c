@@ -109,15 +109,17 @@ int main(int argc, char **argv)
 
     if (strcmp(mode, "hot") == 0) {
         start(&sink, n, 0);
-        int64_t t0 = bench_now_ns();
+        int64_t c0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
         produce(n);
-        int64_t t1 = bench_now_ns();
+        int64_t t1 = bench_now_ns(), c1 = bench_thread_cpu_ns();
         end_run(n);
         bench_plugin_stop(plugin, instance, bench_now_ns() + deadline_ns, &rep);
         printf("{\"side\":\"ours\",\"mode\":\"hot\",\"n\":%llu,"
-               "\"ns_per_span\":%.1f,\"delivered\":%llu,\"refused\":%llu}\n",
+               "\"ns_per_span\":%.1f,\"thread_cpu_ns_per_span\":%.1f,"
+               "\"delivered\":%llu,\"refused\":%llu}\n",
                (unsigned long long)n, (double)(t1 - t0) / (double)n,
-               (unsigned long long)rep.delivered, (unsigned long long)refused);
+               (double)(c1 - c0) / (double)n, (unsigned long long)rep.delivered,
+               (unsigned long long)refused);
     } else if (strcmp(mode, "process") == 0) {
         start(&sink, n, 0);
         produce(n);

@@ -46,6 +46,11 @@ void bench_events_next(struct bench_events *e, uint64_t i);
 
 int64_t bench_now_ns(void);
 int64_t bench_cpu_ns(void);
+
+/* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns: what a
+ * hot path costs the thread itself, without the time it waited for a core
+ * while the exporter and the sink had them. */
+int64_t bench_thread_cpu_ns(void);
 long bench_rss_kb(const char *field); /* "VmRSS" or "VmHWM" */
 
 #endif
