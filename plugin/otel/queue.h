@@ -6,7 +6,7 @@
  * (span_pack.h: each only as long as what it carries; one CAS per push,
  * no lock, no allocation). The ring is bounded twice: by `capacity` spans
  * (OTEL_BSP_MAX_QUEUE_SIZE) and by its bytes (160 per span of capacity,
- * rounded up to a power of two: a typical model span takes ~80, so the
+ * rounded up to a power of two: a typical model span takes ~87, so the
  * span count is the bound unless most spans carry long error texts). When
  * either is reached the span is refused: not taken, counted as refused (never
  * as pushed), and the caller returns ROCKY_EAGAIN (rocky/plugin.h section 7:

@@ -20,7 +20,7 @@
 
 /*
  * The packed form of a model or statement span, as the queue keeps it: only
- * as long as what it carries (a typical model span is ~80 bytes where the
+ * as long as what it carries (a typical model span is ~87 bytes where the
  * struct above is ~900). Unpacking gives exactly the struct that
  * rocky_otel_span_from_event would have filled from the same event.
  *
