@@ -192,30 +192,11 @@ int rocky_otel_span_unpack(const uint8_t *rec, uint32_t size,
         return ROCKY_EINVAL;
     const struct rocky_otel_span_run *r =
         flags & (ROCKY_OTEL_PACK_DEFINE | ROCKY_OTEL_PACK_REF) ? use : &own;
-    /* [status, attempt,] rows, bytes or the statement's three, the
-     * duration, [a REF record's start delta] */
-    uint32_t i = 0, n = kind == ROCKY_OTEL_SPAN_STATEMENT ? 5 : 3;
-    if (flags & ROCKY_OTEL_PACK_SMALL) { /* status and attempt in one byte */
-        if (p >= end)
-            return ROCKY_EINVAL;
-        v[0] = *p & 7;
-        v[1] = *p++ >> 3;
-        i = 2;
-    } else {
-        n += 2;
-    }
-    if (flags & ROCKY_OTEL_PACK_REF)
-        n++;
-    if (flags & ROCKY_OTEL_PACK_FIXED) {
-        /* Only a model REF record's, after its small byte: v[2..5]. */
-        if (n != 4 || i != 2 || kind != ROCKY_OTEL_SPAN_MODEL ||
-            rocky_otel_get_fixed(&p, end, v + 2, &v[5]))
-            return ROCKY_EINVAL;
-    } else if (rocky_otel_get_nums(&p, end, v + i, n)) {
-        return ROCKY_EINVAL;
-    }
     /* v: status, attempt, rows, x, [y, z,] duration, [delta] */
-    uint32_t last = i + n - 1;
+    uint32_t count = rocky_otel_get_record_nums(&p, end, flags, kind, v);
+    if (count == 0)
+        return ROCKY_EINVAL;
+    uint32_t last = count - 1;
     uint64_t dur = v[(flags & ROCKY_OTEL_PACK_REF) ? last - 1 : last];
     if (flags & ROCKY_OTEL_PACK_REF) {
         s->start_wall_ns = (int64_t)((uint64_t)r->base +

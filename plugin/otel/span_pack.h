@@ -268,6 +268,39 @@ ROCKY_OTEL_PACK_INLINE int rocky_otel_get_fixed(const uint8_t **p,
     return 0;
 }
 
+/* A record's numbers at *p (after its run part), as its flags say they
+ * are kept: into v status, attempt, rows, then bytes or the statement's
+ * max_attempts, kind and sequence, the duration and, for a REF record,
+ * the start's delta (always last). Returns how many, or 0 when the bytes
+ * do not parse. v holds ROCKY_OTEL_PACK_NUMS. */
+ROCKY_OTEL_PACK_INLINE uint32_t rocky_otel_get_record_nums(const uint8_t **p,
+                                                           const uint8_t *end,
+                                                           int flags,
+                                                           uint32_t kind,
+                                                           uint64_t *v)
+{
+    uint32_t i = 0, n = (kind == ROCKY_OTEL_SPAN_STATEMENT ? 5 : 3) +
+                        !!(flags & ROCKY_OTEL_PACK_REF);
+    if (flags & ROCKY_OTEL_PACK_SMALL) { /* status and attempt in one byte */
+        if (*p >= end)
+            return 0;
+        v[0] = **p & 7;
+        v[1] = *(*p)++ >> 3;
+        i = 2;
+    } else {
+        n += 2;
+    }
+    if (flags & ROCKY_OTEL_PACK_FIXED) {
+        /* Only a model REF record's, after its small byte: v[2..5]. */
+        if (n != 4 || i != 2 || kind != ROCKY_OTEL_SPAN_MODEL ||
+            rocky_otel_get_fixed(p, end, v + 2, &v[5]))
+            return 0;
+    } else if (rocky_otel_get_nums(p, end, v + i, n)) {
+        return 0;
+    }
+    return i + n;
+}
+
 /* ---- strings --------------------------------------------------------- */
 
 /* A string's length: one byte below 128, else two (LEB128; len <= 512). */

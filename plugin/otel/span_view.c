@@ -171,27 +171,12 @@ int rocky_otel_span_view_of_record(const uint8_t *rec, uint32_t size,
      * then bytes or the statement's three, the duration and the start's
      * offset from the run's. */
     uint64_t num[ROCKY_OTEL_PACK_NUMS] = {0};
-    uint32_t i = 0, n = kind == ROCKY_OTEL_SPAN_STATEMENT ? 6 : 4;
-    if (flags & ROCKY_OTEL_PACK_SMALL) {
-        if (p >= end)
-            return ROCKY_EINVAL;
-        num[0] = *p & 7;
-        num[1] = *p++ >> 3;
-        i = 2;
-    } else {
-        n += 2;
-    }
-    if (flags & ROCKY_OTEL_PACK_FIXED) {
-        /* Only a model REF record's, after its small byte: num[2..5]. */
-        if (n != 4 || i != 2 || kind != ROCKY_OTEL_SPAN_MODEL ||
-            rocky_otel_get_fixed(&p, end, num + 2, &num[5]))
-            return ROCKY_EINVAL;
-    } else if (rocky_otel_get_nums(&p, end, num + i, n)) {
+    uint32_t count = rocky_otel_get_record_nums(&p, end, flags, kind, num);
+    if (count == 0)
         return ROCKY_EINVAL;
-    }
     uint64_t status = num[0], attempt = num[1], rows = num[2], x = num[3];
-    uint64_t y = num[4], z = num[5], dur = num[i + n - 2],
-             delta = num[i + n - 1];
+    uint64_t y = num[4], z = num[5], dur = num[count - 2],
+             delta = num[count - 1];
     int implied = kind == ROCKY_OTEL_SPAN_MODEL;
     if (end - p < ROCKY_SPAN_ID_SIZE * (implied ? 1 : 2))
         return ROCKY_EINVAL;
