@@ -143,13 +143,14 @@ static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
 /*
  * The ring's memory. Anonymous pages read as zero and cost no memory until
  * written. A ring larger than a huge page (2 MiB) is placed on a huge-page
- * boundary and, past its first huge page, asks for transparent huge pages:
- * filling a large queue then takes one page fault per 2 MiB, where 4 KiB
- * pages took one every ~50 spans (a fault costs a microsecond or more, most
- * of a span's cost on the runner's thread). The first 2 MiB stay small
- * pages, so a large queue that holds few spans still costs a few pages;
- * past it, memory is at most one huge page ahead of the spans. Where the
- * kernel has no huge pages the advice is ignored. NULL when out of memory.
+ * boundary and asks for transparent huge pages: filling a large queue then
+ * takes one page fault per 2 MiB, where 4 KiB pages took one every ~47
+ * spans, at 2 us or more each here (most of a span's cost on the runner's
+ * thread: 61 -> 51 ns of its CPU a span, medians of 10, filling a 100k
+ * queue). The price: such a queue holds memory in 2 MiB steps, so one with
+ * a few spans costs one huge page; rings of 2 MiB or less (the default
+ * queue's is 512 KiB) keep 4 KiB pages. Where the kernel has no huge pages
+ * the advice is ignored. NULL when out of memory.
  */
 static uint8_t *map_ring(uint32_t bytes)
 {
@@ -171,7 +172,7 @@ static uint8_t *map_ring(uint32_t bytes)
         munmap(map, (size_t)(ring - map));
     munmap(ring + bytes, (size_t)(map + huge - ring));
 #if defined(MADV_HUGEPAGE)
-    (void)madvise(ring + huge, bytes - huge, MADV_HUGEPAGE);
+    (void)madvise(ring, bytes, MADV_HUGEPAGE);
 #endif
     return ring;
 }
