@@ -521,8 +521,6 @@ static void *run(void *arg)
     int64_t now = rocky_clock_mono_ns();
     int64_t next_batch = now + e->cfg.bsp_schedule_delay_ms * 1000000;
     int64_t next_metrics = now + e->cfg.metric_export_interval_ms * 1000000;
-    if (e->traces) /* the first spans' pages, before they come */
-        rocky_otel_queue_populate_ahead(e->queue);
 
     pthread_mutex_lock(&e->mu);
     for (;;) {

@@ -67,10 +67,14 @@
 #define BYTES_EACH 160  /* ring bytes per span of capacity (before pow2) */
 #define MIN_BYTES  8192 /* >= 2 * the largest record, so one always fits */
 #define VIEW_BLOCK 64   /* unpacked spans per allocation */
-/* How far ahead of the producers populate_ahead keeps pages resident, and
- * the least it does at once (one madvise call per 64 KiB, not per batch). */
-#define POPULATE_AHEAD (256u * 1024)
-#define POPULATE_STEP  (64u * 1024)
+/* A huge page, and rings above it take them (map_ring). */
+#define HUGE_PAGE (2u << 20)
+/* How far ahead of the producers populate_ahead keeps pages resident (a
+ * ring of huge pages: two of them), and the least it does at once (one
+ * madvise call per 64 KiB, not per batch). */
+#define POPULATE_AHEAD      (256u * 1024)
+#define POPULATE_AHEAD_HUGE (2 * HUGE_PAGE)
+#define POPULATE_STEP       (64u * 1024)
 /* A header holds the record's exact length; records start 2-aligned (the
  * header's own alignment: every byte of alignment is ~100 KB at 100k). */
 #define STRIDE(len) (((len) + 1) & ~1u)
@@ -154,7 +158,7 @@ static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
  */
 static uint8_t *map_ring(uint32_t bytes)
 {
-    const size_t huge = (size_t)2 << 20;
+    const size_t huge = HUGE_PAGE;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
     if (bytes <= huge) {
         void *ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -681,9 +685,13 @@ void rocky_otel_queue_populate_ahead(struct rocky_otel_queue *q)
     /* The byte count is modular 2^30 and the ring at most 2^29 bytes: on
      * the first lap it is the offset itself; past it, no page is new. */
     uint32_t at = BYTES(atomic_load_explicit(&q->tail, memory_order_relaxed));
-    uint32_t want = at >= q->bytes || q->bytes - at <= POPULATE_AHEAD
+    if (at == 0)
+        return; /* no span yet: a queue never used stays virtual */
+    uint32_t ahead =
+        q->bytes > HUGE_PAGE ? POPULATE_AHEAD_HUGE : POPULATE_AHEAD;
+    uint32_t want = at >= q->bytes || q->bytes - at <= ahead
                         ? q->bytes
-                        : (at + POPULATE_AHEAD + 4095) & ~4095u;
+                        : (at + ahead + 4095) & ~4095u;
     if (want < q->populated + POPULATE_STEP && want < q->bytes)
         return;
     /* Faults the pages in as a write would, without writing: the bytes

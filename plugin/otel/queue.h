@@ -80,12 +80,16 @@ rocky_otel_queue_peek_view(struct rocky_otel_queue *q, size_t i);
 void rocky_otel_queue_release(struct rocky_otel_queue *q, size_t n);
 
 /*
- * Make the ring's pages up to 256 KiB ahead of the producers resident (on
- * the first lap only: after it every page is), so that the runner's
- * threads do not take a page fault every ~50 spans: the consumer calls it
- * as it works, and takes the faults off their path. Memory is then at
- * most that much ahead of what spans use. Consumer thread; cheap when
- * there is nothing to do; without kernel support (Linux < 5.14) a no-op.
+ * Once spans have come, make the ring's pages ahead of the producers
+ * resident: 256 KiB ahead, or two huge pages (4 MiB) in a ring of huge
+ * pages (one over 2 MiB). First lap only: after it every page is. So the
+ * runner's threads do not take the page faults (every ~47 spans with 4 KiB
+ * pages; with huge pages, rarer but each zeroing 2 MiB, or stalling while
+ * the kernel compacts memory): the consumer calls it as it works and takes
+ * them off their path. Memory is then at most that much ahead of what
+ * spans use; a queue no span came to stays virtual. Consumer thread; cheap
+ * when there is nothing to do; without kernel support (Linux < 5.14) a
+ * no-op.
  */
 void rocky_otel_queue_populate_ahead(struct rocky_otel_queue *q);
 

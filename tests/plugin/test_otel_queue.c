@@ -409,11 +409,15 @@ static void test_pages_are_made_resident_just_ahead_of_the_spans(void **state)
     assert_int_equal(rocky_otel_queue_new(12000, &q), 0);
     long before = rss_kb();
     rocky_otel_queue_populate_ahead(q);
+    /* No span yet: nothing made resident. */
+    assert_true(rss_kb() - before < 64);
+    struct test_run t;
+    test_run_init(&t);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
+    rocky_otel_queue_populate_ahead(q);
     long first = rss_kb() - before;
     /* The first 256 KiB, not the ring. */
     assert_true(first >= 200 && first < 1024);
-    struct test_run t;
-    test_run_init(&t);
     for (int i = 0; i < 10000; i++) /* ~1 MiB of records */
         assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
     long pushed = rss_kb() - before;
@@ -423,6 +427,28 @@ static void test_pages_are_made_resident_just_ahead_of_the_spans(void **state)
     assert_true(ahead >= 150 && ahead < 1024);
     rocky_otel_queue_populate_ahead(q); /* nothing new: no more memory */
     assert_true(rss_kb() - before - pushed - ahead < 64);
+    rocky_otel_queue_free(q);
+}
+
+/* A ring of huge pages: 4 MiB ahead once spans come, and nothing before. */
+static void
+test_a_large_ring_is_made_resident_two_huge_pages_ahead(void **state)
+{
+    if (!kernel_populates())
+        skip();
+    struct rocky_otel_queue *q;
+    assert_int_equal(rocky_otel_queue_new(100000, &q), 0); /* 16 MiB */
+    long before = rss_kb();
+    rocky_otel_queue_populate_ahead(q);
+    assert_true(rss_kb() - before < 64);
+    struct test_run t;
+    test_run_init(&t);
+    assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
+    rocky_otel_queue_populate_ahead(q);
+    long ahead = rss_kb() - before;
+    /* 4 MiB (whether the kernel gave huge pages or small ones), and the
+     * huge page the span is on: never the ring. */
+    assert_true(ahead >= 4000 && ahead < 6144 + 512);
     rocky_otel_queue_free(q);
 }
 
@@ -515,6 +541,8 @@ int main(void)
         cmocka_unit_test(test_concurrent_producers_lose_nothing_uncounted),
         cmocka_unit_test(test_an_unused_queue_costs_no_memory),
         cmocka_unit_test(test_pages_are_made_resident_just_ahead_of_the_spans),
+        cmocka_unit_test(
+            test_a_large_ring_is_made_resident_two_huge_pages_ahead),
         cmocka_unit_test(test_long_spans_are_refused_when_the_bytes_run_out),
         cmocka_unit_test(test_records_of_every_size_wrap_around_intact),
     };
