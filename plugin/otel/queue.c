@@ -147,14 +147,10 @@ static _Atomic uint16_t *header_at(const struct rocky_otel_queue *q,
 /*
  * The ring's memory. Anonymous pages read as zero and cost no memory until
  * written. A ring larger than a huge page (2 MiB) is placed on a huge-page
- * boundary and asks for transparent huge pages: filling a large queue then
- * takes one page fault per 2 MiB, where 4 KiB pages took one every ~47
- * spans, at 2 us or more each here (most of a span's cost on the runner's
- * thread: 61 -> 51 ns of its CPU a span, medians of 10, filling a 100k
- * queue). The price: such a queue holds memory in 2 MiB steps, so one with
- * a few spans costs one huge page; rings of 2 MiB or less (the default
- * queue's is 512 KiB) keep 4 KiB pages. Where the kernel has no huge pages
- * the advice is ignored. NULL when out of memory.
+ * boundary, so that populate_ahead can give it transparent huge pages: one
+ * page fault per 2 MiB, where 4 KiB pages take one every ~47 spans at 2 us
+ * or more each here (as much as the rest of a span's cost on the runner's
+ * thread). NULL when out of memory.
  */
 static uint8_t *map_ring(uint32_t bytes)
 {
@@ -175,9 +171,6 @@ static uint8_t *map_ring(uint32_t bytes)
     if (ring > map)
         munmap(map, (size_t)(ring - map));
     munmap(ring + bytes, (size_t)(map + huge - ring));
-#if defined(MADV_HUGEPAGE)
-    (void)madvise(ring, bytes, MADV_HUGEPAGE);
-#endif
     return ring;
 }
 
@@ -687,13 +680,22 @@ void rocky_otel_queue_populate_ahead(struct rocky_otel_queue *q)
     uint32_t at = BYTES(atomic_load_explicit(&q->tail, memory_order_relaxed));
     if (at == 0)
         return; /* no span yet: a queue never used stays virtual */
-    uint32_t ahead =
-        q->bytes > HUGE_PAGE ? POPULATE_AHEAD_HUGE : POPULATE_AHEAD;
+    int huge = q->bytes > HUGE_PAGE;
+    uint32_t ahead = huge ? POPULATE_AHEAD_HUGE : POPULATE_AHEAD;
+    uint32_t page = huge ? HUGE_PAGE : 4096;
     uint32_t want = at >= q->bytes || q->bytes - at <= ahead
                         ? q->bytes
-                        : (at + ahead + 4095) & ~4095u;
+                        : (at + ahead + page - 1) & ~(page - 1);
     if (want < q->populated + POPULATE_STEP && want < q->bytes)
         return;
+#if defined(MADV_HUGEPAGE)
+    /* Huge pages only where this thread makes them resident: the kernel
+     * may compact memory to find one, and that stall is the consumer's.
+     * A producer that runs ahead of this gets 4 KiB pages. */
+    if (huge)
+        (void)madvise(q->ring + q->populated, want - q->populated,
+                      MADV_HUGEPAGE);
+#endif
     /* Faults the pages in as a write would, without writing: the bytes
      * stay as they are (zero, or a producer's record being written). A
      * kernel without it (before 5.14) says EINVAL: producers then fault
