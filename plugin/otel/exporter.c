@@ -422,8 +422,11 @@ static void send_spans(struct rocky_otel_exporter *e,
 }
 
 /* Send every span queued now (runs first: children are only useful with
- * their root). Returns when the queue is empty or the deadline passed. */
-static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
+ * their root). Returns when the queue is empty or the deadline passed.
+ * `producing`: spans may still come (not the stop), so the ring's pages
+ * ahead are worth making resident. */
+static void export_spans(struct rocky_otel_exporter *e, int64_t deadline,
+                         int producing)
 {
     const struct rocky_otel_span_view **batch = e->batch;
     size_t max = e->cfg.bsp_max_export_batch;
@@ -434,8 +437,11 @@ static void export_spans(struct rocky_otel_exporter *e, int64_t deadline)
         if (rocky_clock_mono_ns() >= work_deadline(e, deadline))
             break;
         /* Page faults of the ring ahead are this thread's, not the
-         * runner's: once per batch, while producers fill it. */
-        rocky_otel_queue_populate_ahead(e->queue);
+         * runner's: once per batch, while producers fill it. (Not during
+         * the stop: no span comes any more, and the exit deadline is
+         * better spent sending.) */
+        if (producing)
+            rocky_otel_queue_populate_ahead(e->queue);
         size_t runs = rocky_otel_queue_take_runs(e->queue, e->runs, RUN_BATCH);
         size_t n = 0, bytes = 0;
         for (size_t i = 0; i < runs; i++) {
@@ -547,7 +553,7 @@ static void *run(void *arg)
 
         now = rocky_clock_mono_ns();
         if (e->traces)
-            export_spans(e, deadline);
+            export_spans(e, deadline, !stop);
         if (now >= next_batch)
             next_batch = now + e->cfg.bsp_schedule_delay_ms * 1000000;
         if (stop || with_metrics || now >= next_metrics) {
