@@ -169,9 +169,9 @@ static struct tls_cache *tls_cache_get(void)
 /* Bucket lookup without a search: a duration's octave (floor(log2 ns))
  * says which bounds it is surely above (`base`) and which at most two
  * bounds fall in the octave and need a comparison. Built once from
- * rocky_otel_hist_bounds_ms, read-only afterwards. */
-/* One table of three arrays indexed by the octave: one base address, and
- * the octave a scaled index into each (no shift, no add). */
+ * rocky_otel_hist_bounds_ms, read-only afterwards. Three arrays indexed
+ * by the octave in one object: one base address, the octave a scaled
+ * index into each (no shift, no add). */
 static struct {
     uint64_t above[2][64]; /* bounds in octave k, UINT64_MAX when fewer */
     uint64_t base[64];     /* bounds below octave k */
@@ -439,33 +439,47 @@ model_duration_slow(const struct rocky_event *ev,
                        end_wall);
 }
 
-static inline void record_model_end(struct shard *s,
-                                    const struct rocky_event *ev,
-                                    const struct rocky_model_exec *x)
+/* The counts of a model that ended, its duration `d` already worked out
+ * (< 0: none). `usual`, a constant where it is inlined: the caller has
+ * found the model started, on its first attempt, with a status we count
+ * other than SKIPPED, and d > 0, so none of that is tested again. */
+static inline __attribute__((always_inline)) void
+count_model_end(struct shard *s, const struct rocky_model_exec *x, int64_t d,
+                int usual)
 {
     uint32_t status = x->status;
     /* A skipped model never started, so it was never in flight. */
-    if (x->started_wall_ns | x->started_mono_ns)
+    if (usual || (x->started_wall_ns | x->started_mono_ns))
         ADD(s->in_flight, -1);
-    if (status < ROCKY_OTEL_MODEL_STATUSES)
+    if (usual || status < ROCKY_OTEL_MODEL_STATUSES)
         ADD(s->executions[status], 1);
-    if (x->attempt > 1) { /* the model itself was run again */
+    if (!usual && x->attempt > 1) { /* the model itself was run again */
         ADD(s->retries_attempted, x->attempt - 1);
         if (status == ROCKY_MODEL_SUCCESS)
             ADD(s->retries_succeeded, 1);
     }
-    if (status == ROCKY_MODEL_SKIPPED)
+    if (!usual && status == ROCKY_MODEL_SKIPPED)
         return;
     if (x->rows_affected > 0)
         ADD(s->rows, (uint64_t)x->rows_affected);
     if (x->bytes_written > 0)
         ADD(s->bytes, (uint64_t)x->bytes_written);
+    if (usual)
+        hist_add_in(&s->model_duration, (uint64_t)d,
+                    bucket_of_positive((uint64_t)d));
+    else if (d >= 0)
+        hist_add(&s->model_duration, (uint64_t)d);
+}
+
+static inline void record_model_end(struct shard *s,
+                                    const struct rocky_event *ev,
+                                    const struct rocky_model_exec *x)
+{
     /* The live case first: both monotonic times, as duration_ns would. */
     int64_t d = x->started_mono_ns && x->finished_mono_ns
                     ? x->finished_mono_ns - x->started_mono_ns
                     : model_duration_slow(ev, x);
-    if (d >= 0)
-        hist_add(&s->model_duration, (uint64_t)d);
+    count_model_end(s, x, d, 0);
 }
 
 static inline void record_statement_end(struct shard *s,
@@ -707,10 +721,9 @@ int rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
     /* The usual model, inline: it ran (both monotonic times, the end
      * after the start), first attempt, a status we count and not SKIPPED.
      * Any other goes the whole way, out of line, so that this function
-     * calls nothing and keeps no frame. What is left is record_model_end
-     * for that case. (start > 0 and end > start: both are nonzero, as
-     * duration_ns asks, and the duration is positive, as
-     * bucket_of_positive asks, in two tests.) */
+     * calls nothing and keeps no frame. (start > 0 and end > start: both
+     * are nonzero, as duration_ns asks, and the duration is positive, in
+     * two tests.) */
     uint32_t status = x->status;
     int64_t start = x->started_mono_ns, end = x->finished_mono_ns;
     if (__builtin_expect(start <= 0 || end <= start || x->attempt > 1 ||
@@ -720,15 +733,7 @@ int rocky_otel_metrics_model_end(struct rocky_otel_metrics *m,
         hot_model_end(s, ev);
         return status != ROCKY_MODEL_SKIPPED;
     }
-    ADD(s->in_flight, -1);
-    ADD(s->executions[status], 1);
-    /* Known, usually: the adds in line. */
-    if (__builtin_expect(x->rows_affected > 0, 1))
-        ADD(s->rows, (uint64_t)x->rows_affected);
-    if (__builtin_expect(x->bytes_written > 0, 1))
-        ADD(s->bytes, (uint64_t)x->bytes_written);
-    uint64_t d = (uint64_t)(end - start);
-    hist_add_in(&s->model_duration, d, bucket_of_positive(d));
+    count_model_end(s, x, end - start, 1);
     return 1;
 }
 
