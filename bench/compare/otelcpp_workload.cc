@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_measure.h" /* bench/otel: the same clocks as ours */
 #include "opentelemetry/exporters/otlp/otlp_grpc_exporter_factory.h"
 #include "opentelemetry/exporters/otlp/otlp_grpc_exporter_options.h"
 #include "opentelemetry/sdk/resource/resource.h"
@@ -91,36 +92,6 @@ trace_api::SpanContext run_ctx = trace_api::SpanContext::GetInvalid();
 const int64_t kRunStartWallNs = 1700000000000000000LL;
 const char kSqlHash[] =
     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-
-int64_t now_ns()
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* CPU time of the calling thread: the runner thread's own cost, without
- * the time it waited for a core (as rocky_workload measures it). */
-int64_t thread_cpu_ns()
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-long rss_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            kb = strtol(line + n + 1, nullptr, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 /* queued: keep every span in the queue until Shutdown. The processor wakes
  * its worker when the queue holds a batch or is half full, so both are
@@ -227,10 +198,10 @@ int main(int argc, char **argv)
     auto &delivered = CountingExporter::delivered;
     if (strcmp(mode, "hot") == 0) {
         start(n, false);
-        int64_t c0 = thread_cpu_ns(), t0 = now_ns();
+        int64_t c0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
         for (uint64_t i = 0; i < n; i++)
             workload_one_span(i);
-        int64_t t1 = now_ns(), c1 = thread_cpu_ns();
+        int64_t t1 = bench_now_ns(), c1 = bench_thread_cpu_ns();
         end_run(n);
         stop();
         printf("{\"side\":\"theirs\",\"mode\":\"hot\",\"n\":%llu,\"ns_per_"
@@ -255,7 +226,7 @@ int main(int argc, char **argv)
                "\"cpu_ns_per_span\":%.1f,\"maxrss_kb\":%ld,\"vmhwm_kb\":%ld,"
                "\"delivered\":%llu}\n",
                (unsigned long long)n, cpu_ns / 1e6, cpu_ns / (double)n,
-               ru.ru_maxrss, rss_kb("VmHWM"),
+               ru.ru_maxrss, bench_rss_kb("VmHWM"),
                (unsigned long long)delivered.load());
     } else if (strcmp(mode, "exit_flush") == 0 ||
                strcmp(mode, "exit_flush_queued") == 0) {
@@ -266,9 +237,9 @@ int main(int argc, char **argv)
         /* The processor exports whenever its queue holds a batch, so some
          * spans may already be gone: say how many. */
         uint64_t before = delivered.load();
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         stop();
-        double ms = (double)(now_ns() - t0) / 1e6;
+        double ms = (double)(bench_now_ns() - t0) / 1e6;
         printf("{\"side\":\"theirs\",\"mode\":\"%s\",\"n\":%llu,\"spans\":%llu,"
                "\"stop_ms\":%.2f,\"delivered\":%llu,\"delivered_before_stop\":%"
                "llu}\n",

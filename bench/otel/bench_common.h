@@ -1,6 +1,7 @@
 /*
  * bench_common.h — shared by the rocky_otel benchmarks: start the sink,
- * load the plugin with a minimal host, build events, read RSS.
+ * load the plugin with a minimal host, build events (clocks and RSS:
+ * bench_measure.h).
  */
 #ifndef ROCKY_BENCH_OTEL_COMMON_H
 #define ROCKY_BENCH_OTEL_COMMON_H
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bench_measure.h"
 #include "rocky/plugin.h"
 
 struct bench_sink {
@@ -43,14 +45,5 @@ struct bench_events {
 void bench_events_init(struct bench_events *e);
 /* Give the model a fresh span id and times (cheap). */
 void bench_events_next(struct bench_events *e, uint64_t i);
-
-int64_t bench_now_ns(void);
-int64_t bench_cpu_ns(void);
-
-/* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns: what a
- * hot path costs the thread itself, without the time it waited for a core
- * while the exporter and the sink had them. */
-int64_t bench_thread_cpu_ns(void);
-long bench_rss_kb(const char *field); /* "VmRSS" or "VmHWM" */
 
 #endif

@@ -6,7 +6,7 @@
  * queue, so nearly all of them wait in the queue at the peak. Prints peak
  * RSS (VmHWM), the RSS before the plugin was loaded and after its init,
  * and (peak - after init) / spans: what a queued span costs once the
- * plugin's fixed costs (libraries, threads, an eager queue) are paid.
+ * plugin's fixed costs (libraries, threads) are paid.
  */
 #include <stdio.h>
 #include <stdlib.h>
