@@ -401,6 +401,16 @@ push_run_sized(struct rocky_otel_queue *q, const struct rocky_event *ev,
     return rc;
 }
 
+/* What queue_size would say just after a push that found `spans` model
+ * spans before its own (room_for): read from head before tail, so never
+ * behind. */
+static inline size_t queued_after(const struct rocky_otel_queue *q,
+                                  uint64_t spans)
+{
+    return (size_t)spans + 1 +
+           atomic_load_explicit(&q->run_count, memory_order_relaxed);
+}
+
 /* Any span, the general way: a run span, a span of a run that is not the
  * current one (or when there is none yet), a span with an error text, ... */
 static __attribute__((noinline)) int push_general(struct rocky_otel_queue *q,
@@ -446,9 +456,7 @@ static __attribute__((noinline)) int push_general(struct rocky_otel_queue *q,
             break;
     }
     place(q, t, pad, &pk, mode, base, size);
-    /* As queue_size: head before tail, so never behind. */
-    *queued = (size_t)spans + 1 +
-              atomic_load_explicit(&q->run_count, memory_order_relaxed);
+    *queued = queued_after(q, spans);
     return 0;
 }
 
@@ -481,8 +489,7 @@ int rocky_otel_queue_push(struct rocky_otel_queue *q,
     uint32_t off = record_at(q, t, pad);
     rocky_otel_pack_fast_write(&f, base, q->ring + off + HEADER);
     publish(q, off, size);
-    *queued = (size_t)spans + 1 +
-              atomic_load_explicit(&q->run_count, memory_order_relaxed);
+    *queued = queued_after(q, spans);
     return 0;
 }
 
