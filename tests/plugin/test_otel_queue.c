@@ -37,9 +37,22 @@ static void test_spans_come_out_in_order_with_their_fields(void **state)
     assert_int_equal(rocky_otel_queue_new(8, &q), 0);
     struct test_run t;
     test_run_init(&t);
+    /* What from_event makes of each: every field must come out so, by
+     * whichever way push wrote it (the first installs the run, the others
+     * take the straight path for the common span). */
+    static struct rocky_otel_span want[3];
+    static const char hash[] =
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    t.model.sql_hash = hash;
     for (int i = 0; i < 3; i++) {
         snprintf(t.name, sizeof t.name, "m%d", i);
-        assert_int_equal(push(q, test_event(&t, ROCKY_EVENT_MODEL_END)), 0);
+        t.model.attempt = (uint32_t)i + 1;
+        t.model.bytes_written = 1000 * i - 1;
+        t.model.finished_wall_ns = t.model.started_wall_ns + 7 + i;
+        t.model.span_id[0] = (uint8_t)(0x10 + i);
+        const struct rocky_event *ev = test_event(&t, ROCKY_EVENT_MODEL_END);
+        assert_int_equal(rocky_otel_span_from_event(ev, &want[i]), 0);
+        assert_int_equal(push(q, ev), 0);
     }
     assert_int_equal(rocky_otel_queue_size(q), 3);
     for (int i = 0; i < 3; i++) {
@@ -47,12 +60,20 @@ static void test_spans_come_out_in_order_with_their_fields(void **state)
             rocky_otel_queue_peek_view(q, (size_t)i);
         char buf[600];
         assert_non_null(s);
-        char want[8];
-        snprintf(want, sizeof want, "m%d", i);
-        assert_string_equal(text(s->name, buf, sizeof buf), want);
+        const struct rocky_otel_span *w = &want[i];
+        assert_string_equal(text(s->name, buf, sizeof buf), w->name);
+        assert_string_equal(text(s->sql_hash, buf, sizeof buf), w->sql_hash);
+        assert_int_equal(s->error.len, 0);
         assert_int_equal(s->kind, ROCKY_OTEL_SPAN_MODEL);
-        assert_memory_equal(s->parent_span_id, t.run.span_id, 8);
+        assert_int_equal(s->status, w->status);
+        assert_int_equal(s->attempt, w->attempt);
         assert_int_equal(s->rows_affected, 42);
+        assert_int_equal(s->bytes_written, w->bytes_written);
+        assert_int_equal(s->start_wall_ns, w->start_wall_ns);
+        assert_int_equal(s->end_wall_ns, w->end_wall_ns);
+        assert_memory_equal(s->span_id, w->span_id, 8);
+        assert_memory_equal(s->trace_id, t.run.trace_id, 16);
+        assert_memory_equal(s->parent_span_id, t.run.span_id, 8);
     }
     assert_null(rocky_otel_queue_peek_view(q, 3));
     rocky_otel_queue_release(q, 3);
