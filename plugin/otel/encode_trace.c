@@ -136,13 +136,6 @@ size_t rocky_otel_span_bound_max(void)
     return most;
 }
 
-size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span)
-{
-    struct rocky_otel_span_view view;
-    rocky_otel_span_view_of(span, &view);
-    return bound_of(&view);
-}
-
 /* The resource and scope as protobuf-c packs them (they never change, so
  * once per scratch). */
 static int pack_envelope(const struct rocky_otel_resource *res, uint8_t **out,

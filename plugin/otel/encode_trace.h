@@ -39,15 +39,11 @@
  * receive size); batches are split to stay under it. */
 #define ROCKY_OTEL_MAX_REQUEST_BYTES (4u * 1024u * 1024u)
 
-/* An upper bound of the bytes `span` adds to a request (its field header
- * included): cheap (string lengths through the view, no UTF-8 scan), so
- * the exporter cuts batches with it before encoding, and the encoder leaves
- * out a span whose exact size would exceed it. Exporter thread (it reads
- * the record). */
-size_t rocky_otel_span_size_bound(const struct rocky_otel_span *span);
-
-/* The same bound from the span's view (span_view.h): what the exporter
- * cuts batches of views with. */
+/* An upper bound of the bytes the span viewed by `view` (span_view.h)
+ * adds to a request (its field header included): cheap (string lengths, no
+ * UTF-8 scan), so the exporter cuts batches of views with it before
+ * encoding, and the encoder leaves out a span whose exact size would
+ * exceed it. Exporter thread (it reads the record). */
 struct rocky_otel_span_view;
 size_t rocky_otel_span_view_bound(const struct rocky_otel_span_view *view);
 
@@ -83,7 +79,7 @@ void rocky_otel_encode_scratch_free(struct rocky_otel_encode_scratch *s);
  *
  * Each span is written straight from its record (span_view.h,
  * encode_span.h) into the request, exactly as protobuf-c would pack it.
- * A span whose exact size is larger than rocky_otel_span_size_bound()
+ * A span whose exact size is larger than rocky_otel_span_view_bound()
  * promised (a bug: a field added without it) is left out of the request,
  * never written past the buffer: the number left out goes to *left_out
  * (may be NULL; 0 normally), for the caller to count as dropped. Returns

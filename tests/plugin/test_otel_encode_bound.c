@@ -3,7 +3,7 @@
  * bound the encoder reserved for it is dropped and counted, never written
  * past the buffer, and the plugin goes on.
  *
- * The bound (rocky_otel_span_size_bound) is worst-case for every input the
+ * The bound (rocky_otel_span_view_bound) is worst-case for every input the
  * exporter can build today, so no real span exceeds it; this binary wraps
  * the span planner (-Wl,--wrap=rocky_otel_span_plan) to make the span of
  * the model named "huge" report a size a megabyte past its bound, as a
