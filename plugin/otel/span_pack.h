@@ -432,12 +432,11 @@ rocky_otel_span_pack_prepare(const struct rocky_event *ev,
                rocky_otel_pack_error(p, m->error);
         /* The SQL hash is nearly always a SHA-256 in lowercase hex: kept as
          * its 32 bytes (half the room), and written back as hex when
-         * unpacked. Anything else is kept as text; so is any hash of a
-         * model whose name is 128 bytes or more (the call that converts it
-         * measures the name too, for the fast record). */
-        uint32_t name_len;
-        if (m->sql_hash && rocky_otel_model_strings(p->str[2], m->sql_hash,
-                                                    &name_len, p->hash) == 0) {
+         * unpacked. Anything else is kept as text. (The call measures a
+         * name too, for the fast record: given "", only the hash counts.) */
+        uint32_t no_name;
+        if (m->sql_hash &&
+            rocky_otel_model_strings("", m->sql_hash, &no_name, p->hash) == 0) {
             p->flags |= ROCKY_OTEL_PACK_HASH_BINARY;
             size += 32;
         } else {
