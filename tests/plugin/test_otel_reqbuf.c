@@ -88,21 +88,29 @@ static void *ref_unref(void *arg)
     return NULL;
 }
 
+enum { THREADS = 4 };
+
+/* THREADS threads hammering `h->b`, each given a reference of its own
+ * that it drops when done (as gRPC's threads do). */
+static void start_hammers(struct hammer *h, pthread_t th[THREADS])
+{
+    for (int i = 0; i < THREADS; i++)
+        rocky_otel_reqbuf_ref(h->b);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, ref_unref, h), 0);
+}
+
 /* gRPC drops its references on its own threads, maybe after the exporter
  * closed the pool: the buffer (and the pool) live until the last one, which
  * frees both exactly once (ASan, LSan and TSan watch). */
 static void test_last_reference_from_other_threads_after_close(void **state)
 {
     (void)state;
-    enum { THREADS = 4 };
     struct rocky_otel_bufpool *p = rocky_otel_bufpool_new(2);
     struct rocky_otel_reqbuf *b = rocky_otel_reqbuf_get(p, 4096);
     pthread_t th[THREADS];
     struct hammer h = {b, 20000};
-    for (int i = 0; i < THREADS; i++)
-        rocky_otel_reqbuf_ref(b);
-    for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, ref_unref, &h), 0);
+    start_hammers(&h, th);
     rocky_otel_reqbuf_unref(b); /* the exporter's */
     rocky_otel_bufpool_close(p);
     for (int i = 0; i < THREADS; i++)
@@ -114,7 +122,6 @@ static void test_last_reference_from_other_threads_after_close(void **state)
 static void test_buffer_returns_to_the_pool_after_threads(void **state)
 {
     (void)state;
-    enum { THREADS = 4 };
     struct rocky_otel_bufpool *p = rocky_otel_bufpool_new(2);
     struct rocky_otel_reqbuf *b = rocky_otel_reqbuf_get(p, 4096);
     struct rocky_otel_reqbuf *other = rocky_otel_reqbuf_get(p, 4096);
@@ -122,10 +129,7 @@ static void test_buffer_returns_to_the_pool_after_threads(void **state)
     rocky_otel_reqbuf_unref(other);
     pthread_t th[THREADS];
     struct hammer h = {b, 20000};
-    for (int i = 0; i < THREADS; i++)
-        rocky_otel_reqbuf_ref(b);
-    for (int i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, ref_unref, &h), 0);
+    start_hammers(&h, th);
     rocky_otel_reqbuf_unref(b);
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
